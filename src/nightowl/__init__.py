@@ -1,0 +1,63 @@
+"""nightowl: a Python web framework that is as small as Flask, as typed as FastAPI,
+grows Django's batteries, and is fast.
+
+::
+
+    from nightowl import App
+
+    app = App()
+
+    @app.get("/")
+    def hello():
+        return {"message": "hello world"}
+"""
+
+from __future__ import annotations
+
+from nightowl.app import App
+from nightowl.background import BackgroundTasks
+from nightowl.datastructures import UploadFile
+from nightowl.exceptions import HTTPException
+from nightowl.params import Body, Cookie, Depends, File, Form, Header, Path, Query
+from nightowl.requests import Request
+from nightowl.responses import (
+    FileResponse,
+    HTMLResponse,
+    JSONResponse,
+    PlainTextResponse,
+    RedirectResponse,
+    Response,
+    StreamingResponse,
+    redirect,
+)
+from nightowl.routing import Router, path
+from nightowl.websockets import WebSocket
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "App",
+    "BackgroundTasks",
+    "Body",
+    "Cookie",
+    "Depends",
+    "File",
+    "FileResponse",
+    "Form",
+    "HTMLResponse",
+    "HTTPException",
+    "Header",
+    "JSONResponse",
+    "Path",
+    "PlainTextResponse",
+    "Query",
+    "RedirectResponse",
+    "Request",
+    "Response",
+    "Router",
+    "StreamingResponse",
+    "UploadFile",
+    "WebSocket",
+    "path",
+    "redirect",
+]

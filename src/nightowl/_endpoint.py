@@ -1,0 +1,181 @@
+"""Compile a route into the coroutine that answers it: plan, call, render, send.
+
+The common shapes (no dependencies, no body) get a specialised runner with nothing
+but lookups, the validators built at startup, the call and the send.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
+
+from nightowl._concurrency import run_in_threadpool
+from nightowl._errors import ExceptionHandlers
+from nightowl._render import Renderer, response_model_from
+from nightowl._signature import Dependant, analyse, callable_name
+from nightowl._solve import Plan, RequestContext
+from nightowl._types import Send
+from nightowl.exceptions import RequestValidationError
+from nightowl.requests import Request
+from nightowl.routing import Route, WebSocketRoute
+
+__all__ = ["Runner", "compile_route", "compile_websocket", "route_dependant"]
+
+Runner = Callable[[Request, Send], Awaitable[None]]
+
+
+def _view_call(view: type, method_name: str) -> tuple[Callable[..., Any], Callable[..., Any]]:
+    """A function that makes a fresh view instance and calls its method, keeping sync/async."""
+    method = getattr(view, method_name)
+    if inspect.iscoroutinefunction(method):
+
+        async def call_async(**kwargs: Any) -> Any:
+            return await getattr(view(), method_name)(**kwargs)
+
+        return method, call_async
+
+    def call_sync(**kwargs: Any) -> Any:
+        return getattr(view(), method_name)(**kwargs)
+
+    return method, call_sync
+
+
+def route_dependant(
+    route: Route | WebSocketRoute, providers: Mapping[Any, Callable[..., Any]]
+) -> Dependant:
+    """Analyse a route's handler, with its router-level dependencies in front."""
+    path_params = route.template.param_types
+    if isinstance(route, Route) and route.view_method is not None:
+        method, call = _view_call(route.endpoint, route.view_method)  # type: ignore[arg-type]
+        dependant = analyse(method, path_params=path_params, providers=providers, skip_first=True)
+        dependant.call = call
+    else:
+        dependant = analyse(route.endpoint, path_params=path_params, providers=providers)
+    extra = (
+        route.options.get("dependencies", ()) if isinstance(route, Route) else route.dependencies
+    )
+    for marker in reversed(list(extra)):
+        if marker.dependency is None:
+            continue
+        sub = analyse(marker.dependency, path_params=path_params, providers=providers)
+        dependant.dependencies.insert(0, (None, sub, marker.use_cache))
+    return dependant
+
+
+def compile_route(
+    route: Route,
+    dependant: Dependant,
+    errors: ExceptionHandlers,
+    overrides: Mapping[Callable[..., Any], Callable[..., Any]],
+    compile_override: Callable[[Callable[..., Any]], Plan],
+) -> Runner:
+    """The runner for ``route``."""
+    plan = Plan(dependant, compile_override=compile_override)
+    render = Renderer(
+        response_model_from(dependant.return_annotation, route.response_model),
+        route.response_class,
+        route.status_code,
+        callable_name(route.endpoint),
+    )
+    call = plan.call
+    is_async = plan.is_async
+
+    if plan.is_simple and not plan.is_generator and not plan.is_async_generator:
+        scalars = plan.scalars
+        request_names = [name for name, _ in plan.specials]
+        if not scalars and not request_names:
+            if is_async:
+
+                async def run_bare_async(request: Request, send: Send) -> None:
+                    response = render(await call())
+                    await response(request.scope, request.receive, send)
+
+                return run_bare_async
+
+            async def run_bare_sync(request: Request, send: Send) -> None:
+                response = render(await run_in_threadpool(call))
+                await response(request.scope, request.receive, send)
+
+            return run_bare_sync
+
+        async def run_simple(request: Request, send: Send) -> None:
+            values: dict[str, Any] = {}
+            if scalars:
+                errors_found: list[dict[str, Any]] = []
+                scalars.read(request, values, errors_found)
+                if errors_found:
+                    raise RequestValidationError(errors_found)
+            for name in request_names:
+                values[name] = request
+            if is_async:
+                result = await call(**values)
+            else:
+                result = await run_in_threadpool(call, **values)
+            response = render(result)
+            await response(request.scope, request.receive, send)
+
+        return run_simple
+
+    async def run(request: Request, send: Send) -> None:
+        context = RequestContext(overrides)
+        error: BaseException | None = None
+        try:
+            values = await plan.solve(request, context)
+            plan.check(context)
+            response = render(await plan.invoke(values, context))
+            if context.response is not None:
+                _merge(context.response, response)
+        except Exception as exc:
+            error = exc
+            response = await errors.response_for(request, exc)
+        try:
+            await response(request.scope, request.receive, send)
+            if context.background is not None:
+                await context.background()
+        finally:
+            if context.exits:
+                await context.close(error)
+
+    return run
+
+
+def _merge(placeholder: Any, response: Any) -> None:
+    """Copy headers, cookies and status set on an injected ``Response`` onto the real one."""
+    if placeholder.status_code:
+        response.status_code = placeholder.status_code
+    if placeholder.raw_headers:
+        names = {k for k, _ in placeholder.raw_headers if k != b"set-cookie"}
+        response.raw_headers = [(k, v) for k, v in response.raw_headers if k not in names]
+        response.raw_headers.extend(placeholder.raw_headers)
+
+
+WebSocketRunner = Callable[[Any], Awaitable[None]]
+
+
+def compile_websocket(
+    route: WebSocketRoute,
+    dependant: Dependant,
+    overrides: Mapping[Callable[..., Any], Callable[..., Any]],
+    compile_override: Callable[[Callable[..., Any]], Plan],
+) -> WebSocketRunner:
+    """The runner for a WebSocket route: solve the plan, call, always clean up."""
+    plan = Plan(dependant, compile_override=compile_override)
+
+    async def run(websocket: Any) -> None:
+        context = RequestContext(overrides)
+        error: BaseException | None = None
+        try:
+            values = await plan.solve(websocket, context)
+            if context.errors:
+                await websocket.close(1008, "Invalid parameters.")
+                return
+            await plan.invoke(values, context)
+        except BaseException as exc:
+            error = exc
+            raise
+        finally:
+            if context.exits:
+                await context.close(error)
+
+    return run

@@ -1,0 +1,277 @@
+"""Turn fields described by :mod:`nightowl._signature` into fast per-request extractors.
+
+Every validator (a pydantic ``TypeAdapter`` or a plain converter) is built here, once.
+Per request, an extractor only looks values up and calls the validator it was given.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any, get_args, get_origin
+
+import pydantic
+from pydantic import TypeAdapter, ValidationError
+
+from nightowl._signature import Field, _unwrap_optional
+from nightowl.datastructures import FormData, UploadFile
+from nightowl.exceptions import HTTPException, ImproperlyConfigured
+from nightowl.params import MISSING, Body
+from nightowl.requests import Request
+
+__all__ = ["BodyReader", "ScalarReader", "error_entries"]
+
+Errors = list[dict[str, Any]]
+
+
+def error_entries(exc: ValidationError, prefix: tuple[Any, ...]) -> Errors:
+    """pydantic errors as ``{"loc", "msg", "type"}`` dicts with ``prefix`` before each ``loc``."""
+    return [
+        {"loc": [*prefix, *error["loc"]], "msg": error["msg"], "type": error["type"]}
+        for error in exc.errors(include_url=False, include_context=False, include_input=False)
+    ]
+
+
+def _missing(source: str, key: str) -> dict[str, Any]:
+    return {"loc": [source, key], "msg": "Field required", "type": "missing"}
+
+
+def _adapter(annotation: Any, constraints: dict[str, Any]) -> TypeAdapter[Any]:
+    if constraints:
+        annotation = Annotated[annotation, pydantic.Field(**constraints)]
+    try:
+        return TypeAdapter(annotation)
+    except pydantic.PydanticSchemaGenerationError as exc:
+        raise ImproperlyConfigured(f"Cannot validate values of type {annotation!r}: {exc}") from exc
+
+
+def _converter(field: Field) -> Callable[[Any], Any]:
+    """A function raw value -> validated value, raising ``ValidationError``."""
+    annotation = field.annotation
+    constraints = field.marker.constraints
+    if not constraints and not field.is_list:
+        if annotation is str or annotation is Any:
+            return _identity
+        if annotation is int:
+            validate_int = _adapter(int, {}).validate_python
+
+            def convert_int(raw: str) -> Any:
+                # The common case, a plain decimal, skips pydantic; anything else gets its errors.
+                if raw.isdigit() and raw.isascii() and len(raw) < 19:
+                    return int(raw)
+                return validate_int(raw)
+
+            return convert_int
+    return _adapter(annotation, constraints).validate_python
+
+
+def _identity(value: Any) -> Any:
+    return value
+
+
+class ScalarReader:
+    """Reads path, query, header and cookie fields of one callable."""
+
+    __slots__ = ("fields",)
+
+    def __init__(self, fields: list[Field]) -> None:
+        self.fields = [
+            (f.name, f.key, f.source, f.is_list, f.required, f, _converter(f))
+            for f in fields
+            if f.source in ("path", "query", "header", "cookie")
+        ]
+
+    def __bool__(self) -> bool:
+        return bool(self.fields)
+
+    def read(self, request: Request, values: dict[str, Any], errors: Errors) -> None:
+        """Put validated values into ``values``; append problems to ``errors``."""
+        query = headers = cookies = None
+        for name, key, source, is_list, required, field, convert in self.fields:
+            if source == "path":
+                raw: Any = request.path_params.get(key, MISSING)
+            elif source == "query":
+                if query is None:
+                    query = request.query_params
+                if is_list:
+                    raw = query.getlist(key) or MISSING
+                else:
+                    raw = query.get(key, MISSING)
+            elif source == "header":
+                if headers is None:
+                    headers = request.headers
+                if is_list:
+                    raw = [
+                        v.strip() for item in headers.getlist(key) for v in item.split(",")
+                    ] or MISSING
+                else:
+                    raw = headers.get(key, MISSING)
+            else:
+                if cookies is None:
+                    cookies = request.cookies
+                raw = cookies.get(key, MISSING)
+            if raw is MISSING:
+                if required:
+                    errors.append(_missing(source, key))
+                else:
+                    values[name] = field.default_value()
+                continue
+            try:
+                values[name] = convert(raw)
+            except ValidationError as exc:
+                errors.extend(error_entries(exc, (source, key)))
+
+
+class BodyReader:
+    """Reads the JSON body or the form of a request for every body field in a plan."""
+
+    __slots__ = ("fields", "form", "media_type", "read", "required", "single", "validator")
+
+    def __init__(self, fields: list[Field], name: str) -> None:
+        self.fields = fields
+        form_fields = [f for f in fields if f.source in ("form", "file")]
+        if form_fields and len(form_fields) != len(fields):
+            raise ImproperlyConfigured(
+                f"{name}: a handler cannot take both a JSON body and form fields."
+            )
+        self.form = bool(form_fields)
+        self.required = any(f.required for f in fields)
+        self.media_type = fields[0].marker.media_type if isinstance(fields[0].marker, Body) else ""
+        self.single: Field | None = None
+        self.read: Callable[[Request, dict[str, Any], Errors], Awaitable[None]]
+        if self.form:
+            self.validator: Any = [(f, _form_converter(f)) for f in fields]
+            self.read = self._read_form
+            return
+        embed = len(fields) > 1 or getattr(fields[0].marker, "embed", False)
+        if not embed:
+            field = self.single = fields[0]
+            self.validator = _adapter(field.annotation, field.marker.constraints)
+        else:
+            definitions: dict[str, Any] = {}
+            for field in fields:
+                kwargs = field.marker.field_kwargs()
+                if field.marker.alias:
+                    kwargs["alias"] = field.marker.alias
+                if not field.required:
+                    if field.marker.default_factory is not None:
+                        kwargs["default_factory"] = field.marker.default_factory
+                    else:
+                        kwargs["default"] = field.default
+                definitions[field.name] = (field.annotation, pydantic.Field(**kwargs))
+            model_name = "Body_" + name.replace(".", "_").replace("<", "").replace(">", "")
+            self.validator = pydantic.create_model(model_name, **definitions)
+        self.read = self._read_json
+
+    async def _read_json(self, request: Request, values: dict[str, Any], errors: Errors) -> None:
+        content_type = request.content_type
+        if (
+            content_type
+            and content_type != "application/json"
+            and not content_type.endswith("+json")
+        ):
+            raise HTTPException(
+                415, f"Expected a JSON body (application/json), got {content_type!r}."
+            )
+        body = await request.body()
+        if not body:
+            if self.single is not None and not self.single.required:
+                values[self.single.name] = self.single.default_value()
+            elif self.single is None and not self.required:
+                for field in self.fields:
+                    values[field.name] = field.default_value()
+            else:
+                errors.append({"loc": ["body"], "msg": "Field required", "type": "missing"})
+            return
+        try:
+            parsed = self.validator.validate_json(body)
+        except ValidationError as exc:
+            first = exc.errors(include_url=False)[0]
+            if first["type"] == "json_invalid":
+                raise HTTPException(
+                    400, "Malformed JSON body: " + str(first["ctx"].get("error", first["msg"]))
+                ) from None
+            errors.extend(error_entries(exc, ("body",)))
+            return
+        if self.single is not None:
+            values[self.single.name] = parsed
+        else:
+            for field in self.fields:
+                values[field.name] = getattr(parsed, field.name)
+
+    async def _read_form(self, request: Request, values: dict[str, Any], errors: Errors) -> None:
+        form = await request.form()
+        for field, convert in self.validator:
+            convert(form, values, errors)
+
+
+def _form_converter(field: Field) -> Callable[[FormData, dict[str, Any], Errors], None]:
+    """Build a reader for one form field: a scalar, a file, or a whole model from the form."""
+    annotation = _unwrap_optional(field.annotation)
+    if get_origin(annotation) is Annotated:
+        annotation = get_args(annotation)[0]
+    model_fields = getattr(annotation, "model_fields", None)
+    if (
+        isinstance(annotation, type)
+        and issubclass(annotation, pydantic.BaseModel)
+        and model_fields is not None
+    ):
+        return _model_form_reader(field, annotation)
+    adapter = _adapter(field.annotation, field.marker.constraints)
+    wants_bytes = annotation is bytes or get_args(annotation) == (bytes,)
+    key, name, is_list = field.key, field.name, field.is_list
+
+    def read(form: FormData, values: dict[str, Any], errors: Errors) -> None:
+        raw: Any = form.getlist(key) if is_list else form.get(key, MISSING)
+        if raw is MISSING or raw == []:
+            if field.required:
+                errors.append(_missing("body", key))
+            else:
+                values[name] = field.default_value()
+            return
+        if wants_bytes:
+            raw = [_read_upload(v) for v in raw] if is_list else _read_upload(raw)
+        try:
+            values[name] = adapter.validate_python(raw)
+        except ValidationError as exc:
+            errors.extend(error_entries(exc, ("body", key)))
+
+    return read
+
+
+def _read_upload(value: Any) -> Any:
+    if isinstance(value, UploadFile):
+        value.file.seek(0)
+        return value.file.read()
+    return value
+
+
+def _model_form_reader(
+    field: Field, model: type[pydantic.BaseModel]
+) -> Callable[[FormData, dict[str, Any], Errors], None]:
+    from nightowl._signature import is_sequence_annotation
+
+    lists = {
+        (info.alias or key)
+        for key, info in model.model_fields.items()
+        if is_sequence_annotation(info.annotation)
+    }
+    bools = {
+        (info.alias or key)
+        for key, info in model.model_fields.items()
+        if _unwrap_optional(info.annotation) is bool
+    }
+    name = field.name
+
+    def read(form: FormData, values: dict[str, Any], errors: Errors) -> None:
+        data: dict[str, Any] = {}
+        for key in form:
+            data[key] = form.getlist(key) if key in lists else form[key]
+        for key in bools:
+            # An unticked HTML checkbox sends nothing at all.
+            data.setdefault(key, False)
+        try:
+            values[name] = model.model_validate(data)
+        except ValidationError as exc:
+            errors.extend(error_entries(exc, ("body",)))
+
+    return read

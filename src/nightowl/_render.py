@@ -1,0 +1,195 @@
+"""Turn what a handler returns into a response, filtered through its response model."""
+
+from __future__ import annotations
+
+import inspect
+import logging
+import types
+import typing
+from collections.abc import Callable
+from typing import Any, Union, get_args, get_origin
+
+from pydantic import TypeAdapter, ValidationError
+
+from nightowl.exceptions import ImproperlyConfigured, ResponseValidationError
+from nightowl.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response, dump_json
+
+__all__ = ["UNSET", "Renderer", "response_model_from"]
+
+logger = logging.getLogger("nightowl.error")
+
+
+class _Unset:
+    def __repr__(self) -> str:
+        return "UNSET"
+
+
+#: ``response_model`` not given: take it from the return annotation.
+UNSET: Any = _Unset()
+
+_UNTYPED = (
+    Any,
+    object,
+    dict,
+    list,
+    str,
+    bytes,
+    int,
+    float,
+    bool,
+    type(None),
+    None,
+    inspect.Signature.empty,
+)
+
+
+def _mentions_response(annotation: Any) -> bool:
+    if inspect.isclass(annotation) and issubclass(annotation, Response):
+        return True
+    origin = get_origin(annotation)
+    if origin is Union or origin is types.UnionType:
+        return any(_mentions_response(arg) for arg in get_args(annotation))
+    if origin in (
+        typing.Awaitable,
+        typing.Coroutine,
+        typing.Iterator,
+        typing.AsyncIterator,
+        typing.Generator,
+        typing.AsyncGenerator,
+    ):
+        return True
+    return False
+
+
+def response_model_from(return_annotation: Any, response_model: Any) -> Any:
+    """The model that filters and documents a handler's output, or ``None`` for no filtering."""
+    if response_model is not UNSET:
+        return response_model
+    annotation = return_annotation
+    if annotation in _UNTYPED or _mentions_response(annotation):
+        return None
+    return annotation
+
+
+class Renderer:
+    """Builds the response for one route from whatever its handler returned.
+
+    Args:
+        response_model: a type to validate and filter the result through, or ``None``.
+        response_class: the class for results that are not already responses.
+        status_code: the status for results that do not carry their own.
+        where: the handler's name, for error messages.
+    """
+
+    __slots__ = ("adapter", "model", "response_class", "status_code", "status_code_bytes")
+
+    def __init__(
+        self, response_model: Any, response_class: type[Response], status_code: int, where: str
+    ) -> None:
+        self.model = response_model
+        self.response_class = response_class
+        self.status_code = status_code
+        self.adapter: TypeAdapter[Any] | None = None
+        if response_model is not None:
+            try:
+                self.adapter = TypeAdapter(response_model)
+            except Exception as exc:
+                raise ImproperlyConfigured(
+                    f"{where}: {response_model!r} cannot be used as a response model ({exc}). "
+                    "Pass response_model=None to turn filtering off."
+                ) from exc
+
+    def __call__(self, result: Any) -> Response:
+        """The response for ``result``."""
+        if isinstance(result, Response):
+            return result
+        status_code = self.status_code
+        headers = None
+        if type(result) is tuple:
+            result, status_code, headers = _unpack_tuple(result, status_code)
+            if isinstance(result, Response):
+                result.status_code = status_code
+                if headers:
+                    for key, value in headers.items():
+                        result.headers[key] = value
+                return result
+        response = self.make(result, status_code)
+        if headers:
+            for key, value in headers.items():
+                response.headers[key] = value
+        return response
+
+    def make(self, content: Any, status_code: int) -> Response:
+        """Serialise ``content`` with the response class, through the model when there is one."""
+        response_class = self.response_class
+        if response_class is JSONResponse:
+            if content is None and (status_code == 204 or status_code == 304 or status_code < 200):
+                return _raw(Response, b"", status_code, [])
+            if self.adapter is not None:
+                body = self._filtered_json(content)
+            else:
+                body = dump_json(content)
+            return _raw(
+                JSONResponse,
+                body,
+                status_code,
+                [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(body)).encode()),
+                ],
+            )
+        if self.adapter is not None and response_class not in (HTMLResponse, PlainTextResponse):
+            content = self.adapter.dump_python(self._validated(content), mode="json")
+        return response_class(content, status_code=status_code)
+
+    def _validated(self, content: Any) -> Any:
+        assert self.adapter is not None
+        try:
+            return self.adapter.validate_python(content, from_attributes=True)
+        except ValidationError as exc:
+            errors = exc.errors(include_url=False)
+            logger.error("Response validation failed: %s", errors)
+            raise ResponseValidationError(errors) from None
+
+    def _filtered_json(self, content: Any) -> bytes:
+        assert self.adapter is not None
+        if type(content) is self.model:
+            return self.adapter.dump_json(content)
+        return self.adapter.dump_json(self._validated(content))
+
+
+def _raw(
+    cls: type[Response], body: bytes, status_code: int, raw_headers: list[tuple[bytes, bytes]]
+) -> Response:
+    # Skips Response.__init__: the headers are already known, and this is the hot path.
+    response = cls.__new__(cls)
+    response.status_code = status_code
+    response.body = body
+    response.background = None
+    response.raw_headers = raw_headers
+    return response
+
+
+def _unpack_tuple(
+    result: tuple[Any, ...], status_code: int
+) -> tuple[Any, int, dict[str, str] | None]:
+    """Flask's ``(body, status)``, ``(body, headers)`` and ``(body, status, headers)``."""
+    headers: dict[str, str] | None = None
+    if len(result) == 3:
+        body, status_code, raw = result
+        headers = dict(raw)
+    elif len(result) == 2:
+        body, second = result
+        if isinstance(second, int):
+            status_code = second
+        else:
+            headers = dict(second)
+    else:
+        raise TypeError(
+            "A handler returned a tuple of length "
+            f"{len(result)}; expected (body, status), (body, headers) or (body, status, headers)."
+        )
+    return body, status_code, headers
+
+
+RenderFunc = Callable[[Any], Response]

@@ -1,0 +1,458 @@
+"""The application: a router plus configuration, providers, middleware, lifespan and errors."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from typing import Any, TypeVar
+
+from nightowl._concurrency import is_async_callable, run_in_threadpool
+from nightowl._endpoint import Runner, compile_route, compile_websocket, route_dependant
+from nightowl._errors import ExceptionHandler, ExceptionHandlers
+from nightowl._signature import analyse
+from nightowl._solve import Plan
+from nightowl._table import PathTemplate, RouteTable
+from nightowl._types import ASGIApp, Receive, Scope, Send
+from nightowl.datastructures import State
+from nightowl.exceptions import HTTPException, ImproperlyConfigured
+from nightowl.params import Depends
+from nightowl.requests import DEFAULT_MAX_BODY_SIZE, Request
+from nightowl.responses import RedirectResponse
+from nightowl.routing import Router, WebSocketRoute
+
+__all__ = ["App"]
+
+logger = logging.getLogger("nightowl")
+F = TypeVar("F", bound=Callable[..., Any])
+Lifespan = Callable[["App"], contextlib.AbstractAsyncContextManager[Mapping[str, Any] | None]]
+
+
+class App(Router):
+    """A nightowl application: an ASGI app you decorate with routes.
+
+    ::
+
+        app = App()
+
+        @app.get("/")
+        def hello():
+            return {"message": "hello world"}
+
+    Args:
+        debug: show tracebacks in error responses and reload the dev server on changes.
+        title, version, description, servers: what the OpenAPI document says about the API.
+        lifespan: an async context manager factory run around the app's life;
+            a mapping it yields becomes ``request.state`` of every request.
+        dependencies: run before every handler.
+        max_body_size: the largest JSON or form body accepted, in bytes (16 MiB).
+        max_upload_size: the largest single uploaded file, in bytes (``None``: no limit).
+        redirect_slashes: redirect ``GET /x/`` to ``/x`` (and back) when only the other exists.
+        settings: any settings object; ``app.settings``, and injectable by its type.
+        **config: anything else, kept in ``app.config`` for batteries to read.
+    """
+
+    def __init__(
+        self,
+        *,
+        debug: bool = False,
+        title: str = "nightowl",
+        version: str = "0.1.0",
+        description: str = "",
+        servers: Sequence[Mapping[str, Any]] = (),
+        lifespan: Lifespan | None = None,
+        dependencies: Sequence[Depends] = (),
+        max_body_size: int = DEFAULT_MAX_BODY_SIZE,
+        max_upload_size: int | None = None,
+        redirect_slashes: bool = True,
+        settings: Any = None,
+        **config: Any,
+    ) -> None:
+        super().__init__(dependencies=dependencies)
+        self._errors = ExceptionHandlers(debug)
+        self.title = title
+        self.version = version
+        self.description = description
+        self.servers = list(servers)
+        self.max_body_size = max_body_size
+        self.max_upload_size = max_upload_size
+        self.redirect_slashes = redirect_slashes
+        self.settings = settings
+        self.config: dict[str, Any] = dict(config)
+        self.state = State()
+        #: Swap a dependency for another in tests: ``app.dependency_overrides[real] = fake``.
+        self.dependency_overrides: dict[Callable[..., Any], Callable[..., Any]] = {}
+        #: Click commands added by batteries and users, shown by the ``nightowl`` CLI.
+        self.commands: list[Any] = []
+        self._lifespan = lifespan
+        self._startup: list[Callable[[], Any]] = []
+        self._shutdown: list[Callable[[], Any]] = []
+        self._providers: dict[Any, Callable[..., Any]] = {}
+        self._middleware: list[tuple[Callable[..., ASGIApp], dict[str, Any]]] = []
+        self._mounts: list[tuple[str, ASGIApp, str | None]] = []
+        self._stack: ASGIApp | None = None
+        self._table: RouteTable[Runner] | None = None
+        self._ws_table: RouteTable[Callable[[Any], Awaitable[None]]] | None = None
+        self._names: dict[str, PathTemplate] = {}
+        self._override_plans: dict[Callable[..., Any], Plan] = {}
+        self._lifespan_stack: contextlib.AsyncExitStack | None = None
+        self._on_change = self._invalidate
+        if settings is not None:
+            self.provide(type(settings), lambda: settings)
+
+    @property
+    def debug(self) -> bool:
+        """Debug mode: tracebacks in error responses, reloading dev server."""
+        return self._errors.debug
+
+    @debug.setter
+    def debug(self, value: bool) -> None:
+        self._errors.debug = value
+
+    # -- configuration hooks ------------------------------------------------------------------
+    def provide(self, annotation: Any, factory: Callable[..., Any]) -> None:
+        """Inject ``factory()``'s value into every parameter annotated ``annotation``.
+
+        ``factory`` is a dependency like any other: it may take parameters, be async,
+        or be a generator whose cleanup runs after the response.
+        """
+        self._providers[annotation] = factory
+        self._invalidate()
+
+    def add_middleware(self, middleware: Callable[..., ASGIApp], **options: Any) -> None:
+        """Wrap the app in an ASGI middleware: ``middleware(app, **options)``.
+
+        The middleware added last runs first (it is the outermost layer).
+        """
+        if self._stack is not None:
+            raise ImproperlyConfigured(
+                "Middleware cannot be added once the app has started serving."
+            )
+        self._middleware.insert(0, (middleware, options))
+
+    def mount(self, prefix: str, app: ASGIApp, *, name: str | None = None) -> None:
+        """Serve another ASGI app (static files, a sub-application) under ``prefix``."""
+        if not prefix.startswith("/") or prefix == "/":
+            raise ImproperlyConfigured(
+                f"A mount prefix must start with '/' and not be '/': {prefix!r}"
+            )
+        self._mounts.append((prefix.rstrip("/"), app, name))
+
+    def exception_handler(self, key: type[BaseException] | int) -> Callable[[F], F]:
+        """Render an exception class (or an HTTP status) yourself::
+
+        @app.exception_handler(PaymentRequired)
+        async def payment_required(request, exc):
+            return JSONResponse({"error": "pay up"}, status_code=402)
+        """
+
+        def decorator(handler: F) -> F:
+            self.add_exception_handler(key, handler)
+            return handler
+
+        return decorator
+
+    def add_exception_handler(
+        self, key: type[BaseException] | int, handler: ExceptionHandler
+    ) -> None:
+        """Register ``handler(request, exc)`` for ``key``, an exception class or a status code."""
+        self._errors.add(key, handler)
+
+    def on_startup(self, func: F) -> F:
+        """Run ``func`` (sync or async) when the server starts, before the first request."""
+        self._startup.append(func)
+        return func
+
+    def on_shutdown(self, func: F) -> F:
+        """Run ``func`` (sync or async) when the server stops."""
+        self._shutdown.append(func)
+        return func
+
+    def add_command(self, command: Any) -> None:
+        """Add a click command to the ``nightowl`` CLI when it loads this app."""
+        self.commands.append(command)
+
+    def url_path_for(self, name: str, /, **params: Any) -> str:
+        """The path of the route named ``name``, with ``params`` filled in."""
+        self._ensure_compiled()
+        template = self._names.get(name)
+        if template is None:
+            raise KeyError(f"No route named {name!r}.")
+        return template.expand(params)
+
+    # -- compiling ----------------------------------------------------------------------------
+    def _invalidate(self) -> None:
+        self._table = None
+        self._ws_table = None
+
+    def _compile_override(self, override: Callable[..., Any]) -> Plan:
+        plan = self._override_plans.get(override)
+        if plan is None:
+            plan = Plan(
+                analyse(override, providers=self._providers),
+                root=False,
+                compile_override=self._compile_override,
+            )
+            self._override_plans[override] = plan
+        return plan
+
+    def _ensure_compiled(self) -> RouteTable[Runner]:
+        if self._table is None:
+            self._compile()
+        assert self._table is not None
+        return self._table
+
+    def _compile(self) -> None:
+        table: RouteTable[Runner] = RouteTable()
+        ws_table: RouteTable[Callable[[Any], Awaitable[None]]] = RouteTable()
+        names: dict[str, PathTemplate] = {}
+        implicit_head: list[tuple[PathTemplate, Runner]] = []
+        self._override_plans.clear()
+        for route in self.iter_routes():
+            dependant = route_dependant(route, self._providers)
+            names.setdefault(route.name, route.template)
+            if isinstance(route, WebSocketRoute):
+                ws_table.add(
+                    route.template,
+                    ["WEBSOCKET"],
+                    compile_websocket(
+                        route, dependant, self.dependency_overrides, self._compile_override
+                    ),
+                )
+                continue
+            runner = compile_route(
+                route, dependant, self._errors, self.dependency_overrides, self._compile_override
+            )
+            table.add(route.template, route.methods, runner)
+            if "GET" in route.methods and "HEAD" not in route.methods:
+                implicit_head.append((route.template, runner))
+        for template, runner in implicit_head:
+            table.add(template, ["HEAD"], runner, implicit=True)
+        for prefix, _, name in self._mounts:
+            if name:
+                names.setdefault(name, PathTemplate(prefix + "/{path:path}"))
+        self._names = names
+        self._ws_table = ws_table
+        self._table = table
+
+    @property
+    def providers(self) -> Mapping[Any, Callable[..., Any]]:
+        """Types injected by annotation alone (see :meth:`provide`)."""
+        return self._providers
+
+    # -- serving ------------------------------------------------------------------------------
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        stack = self._stack
+        if stack is None:
+            stack = self._stack = self._build_stack()
+        await stack(scope, receive, send)
+
+    def _build_stack(self) -> ASGIApp:
+        app: ASGIApp = self._dispatch
+        for middleware, options in reversed(self._middleware):
+            app = middleware(app, **options)
+        if self._middleware:
+            inner = app
+
+            async def guard(scope: Scope, receive: Receive, send: Send) -> None:
+                try:
+                    await inner(scope, receive, send)
+                except Exception as exc:
+                    if scope["type"] != "http":
+                        raise
+                    request = Request(scope, receive)
+                    await self._send_error(request, send, exc)
+
+            return guard
+        return app
+
+    async def _dispatch(self, scope: Scope, receive: Receive, send: Send) -> None:
+        kind = scope["type"]
+        if kind == "http":
+            await self._http(scope, receive, send)
+        elif kind == "websocket":
+            await self._websocket(scope, receive, send)
+        elif kind == "lifespan":
+            await self._handle_lifespan(scope, receive, send)
+        else:
+            raise RuntimeError(f"nightowl cannot serve ASGI scope type {kind!r}.")
+
+    async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        scope["app"] = self
+        table = self._table or self._ensure_compiled()
+        path: str = scope["path"]
+        if self._mounts and await self._try_mounts(scope, receive, send, path):
+            return
+        route, params, allowed = table.lookup(scope["method"], path)
+        request = Request(scope, receive, params, self.max_body_size)
+        if route is not None:
+            try:
+                raw_path = scope.get("raw_path")
+                if raw_path and b"%" in raw_path:
+                    _check_percent_encoding(raw_path)
+                await route(request, send)
+            except Exception as exc:
+                await self._send_error(request, send, exc)
+            return
+        if allowed:
+            if "GET" in allowed:
+                allowed.add("HEAD")
+            error = HTTPException(
+                405,
+                f"{scope['method']} is not allowed here.",
+                headers={"Allow": ", ".join(sorted(allowed))},
+            )
+            await self._send_error(request, send, error)
+            return
+        if self.redirect_slashes and scope["method"] in ("GET", "HEAD") and path != "/":
+            other = path[:-1] if path.endswith("/") else path + "/"
+            if table.lookup("GET", other)[0] is not None:
+                query = scope.get("query_string", b"").decode("latin-1")
+                target = scope.get("root_path", "") + other + ("?" + query if query else "")
+                await RedirectResponse(target, status_code=308)(scope, receive, send)
+                return
+        await self._send_error(request, send, HTTPException(404, "Nothing matches the given URL."))
+
+    async def _send_error(self, request: Request, send: Send, exc: Exception) -> None:
+        response = await self._errors.response_for(request, exc)
+        try:
+            await response(request.scope, request.receive, send)
+        except RuntimeError:
+            # The response had already started when the error happened; nothing more to send.
+            logger.debug("Could not send an error response for %r", exc)
+
+    async def _try_mounts(self, scope: Scope, receive: Receive, send: Send, path: str) -> bool:
+        for prefix, app, _ in self._mounts:
+            if path == prefix or path.startswith(prefix + "/"):
+                child = dict(scope)
+                child["root_path"] = scope.get("root_path", "") + prefix
+                child["path"] = path[len(prefix) :] or "/"
+                if "raw_path" in scope and scope["raw_path"] is not None:
+                    child["raw_path"] = scope["raw_path"][len(prefix.encode()) :] or b"/"
+                await app(child, receive, send)
+                return True
+        return False
+
+    async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
+        from nightowl.websockets import WebSocket
+
+        scope["app"] = self
+        self._ensure_compiled()
+        assert self._ws_table is not None
+        runner, params, _ = self._ws_table.lookup("WEBSOCKET", scope["path"])
+        websocket = WebSocket(scope, receive, send, params)
+        if runner is None:
+            await websocket.close(1008, "Not Found")
+            return
+        try:
+            await runner(websocket)
+        except Exception:
+            logger.exception("Unhandled exception in WebSocket handler for %s", scope["path"])
+            from nightowl.websockets import WebSocketState
+
+            if websocket.application_state is not WebSocketState.DISCONNECTED:
+                await websocket.close(1011, "Internal error")
+
+    # -- lifespan -----------------------------------------------------------------------------
+    async def startup(self) -> None:
+        """Compile the routes, run startup hooks and enter the lifespan context."""
+        self._ensure_compiled()
+        for func in self._startup:
+            await _call(func)
+        if self._lifespan is not None:
+            self._lifespan_stack = contextlib.AsyncExitStack()
+            state = await self._lifespan_stack.enter_async_context(self._lifespan(self))
+            if state:
+                for key, value in state.items():
+                    setattr(self.state, key, value)
+
+    async def shutdown(self) -> None:
+        """Leave the lifespan context and run shutdown hooks."""
+        if self._lifespan_stack is not None:
+            stack, self._lifespan_stack = self._lifespan_stack, None
+            await stack.aclose()
+        for func in self._shutdown:
+            await _call(func)
+
+    async def _handle_lifespan(self, scope: Scope, receive: Receive, send: Send) -> None:
+        message = await receive()
+        assert message["type"] == "lifespan.startup"
+        try:
+            await self.startup()
+            if self._lifespan is not None and "state" in scope:
+                scope["state"].update(self.state._state)
+        except BaseException as exc:
+            logger.exception("Application startup failed")
+            await send(
+                {"type": "lifespan.startup.failed", "message": f"{type(exc).__name__}: {exc}"}
+            )
+            raise
+        await send({"type": "lifespan.startup.complete"})
+        message = await receive()
+        try:
+            await self.shutdown()
+        except BaseException as exc:
+            logger.exception("Application shutdown failed")
+            await send(
+                {"type": "lifespan.shutdown.failed", "message": f"{type(exc).__name__}: {exc}"}
+            )
+            raise
+        await send({"type": "lifespan.shutdown.complete"})
+
+    # -- running ------------------------------------------------------------------------------
+    def run(
+        self,
+        host: str | None = None,
+        port: int | None = None,
+        *,
+        debug: bool | None = None,
+        reload: bool | None = None,
+        **server_options: Any,
+    ) -> None:
+        """Serve the app with the development server (uvicorn).
+
+        ``host`` defaults to 127.0.0.1 and ``port`` to ``$PORT`` or 8000; ``debug=True``
+        turns on the debug error page and reloading when files change.
+        """
+        from nightowl._server import run_dev
+
+        if debug is not None:
+            self.debug = debug
+        run_dev(
+            self,
+            host=host or "127.0.0.1",
+            port=port if port is not None else int(os.environ.get("PORT", "8000")),
+            reload=self.debug if reload is None else reload,
+            **server_options,
+        )
+
+    @contextlib.asynccontextmanager
+    async def lifespan_context(self) -> AsyncIterator[App]:
+        """Run startup and shutdown around a block (used by the test client)."""
+        await self.startup()
+        try:
+            yield self
+        finally:
+            await self.shutdown()
+
+
+async def _call(func: Callable[[], Any]) -> None:
+    if is_async_callable(func):
+        await func()
+    else:
+        await run_in_threadpool(func)
+
+
+def _check_percent_encoding(raw_path: bytes) -> None:
+    """A 400 for ``%zz`` escapes or escapes that decode to invalid UTF-8."""
+    from urllib.parse import unquote_to_bytes
+
+    hexdigits = b"0123456789abcdefABCDEF"
+    for part in raw_path.split(b"%")[1:]:
+        if len(part) < 2 or part[0] not in hexdigits or part[1] not in hexdigits:
+            raise HTTPException(400, "The URL path has malformed percent-encoding.")
+    try:
+        unquote_to_bytes(raw_path).decode("utf-8")
+    except UnicodeDecodeError:
+        raise HTTPException(400, "The URL path is not valid UTF-8.") from None

@@ -1,0 +1,108 @@
+"""Exceptions that nightowl raises and that users raise to answer with an error."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from http import HTTPStatus
+from typing import Any
+
+__all__ = [
+    "HTTPException",
+    "ImproperlyConfigured",
+    "RequestValidationError",
+    "ResponseValidationError",
+    "WebSocketDisconnect",
+    "status_phrase",
+]
+
+
+def status_phrase(status_code: int) -> str:
+    """Return the standard reason phrase for ``status_code`` ("Not Found" for 404)."""
+    try:
+        phrase = HTTPStatus(status_code).phrase
+    except ValueError:
+        return "Error"
+    # RFC 9110 renamed 422; Python's table still has the old WebDAV name.
+    return "Unprocessable Content" if status_code == 422 else phrase
+
+
+class ImproperlyConfigured(Exception):
+    """The application is set up in a way that cannot work (raised at startup, never per request)."""
+
+
+class HTTPException(Exception):
+    """Stop handling a request and answer with an RFC 9457 problem.
+
+    ``raise HTTPException(404, "no such user")`` answers::
+
+        {"type": "about:blank", "title": "Not Found", "status": 404, "detail": "no such user"}
+
+    Args:
+        status_code: the HTTP status to answer with.
+        detail: a human-readable explanation of this occurrence of the problem.
+        headers: extra response headers (``WWW-Authenticate``, ``Retry-After``...).
+        type: a URI identifying the problem type; ``about:blank`` by default.
+        title: a short summary; the status phrase by default.
+        extra: further members to add to the problem body.
+    """
+
+    def __init__(
+        self,
+        status_code: int,
+        detail: str | None = None,
+        headers: Mapping[str, str] | None = None,
+        *,
+        type: str = "about:blank",
+        title: str | None = None,
+        extra: Mapping[str, Any] | None = None,
+    ) -> None:
+        self.status_code = status_code
+        self.detail = detail
+        self.headers = dict(headers) if headers else None
+        self.type = type
+        self.title = title or status_phrase(status_code)
+        self.extra = dict(extra) if extra else None
+        super().__init__(status_code, detail)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(status_code={self.status_code!r}, detail={self.detail!r})"
+
+    def to_problem(self) -> dict[str, Any]:
+        """The RFC 9457 problem body for this exception."""
+        body: dict[str, Any] = {"type": self.type, "title": self.title, "status": self.status_code}
+        if self.detail is not None:
+            body["detail"] = self.detail
+        if self.extra:
+            body.update(self.extra)
+        return body
+
+
+class RequestValidationError(HTTPException):
+    """The request did not match what the handler declared: a 422 with an ``errors`` list.
+
+    Each error is ``{"loc": [...], "msg": "...", "type": "..."}`` where ``loc`` starts
+    with the source (``path``, ``query``, ``header``, ``cookie``, ``body``).
+    """
+
+    def __init__(self, errors: Sequence[Mapping[str, Any]]) -> None:
+        self.errors = [dict(error) for error in errors]
+        count = len(self.errors)
+        detail = f"{count} validation error" + ("s" if count != 1 else "")
+        super().__init__(422, detail, extra={"errors": self.errors})
+
+
+class ResponseValidationError(Exception):
+    """A handler returned a value that does not fit its declared response model (a server bug)."""
+
+    def __init__(self, errors: Sequence[Mapping[str, Any]]) -> None:
+        self.errors = list(errors)
+        super().__init__(f"response does not match the response model: {self.errors}")
+
+
+class WebSocketDisconnect(Exception):
+    """The WebSocket client went away (or the handler closed with ``code``)."""
+
+    def __init__(self, code: int = 1000, reason: str | None = None) -> None:
+        self.code = code
+        self.reason = reason or ""
+        super().__init__(code, reason)

@@ -1,0 +1,240 @@
+"""Markers that say where a handler parameter comes from: ``Query``, ``Header``, ``Depends``...
+
+Use them in ``Annotated`` (preferred) or as the default value::
+
+    def search(q: Annotated[str, Query(min_length=2)], limit: int = Query(10, le=100)): ...
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+__all__ = ["Body", "Cookie", "Depends", "File", "Form", "Header", "Param", "Path", "Query"]
+
+
+class _Missing:
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "..."
+
+    def __bool__(self) -> bool:
+        return False
+
+
+#: Sentinel for "no default given" (distinct from a default of ``None``).
+MISSING: Any = _Missing()
+
+_CONSTRAINTS = (
+    "gt",
+    "ge",
+    "lt",
+    "le",
+    "multiple_of",
+    "min_length",
+    "max_length",
+    "pattern",
+    "max_digits",
+    "decimal_places",
+    "strict",
+    "allow_inf_nan",
+)
+
+
+class Param:
+    """Where a parameter comes from, plus its validation constraints and documentation.
+
+    Args:
+        default: the default value (or use the parameter's own default).
+        alias: the name on the wire when it differs from the Python name.
+        title, description, examples, deprecated, include_in_schema: documentation.
+        gt, ge, lt, le, multiple_of, min_length, max_length, pattern, ...: validation,
+            exactly as pydantic's ``Field`` takes them.
+    """
+
+    source = "query"
+    __slots__ = (
+        "alias",
+        "constraints",
+        "default",
+        "default_factory",
+        "deprecated",
+        "description",
+        "examples",
+        "include_in_schema",
+        "title",
+    )
+
+    def __init__(
+        self,
+        default: Any = MISSING,
+        *,
+        default_factory: Callable[[], Any] | None = None,
+        alias: str | None = None,
+        title: str | None = None,
+        description: str | None = None,
+        examples: list[Any] | None = None,
+        deprecated: bool | None = None,
+        include_in_schema: bool = True,
+        gt: float | None = None,
+        ge: float | None = None,
+        lt: float | None = None,
+        le: float | None = None,
+        multiple_of: float | None = None,
+        min_length: int | None = None,
+        max_length: int | None = None,
+        pattern: str | None = None,
+        max_digits: int | None = None,
+        decimal_places: int | None = None,
+        strict: bool | None = None,
+        allow_inf_nan: bool | None = None,
+    ) -> None:
+        self.default = default
+        self.default_factory = default_factory
+        self.alias = alias
+        self.title = title
+        self.description = description
+        self.examples = examples
+        self.deprecated = deprecated
+        self.include_in_schema = include_in_schema
+        given = dict(
+            gt=gt,
+            ge=ge,
+            lt=lt,
+            le=le,
+            multiple_of=multiple_of,
+            min_length=min_length,
+            max_length=max_length,
+            pattern=pattern,
+            max_digits=max_digits,
+            decimal_places=decimal_places,
+            strict=strict,
+            allow_inf_nan=allow_inf_nan,
+        )
+        self.constraints = {k: v for k, v in given.items() if v is not None}
+
+    def field_kwargs(self) -> dict[str, Any]:
+        """Keyword arguments for ``pydantic.Field`` describing this parameter."""
+        kwargs: dict[str, Any] = dict(self.constraints)
+        for name in ("title", "description", "examples", "deprecated"):
+            value = getattr(self, name)
+            if value is not None:
+                kwargs[name] = value
+        return kwargs
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.default!r})"
+
+
+class Path(Param):
+    """A parameter taken from the URL path (``/users/{user_id}``)."""
+
+    source = "path"
+    __slots__ = ()
+
+
+class Query(Param):
+    """A parameter taken from the query string; a ``list[...]`` type collects repeats."""
+
+    source = "query"
+    __slots__ = ()
+
+
+class Header(Param):
+    """A parameter taken from a request header.
+
+    ``x_api_key`` reads ``X-API-Key``: underscores become hyphens unless
+    ``convert_underscores=False``; header names are case-insensitive.
+    """
+
+    source = "header"
+    __slots__ = ("convert_underscores",)
+
+    def __init__(
+        self, default: Any = MISSING, *, convert_underscores: bool = True, **kwargs: Any
+    ) -> None:
+        super().__init__(default, **kwargs)
+        self.convert_underscores = convert_underscores
+
+
+class Cookie(Param):
+    """A parameter taken from a cookie."""
+
+    source = "cookie"
+    __slots__ = ()
+
+
+class Body(Param):
+    """A parameter taken from the JSON body.
+
+    A lone model parameter is the whole body; ``Body(embed=True)`` (or having several
+    body parameters) reads it from the body's key of the same name instead.
+    """
+
+    source = "body"
+    __slots__ = ("embed", "media_type")
+
+    def __init__(
+        self,
+        default: Any = MISSING,
+        *,
+        embed: bool = False,
+        media_type: str = "application/json",
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(default, **kwargs)
+        self.embed = embed
+        self.media_type = media_type
+
+
+class Form(Body):
+    """A field of an urlencoded or multipart form, or a whole model read from the form."""
+
+    source = "form"
+    __slots__ = ()
+
+    def __init__(
+        self,
+        default: Any = MISSING,
+        *,
+        media_type: str = "application/x-www-form-urlencoded",
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(default, media_type=media_type, **kwargs)
+
+
+class File(Form):
+    """An uploaded file from a multipart form: annotate as ``UploadFile`` or ``bytes``."""
+
+    source = "file"
+    __slots__ = ()
+
+    def __init__(
+        self, default: Any = MISSING, *, media_type: str = "multipart/form-data", **kwargs: Any
+    ) -> None:
+        super().__init__(default, media_type=media_type, **kwargs)
+
+
+class Depends:
+    """Declare a dependency: the value is what ``dependency`` returns for this request.
+
+    ``dependency`` may be a function, a coroutine function, a generator or async
+    generator (the code after ``yield`` runs after the response is sent), or a class.
+    Its own parameters are resolved the same way as a handler's. Within one request
+    each dependency runs once and its value is shared, unless ``use_cache=False``.
+
+    ``Annotated[User, Depends(current_user)]`` or ``user: User = Depends(current_user)``.
+    """
+
+    __slots__ = ("dependency", "use_cache")
+
+    def __init__(
+        self, dependency: Callable[..., Any] | None = None, *, use_cache: bool = True
+    ) -> None:
+        self.dependency = dependency
+        self.use_cache = use_cache
+
+    def __repr__(self) -> str:
+        name = getattr(self.dependency, "__name__", type(self.dependency).__name__)
+        return f"Depends({name})"

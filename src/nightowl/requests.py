@@ -1,0 +1,231 @@
+"""The incoming HTTP request: a thin, lazy view over the ASGI scope and receive channel."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING, Any
+
+from pydantic_core import from_json
+
+from nightowl._types import Receive, Scope
+from nightowl.datastructures import URL, FormData, Headers, QueryParams, State, parse_cookie_header
+from nightowl.exceptions import HTTPException
+
+if TYPE_CHECKING:
+    from nightowl.app import App
+
+__all__ = ["ClientDisconnect", "Request"]
+
+DEFAULT_MAX_BODY_SIZE = 16 * 1024 * 1024
+
+
+class ClientDisconnect(Exception):
+    """The client went away before sending the whole body."""
+
+
+async def _empty_receive() -> Any:
+    return {"type": "http.disconnect"}
+
+
+class Request:
+    """An HTTP request.
+
+    Everything is parsed lazily, on first access, and cached: a handler that never
+    looks at cookies never pays for parsing them.
+    """
+
+    __slots__ = (
+        "_body",
+        "_cookies",
+        "_form",
+        "_headers",
+        "_json",
+        "_query",
+        "_state",
+        "_stream_consumed",
+        "max_body_size",
+        "path_params",
+        "receive",
+        "scope",
+    )
+
+    def __init__(
+        self,
+        scope: Scope,
+        receive: Receive = _empty_receive,
+        path_params: dict[str, Any] | None = None,
+        max_body_size: int = DEFAULT_MAX_BODY_SIZE,
+    ) -> None:
+        self.scope = scope
+        self.receive = receive
+        self.path_params: dict[str, Any] = path_params if path_params is not None else {}
+        self.max_body_size = max_body_size
+        self._body: bytes | None = None
+        self._json: Any = _UNSET
+        self._form: FormData | None = None
+        self._query: QueryParams | None = None
+        self._headers: Headers | None = None
+        self._cookies: dict[str, str] | None = None
+        self._state: State | None = None
+        self._stream_consumed = False
+
+    # -- what was asked for -------------------------------------------------------------------
+    @property
+    def method(self) -> str:
+        """``GET``, ``POST``..."""
+        method: str = self.scope["method"]
+        return method
+
+    @property
+    def path(self) -> str:
+        """The decoded path, without the query string."""
+        path: str = self.scope["path"]
+        return path
+
+    @property
+    def url(self) -> URL:
+        """The full URL the client asked for."""
+        return URL(scope=self.scope)
+
+    @property
+    def base_url(self) -> URL:
+        """The URL of the application root (scheme, host, root path)."""
+        url = self.url
+        return url.replace(path=self.scope.get("root_path", "") + "/", query="")
+
+    @property
+    def query_params(self) -> QueryParams:
+        """The parsed query string."""
+        if self._query is None:
+            self._query = QueryParams(self.scope.get("query_string", b""))
+        return self._query
+
+    @property
+    def headers(self) -> Headers:
+        """The request headers, case-insensitive."""
+        if self._headers is None:
+            self._headers = Headers(raw=self.scope["headers"])
+        return self._headers
+
+    @property
+    def cookies(self) -> dict[str, str]:
+        """The cookies the client sent."""
+        if self._cookies is None:
+            self._cookies = parse_cookie_header(self.headers.get("cookie"))
+        return self._cookies
+
+    @property
+    def client(self) -> tuple[str, int] | None:
+        """``(host, port)`` of the client, when the server knows it."""
+        client = self.scope.get("client")
+        return tuple(client) if client else None  # type: ignore[return-value]
+
+    @property
+    def app(self) -> App:
+        """The nightowl application serving this request."""
+        return self.scope["app"]  # type: ignore[no-any-return]
+
+    @property
+    def state(self) -> State:
+        """Per-request scratch space for middleware and dependencies."""
+        if self._state is None:
+            self._state = State(self.scope.setdefault("state", {}))
+        return self._state
+
+    @property
+    def content_type(self) -> str:
+        """The media type of the body, lower-cased, without parameters."""
+        for key, value in self.scope["headers"]:
+            if key == b"content-type":
+                return value.decode("latin-1").partition(";")[0].strip().lower()
+        return ""
+
+    # -- the body -----------------------------------------------------------------------------
+    async def stream(self) -> AsyncIterator[bytes]:
+        """Yield the body in chunks as it arrives, enforcing ``max_body_size``."""
+        if self._body is not None:
+            yield self._body
+            return
+        if self._stream_consumed:
+            raise RuntimeError("The request body was already read as a stream.")
+        self._stream_consumed = True
+        limit = self.max_body_size
+        for key, value in self.scope["headers"]:
+            if key == b"content-length":
+                try:
+                    declared = int(value)
+                except ValueError:
+                    raise HTTPException(400, "Invalid Content-Length header.") from None
+                if declared > limit:
+                    raise HTTPException(413, f"The request body exceeds {limit} bytes.")
+                break
+        received = 0
+        while True:
+            message = await self.receive()
+            if message["type"] == "http.request":
+                chunk: bytes = message.get("body", b"")
+                received += len(chunk)
+                if received > limit:
+                    raise HTTPException(413, f"The request body exceeds {limit} bytes.")
+                if chunk:
+                    yield chunk
+                if not message.get("more_body", False):
+                    return
+            elif message["type"] == "http.disconnect":
+                raise ClientDisconnect()
+
+    async def body(self) -> bytes:
+        """The whole body as bytes (at most ``max_body_size``; larger gets a 413)."""
+        if self._body is None:
+            # Fast path: the whole body usually arrives in one message.
+            if not self._stream_consumed:
+                chunks = [chunk async for chunk in self.stream()]
+                self._body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+            else:
+                raise RuntimeError("The request body was already read as a stream.")
+        return self._body
+
+    async def json(self) -> Any:
+        """The body parsed as JSON; malformed JSON gets a 400 problem."""
+        if self._json is _UNSET:
+            body = await self.body()
+            try:
+                self._json = from_json(body)
+            except ValueError as exc:
+                raise HTTPException(400, f"Malformed JSON body: {exc}") from None
+        return self._json
+
+    async def form(self, *, max_files: int = 1000, max_fields: int = 1000) -> FormData:
+        """The body parsed as ``application/x-www-form-urlencoded`` or ``multipart/form-data``."""
+        if self._form is None:
+            from nightowl._forms import parse_form
+
+            self._form = await parse_form(self, max_files=max_files, max_fields=max_fields)
+        return self._form
+
+    async def is_disconnected(self) -> bool:
+        """True once the client has gone away (checked without blocking)."""
+        import asyncio
+
+        try:
+            message = await asyncio.wait_for(self.receive(), timeout=0.0001)
+        except TimeoutError:
+            return False
+        return bool(message.get("type") == "http.disconnect")
+
+    def url_for(self, name: str, /, **params: Any) -> str:
+        """The path of the route called ``name`` with ``params`` filled in."""
+        return self.app.url_path_for(name, **params)
+
+    def __repr__(self) -> str:
+        return f"<Request {self.method} {self.path}>"
+
+
+class _Unset:
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "<unset>"
+
+
+_UNSET: Any = _Unset()

@@ -1,0 +1,356 @@
+"""Routes and routers: what a user registers, before the app compiles it.
+
+``Router`` is Flask's blueprint and FastAPI's ``APIRouter``: a group of routes with a
+shared prefix, tags and dependencies. ``App`` is itself a router.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import Any, TypedDict, TypeVar
+
+from typing_extensions import Unpack
+
+from nightowl._render import UNSET
+from nightowl._table import PathTemplate
+from nightowl.exceptions import ImproperlyConfigured
+from nightowl.params import Depends
+from nightowl.responses import JSONResponse, Response
+
+__all__ = ["HTTP_METHODS", "Route", "RouteOptions", "Router", "WebSocketRoute", "path"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
+
+
+class RouteOptions(TypedDict, total=False):
+    """Options every route takes (``@app.get(path, **options)``)."""
+
+    #: Status for results that do not set their own (201 for creations...).
+    status_code: int
+    #: The type that filters and documents the output; the return annotation by default.
+    response_model: Any
+    #: The class for results that are not responses (``HTMLResponse`` turns a str into HTML).
+    response_class: type[Response]
+    #: The route's name for ``url_for``; the handler's name by default.
+    name: str
+    #: OpenAPI tags.
+    tags: list[str]
+    #: Dependencies run before the handler, whose values are not passed to it.
+    dependencies: Sequence[Depends]
+    #: OpenAPI summary and description (the docstring by default).
+    summary: str
+    description: str
+    #: Extra documented responses: ``{404: {"description": "..."}}``.
+    responses: dict[int | str, Any]
+    #: Mark the operation deprecated in OpenAPI.
+    deprecated: bool
+    #: Leave the route out of OpenAPI.
+    include_in_schema: bool
+    #: OpenAPI operationId; derived from the handler by default.
+    operation_id: str
+
+
+class Route:
+    """One HTTP endpoint: a path, its methods, a handler and its options."""
+
+    __slots__ = ("endpoint", "methods", "name", "options", "path", "template", "view_method")
+
+    def __init__(
+        self,
+        path: str,
+        endpoint: Callable[..., Any],
+        methods: Iterable[str],
+        options: RouteOptions,
+        view_method: str | None = None,
+    ) -> None:
+        self.path = path
+        self.template = PathTemplate(path)
+        self.endpoint = endpoint
+        self.methods = tuple(m.upper() for m in methods)
+        self.options = options
+        self.view_method = view_method
+        self.name = options.get("name") or getattr(endpoint, "__name__", "route")
+        for method in self.methods:
+            if method not in HTTP_METHODS:
+                raise ImproperlyConfigured(f"Unknown HTTP method {method!r} for {path!r}.")
+
+    @property
+    def status_code(self) -> int:
+        """The default success status."""
+        return self.options.get("status_code", 200)
+
+    @property
+    def response_class(self) -> type[Response]:
+        """The response class for plain results."""
+        return self.options.get("response_class", JSONResponse)
+
+    @property
+    def response_model(self) -> Any:
+        """The ``response_model=`` given (or ``UNSET``)."""
+        return self.options.get("response_model", UNSET)
+
+    def __repr__(self) -> str:
+        return f"<Route {','.join(self.methods)} {self.path} -> {self.name}>"
+
+
+class WebSocketRoute:
+    """A WebSocket endpoint."""
+
+    __slots__ = ("dependencies", "endpoint", "name", "path", "template")
+
+    def __init__(
+        self,
+        path: str,
+        endpoint: Callable[..., Any],
+        name: str | None = None,
+        dependencies: Sequence[Depends] = (),
+    ) -> None:
+        self.path = path
+        self.template = PathTemplate(path)
+        self.endpoint = endpoint
+        self.name = name or getattr(endpoint, "__name__", "websocket")
+        self.dependencies = list(dependencies)
+
+    def __repr__(self) -> str:
+        return f"<WebSocketRoute {self.path} -> {self.name}>"
+
+
+class _Include:
+    __slots__ = ("dependencies", "prefix", "router", "tags")
+
+    def __init__(
+        self, router: Router, prefix: str, tags: list[str], dependencies: list[Depends]
+    ) -> None:
+        self.router = router
+        self.prefix = prefix
+        self.tags = tags
+        self.dependencies = dependencies
+
+
+def _join(prefix: str, path: str) -> str:
+    if not prefix:
+        return path
+    prefix = "/" + prefix.strip("/") if prefix.strip("/") else ""
+    return prefix + path if path != "/" or not prefix else prefix + "/"
+
+
+class _PathEntry:
+    """What :func:`path` returns: a route waiting to be added with ``add_routes``."""
+
+    __slots__ = ("endpoint", "methods", "options", "path")
+
+    def __init__(
+        self, path: str, endpoint: Any, methods: Sequence[str] | None, options: RouteOptions
+    ) -> None:
+        self.path = path
+        self.endpoint = endpoint
+        self.methods = methods
+        self.options = options
+
+
+def path(
+    route: str,
+    endpoint: Any,
+    *,
+    methods: Sequence[str] | None = None,
+    **options: Unpack[RouteOptions],
+) -> _PathEntry:
+    """A Django-style url entry: ``app.add_routes([path("/health", health), ...])``.
+
+    ``endpoint`` is a function (GET unless ``methods`` says otherwise), a class-based
+    view, or a :class:`Router` to include under ``route``.
+    """
+    return _PathEntry(route, endpoint, methods, options)
+
+
+def _verb(method: str) -> Callable[..., Callable[[F], F]]:
+    def shortcut(self: Router, path: str, **options: Unpack[RouteOptions]) -> Callable[[F], F]:
+        return self.route(path, methods=[method], **options)
+
+    shortcut.__name__ = shortcut.__qualname__ = method.lower()
+    shortcut.__doc__ = (
+        f"Register the decorated function for ``{method} path``; see :class:`RouteOptions`."
+    )
+    return shortcut
+
+
+class Router:
+    """A group of routes with a shared prefix, tags and dependencies.
+
+    ::
+
+        api = Router(prefix="/api", tags=["api"])
+
+        @api.get("/users/{user_id}")
+        def get_user(user_id: int) -> UserOut: ...
+
+        app.include(api)
+
+    Args:
+        prefix: prepended to every route path.
+        tags: OpenAPI tags for every route.
+        dependencies: ``Depends(...)`` run before every handler of the router.
+        responses: extra documented responses for every route.
+    """
+
+    def __init__(
+        self,
+        prefix: str = "",
+        *,
+        tags: Sequence[str] = (),
+        dependencies: Sequence[Depends] = (),
+        responses: dict[int | str, Any] | None = None,
+    ) -> None:
+        if prefix and not prefix.startswith("/"):
+            raise ImproperlyConfigured(f"A router prefix must start with '/': {prefix!r}")
+        self.prefix = prefix.rstrip("/")
+        self.tags = list(tags)
+        self.dependencies = list(dependencies)
+        self.responses = dict(responses or {})
+        self._routes: list[Route | WebSocketRoute] = []
+        self._includes: list[_Include] = []
+        self._on_change: Callable[[], None] | None = None
+
+    # -- registering ----------------------------------------------------------------------
+    def route(
+        self, path: str, methods: Sequence[str] | None = None, **options: Unpack[RouteOptions]
+    ) -> Callable[[F], F]:
+        """Register the decorated function (or class-based view) for ``methods`` (GET by default)."""
+
+        def decorator(endpoint: F) -> F:
+            self.add_route(path, endpoint, methods=methods, **options)
+            return endpoint
+
+        return decorator
+
+    get = _verb("GET")
+    post = _verb("POST")
+    put = _verb("PUT")
+    patch = _verb("PATCH")
+    delete = _verb("DELETE")
+    head = _verb("HEAD")
+    options = _verb("OPTIONS")
+
+    def add_route(
+        self,
+        path: str,
+        endpoint: Any,
+        methods: Sequence[str] | None = None,
+        **options: Unpack[RouteOptions],
+    ) -> None:
+        """Register ``endpoint`` at ``path``.
+
+        A class is a class-based view: each of its ``get``, ``post``... methods answers
+        that HTTP method, and a new instance is made for every request.
+        """
+        if inspect.isclass(endpoint):
+            verbs = [m for m in HTTP_METHODS if callable(getattr(endpoint, m.lower(), None))]
+            if methods is not None:
+                verbs = [m for m in verbs if m in {x.upper() for x in methods}]
+            if not verbs:
+                raise ImproperlyConfigured(
+                    f"Class-based view {endpoint.__name__} has no get/post/... methods."
+                )
+            base_name = options.get("name") or endpoint.__name__
+            for verb in verbs:
+                route_options: RouteOptions = {
+                    **options,
+                    "name": base_name if len(verbs) == 1 else f"{base_name}.{verb.lower()}",
+                }
+                self._add(Route(path, endpoint, [verb], route_options, view_method=verb.lower()))
+            return
+        if not callable(endpoint):
+            raise ImproperlyConfigured(f"The endpoint for {path!r} is not callable: {endpoint!r}")
+        self._add(Route(path, endpoint, methods or ["GET"], options))
+
+    def websocket(
+        self, path: str, *, name: str | None = None, dependencies: Sequence[Depends] = ()
+    ) -> Callable[[F], F]:
+        """Register the decorated coroutine as the WebSocket handler at ``path``."""
+
+        def decorator(endpoint: F) -> F:
+            self._add(WebSocketRoute(path, endpoint, name, dependencies))
+            return endpoint
+
+        return decorator
+
+    def add_routes(self, entries: Iterable[_PathEntry]) -> None:
+        """Add Django-style ``path(...)`` entries."""
+        for entry in entries:
+            if isinstance(entry.endpoint, Router):
+                self.include(entry.endpoint, prefix=entry.path)
+            else:
+                self.add_route(entry.path, entry.endpoint, methods=entry.methods, **entry.options)
+
+    def include(
+        self,
+        router: Router,
+        *,
+        prefix: str = "",
+        tags: Sequence[str] = (),
+        dependencies: Sequence[Depends] = (),
+    ) -> None:
+        """Serve ``router``'s routes (and the routers it includes) here, under ``prefix``."""
+        if router is self:
+            raise ImproperlyConfigured("A router cannot include itself.")
+        self._includes.append(_Include(router, prefix.rstrip("/"), list(tags), list(dependencies)))
+        router._on_change = self._changed
+        self._changed()
+
+    def _add(self, route: Route | WebSocketRoute) -> None:
+        self._routes.append(route)
+        self._changed()
+
+    def _changed(self) -> None:
+        if self._on_change is not None:
+            self._on_change()
+
+    # -- reading --------------------------------------------------------------------------
+    def iter_routes(self) -> Iterator[Route | WebSocketRoute]:
+        """Every route, with this router's and its includers' prefixes, tags and dependencies applied."""
+        for route in self._routes:
+            yield self._apply(route, self.prefix, self.tags, self.dependencies)
+        for include in self._includes:
+            for route in include.router.iter_routes():
+                yield self._apply(
+                    route,
+                    self.prefix + include.prefix,
+                    [*self.tags, *include.tags],
+                    [*self.dependencies, *include.dependencies],
+                )
+
+    def _apply(
+        self,
+        route: Route | WebSocketRoute,
+        prefix: str,
+        tags: list[str],
+        dependencies: list[Depends],
+    ) -> Route | WebSocketRoute:
+        if not prefix and not tags and not dependencies and not self.responses:
+            return route
+        if isinstance(route, WebSocketRoute):
+            return WebSocketRoute(
+                _join(prefix, route.path),
+                route.endpoint,
+                route.name,
+                [*dependencies, *route.dependencies],
+            )
+        options: RouteOptions = dict(route.options)  # type: ignore[assignment]
+        if tags:
+            options["tags"] = [*tags, *(t for t in options.get("tags", []) if t not in tags)]
+        if dependencies:
+            options["dependencies"] = [*dependencies, *options.get("dependencies", [])]
+        if self.responses:
+            options["responses"] = {**self.responses, **options.get("responses", {})}
+        options.setdefault("name", route.name)
+        return Route(
+            _join(prefix, route.path), route.endpoint, route.methods, options, route.view_method
+        )
+
+    @property
+    def routes(self) -> list[Route | WebSocketRoute]:
+        """All routes, flattened."""
+        return list(self.iter_routes())
