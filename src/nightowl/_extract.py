@@ -40,7 +40,7 @@ def _adapter(annotation: Any, constraints: dict[str, Any]) -> TypeAdapter[Any]:
         annotation = Annotated[annotation, pydantic.Field(**constraints)]
     try:
         return TypeAdapter(annotation)
-    except pydantic.PydanticSchemaGenerationError as exc:
+    except (pydantic.PydanticSchemaGenerationError, pydantic.PydanticUserError) as exc:
         raise ImproperlyConfigured(f"Cannot validate values of type {annotation!r}: {exc}") from exc
 
 
@@ -159,7 +159,7 @@ class BodyReader:
                         kwargs["default"] = field.default
                 definitions[field.name] = (field.annotation, pydantic.Field(**kwargs))
             model_name = "Body_" + name.replace(".", "_").replace("<", "").replace(">", "")
-            self.validator = pydantic.create_model(model_name, **definitions)
+            self.validator = TypeAdapter(pydantic.create_model(model_name, **definitions))
         self.read = self._read_json
 
     async def _read_json(self, request: Request, values: dict[str, Any], errors: Errors) -> None:

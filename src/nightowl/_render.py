@@ -66,6 +66,9 @@ def response_model_from(return_annotation: Any, response_model: Any) -> Any:
     if response_model is not UNSET:
         return response_model
     annotation = return_annotation
+    if get_origin(annotation) is tuple and get_args(annotation):
+        # Flask-style ``-> tuple[Body, int]``: the body is the first element.
+        annotation = get_args(annotation)[0]
     if annotation in _UNTYPED or _mentions_response(annotation):
         return None
     return annotation

@@ -14,6 +14,7 @@ import typing
 from collections.abc import Callable, Mapping
 from typing import Annotated, Any, Union, get_args, get_origin, get_type_hints
 
+import typing_extensions
 from pydantic import BaseModel
 
 from nightowl.background import BackgroundTasks
@@ -120,9 +121,7 @@ def is_body_type(annotation: Any) -> bool:
     if inspect.isclass(inner):
         if issubclass(inner, BaseModel) or dataclasses.is_dataclass(inner):
             return True
-        if typing.is_typeddict(inner):
-            return True
-        return False
+        return bool(typing_extensions.is_typeddict(inner))
     origin = get_origin(inner)
     if origin in (list, set, frozenset, tuple, dict, Mapping):
         args = get_args(inner)
