@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from python_multipart.multipart import MultipartParser, parse_options_header
+from python_multipart.multipart import MultipartParser, MultipartState, parse_options_header
 
 from nightowl.datastructures import FormData, Headers, UploadFile, parse_query_string
 from nightowl.exceptions import HTTPException
@@ -86,6 +86,8 @@ class _MultipartReader:
                 await self._flush()
             self.parser.finalize()
             await self._flush()
+            if self.parser.state not in (MultipartState.END, MultipartState.BOUNDARY_PADDING):
+                raise HTTPException(400, "Malformed multipart body: it ends before its closing boundary.")
             for _, value in self.items:
                 if isinstance(value, UploadFile):
                     await value.seek(0)

@@ -294,6 +294,8 @@ class App(Router):
                 await route(request, send)
             except Exception as exc:
                 await self._send_error(request, send, exc)
+            if request._form is not None:
+                await request._form.close()  # uploaded files' temporary storage
             return
         if allowed:
             if "GET" in allowed:
