@@ -53,7 +53,8 @@ class ExceptionHandlers:
             try:
                 if is_async_callable(handler):
                     return await handler(request, exc)  # type: ignore[no-any-return,misc]
-                return await run_in_threadpool(handler, request, exc)  # type: ignore[return-value]
+                result: Any = await run_in_threadpool(handler, request, exc)
+                return result  # type: ignore[no-any-return]
             except Exception as handler_error:
                 if handler_error is not exc:
                     exc = handler_error

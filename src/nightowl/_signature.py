@@ -236,7 +236,7 @@ def _add_parameter(
     marker = markers[0] if markers else None
     # Other Annotated metadata (pydantic constraints such as Field(gt=0)) stays on the type.
     extra_metadata = [m for m in metadata if m is not marker]
-    field_type = Annotated[(base, *extra_metadata)] if extra_metadata else base  # type: ignore[valid-type]
+    field_type = Annotated[(base, *extra_metadata)] if extra_metadata else base
 
     if isinstance(marker, Depends):
         dependency = marker.dependency

@@ -49,12 +49,9 @@ def parse_query_string(query: str | bytes, where: str = "query string") -> list[
     """
     if isinstance(query, bytes):
         try:
-            query = query.decode("ascii")
+            query = query.decode("utf-8")
         except UnicodeDecodeError:
-            try:
-                query = query.decode("utf-8")
-            except UnicodeDecodeError:
-                raise HTTPException(400, f"The {where} is not valid UTF-8.") from None
+            raise HTTPException(400, f"The {where} is not valid UTF-8.") from None
     pairs: list[tuple[str, str]] = []
     if not query:
         return pairs
@@ -99,7 +96,7 @@ class MultiDict(Mapping[str, _T]):
 
     def __eq__(self, other: object) -> bool:
         if isinstance(other, MultiDict):
-            return sorted(self._list) == sorted(other._list)  # type: ignore[type-var]
+            return self._list == other._list
         return NotImplemented
 
     def __hash__(self) -> int:  # pragma: no cover - mutable-looking, never hashed
@@ -323,9 +320,8 @@ class UploadFile:
     @classmethod
     def spooled(cls, filename: str | None, headers: Headers, max_memory: int) -> UploadFile:
         """A new empty upload backed by a spooled temporary file."""
-        return cls(
-            SpooledTemporaryFile(max_size=max_memory), filename=filename, size=0, headers=headers
-        )  # type: ignore[arg-type]
+        spool: Any = SpooledTemporaryFile(max_size=max_memory)
+        return cls(spool, filename=filename, size=0, headers=headers)
 
     @classmethod
     def __get_pydantic_core_schema__(cls, source: Any, handler: Any) -> Any:

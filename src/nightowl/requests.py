@@ -118,7 +118,7 @@ class Request:
     def client(self) -> tuple[str, int] | None:
         """``(host, port)`` of the client, when the server knows it."""
         client = self.scope.get("client")
-        return tuple(client) if client else None  # type: ignore[return-value]
+        return (client[0], client[1]) if client else None
 
     @property
     def app(self) -> App:
@@ -137,7 +137,8 @@ class Request:
         """The media type of the body, lower-cased, without parameters."""
         for key, value in self.scope["headers"]:
             if key == b"content-type":
-                return value.decode("latin-1").partition(";")[0].strip().lower()
+                media_type: str = value.decode("latin-1").partition(";")[0].strip().lower()
+                return media_type
         return ""
 
     # -- the body -----------------------------------------------------------------------------

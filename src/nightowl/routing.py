@@ -72,7 +72,7 @@ class Route:
         self.methods = tuple(m.upper() for m in methods)
         self.options = options
         self.view_method = view_method
-        self.name = options.get("name") or getattr(endpoint, "__name__", "route")
+        self.name: str = options.get("name") or str(getattr(endpoint, "__name__", "route"))
         for method in self.methods:
             if method not in HTTP_METHODS:
                 raise ImproperlyConfigured(f"Unknown HTTP method {method!r} for {path!r}.")
@@ -111,7 +111,7 @@ class WebSocketRoute:
         self.path = path
         self.template = PathTemplate(path)
         self.endpoint = endpoint
-        self.name = name or getattr(endpoint, "__name__", "websocket")
+        self.name: str = name or str(getattr(endpoint, "__name__", "websocket"))
         self.dependencies = list(dependencies)
 
     def __repr__(self) -> str:
