@@ -81,7 +81,15 @@ def compile_route(
     call = plan.call
     is_async = plan.is_async
 
-    if plan.is_simple and not plan.is_generator and not plan.is_async_generator:
+    direct = (
+        not plan.dependencies
+        and not plan.is_generator
+        and not plan.is_async_generator
+        and all(kind == "request" for _, kind in plan.specials)
+    )
+    if direct and plan.body is not None:
+        return _body_runner(plan, render)
+    if plan.is_simple and direct:
         scalars = plan.scalars
         request_names = [name for name, _ in plan.specials]
         if not scalars and not request_names:
@@ -138,6 +146,36 @@ def compile_route(
                 await context.close(error)
 
     return run
+
+
+def _body_runner(plan: Plan, render: Renderer) -> Runner:
+    """A runner for handlers that read a body and nothing needing per-request context."""
+    body = plan.body
+    assert body is not None
+    read_body = body.read
+    scalars = plan.scalars
+    request_names = [name for name, _ in plan.specials]
+    call = plan.call
+    is_async = plan.is_async
+
+    async def run_body(request: Request, send: Send) -> None:
+        values: dict[str, Any] = {}
+        errors_found: list[dict[str, Any]] = []
+        await read_body(request, values, errors_found)
+        if scalars:
+            scalars.read(request, values, errors_found)
+        if errors_found:
+            raise RequestValidationError(errors_found)
+        for name in request_names:
+            values[name] = request
+        if is_async:
+            result = await call(**values)
+        else:
+            result = await run_in_threadpool(call, **values)
+        response = render(result)
+        await response(request.scope, request.receive, send)
+
+    return run_body
 
 
 def _merge(placeholder: Any, response: Any) -> None:

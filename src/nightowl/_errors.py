@@ -27,6 +27,11 @@ class ExceptionHandlers:
         self.by_status: dict[int, ExceptionHandler] = {}
         self.debug = debug
 
+    @property
+    def custom(self) -> bool:
+        """True once any handler is registered."""
+        return bool(self.by_class or self.by_status)
+
     def add(self, key: type[BaseException] | int, handler: ExceptionHandler) -> None:
         """Register ``handler`` for an exception class (and its subclasses) or a status code."""
         if isinstance(key, int):

@@ -13,7 +13,7 @@ import pydantic
 from pydantic import TypeAdapter, ValidationError
 
 from nightowl._signature import Field, _unwrap_optional
-from nightowl.datastructures import FormData, UploadFile
+from nightowl.datastructures import FormData, UploadFile, parse_query_dict
 from nightowl.exceptions import HTTPException, ImproperlyConfigured
 from nightowl.params import MISSING, Body
 from nightowl.requests import Request
@@ -69,56 +69,69 @@ def _identity(value: Any) -> Any:
 
 
 class ScalarReader:
-    """Reads path, query, header and cookie fields of one callable."""
+    """Reads path, query, header and cookie fields of one callable.
 
-    __slots__ = ("fields",)
+    Fields are grouped by source at startup so each source is looked at once per
+    request: the query string is parsed into a plain dict unless a field wants a list.
+    """
+
+    __slots__ = ("cookie", "header", "path", "query", "query_lists")
 
     def __init__(self, fields: list[Field]) -> None:
-        self.fields = [
-            (f.name, f.key, f.source, f.is_list, f.required, f, _converter(f))
-            for f in fields
-            if f.source in ("path", "query", "header", "cookie")
-        ]
+        def entries(source: str) -> list[tuple[str, str, bool, Field, Callable[[Any], Any]]]:
+            return [(f.name, f.key, f.is_list, f, _converter(f)) for f in fields if f.source == source]
+
+        self.path = entries("path")
+        self.query = entries("query")
+        self.header = entries("header")
+        self.cookie = entries("cookie")
+        self.query_lists = any(f.is_list for f in fields if f.source == "query")
 
     def __bool__(self) -> bool:
-        return bool(self.fields)
+        return bool(self.path or self.query or self.header or self.cookie)
 
     def read(self, request: Request, values: dict[str, Any], errors: Errors) -> None:
         """Put validated values into ``values``; append problems to ``errors``."""
-        query = headers = cookies = None
-        for name, key, source, is_list, required, field, convert in self.fields:
-            if source == "path":
-                raw: Any = request.path_params.get(key, MISSING)
-            elif source == "query":
-                if query is None:
-                    query = request.query_params
-                if is_list:
-                    raw = query.getlist(key) or MISSING
-                else:
-                    raw = query.get(key, MISSING)
-            elif source == "header":
-                if headers is None:
-                    headers = request.headers
-                if is_list:
-                    raw = [
-                        v.strip() for item in headers.getlist(key) for v in item.split(",")
-                    ] or MISSING
-                else:
-                    raw = headers.get(key, MISSING)
+        if self.path:
+            _read_source(self.path, "path", request.path_params, values, errors)
+        if self.query:
+            if self.query_lists:
+                query: Any = request.query_params
             else:
-                if cookies is None:
-                    cookies = request.cookies
-                raw = cookies.get(key, MISSING)
-            if raw is MISSING:
-                if required:
-                    errors.append(_missing(source, key))
-                else:
-                    values[name] = field.default_value()
-                continue
-            try:
-                values[name] = convert(raw)
-            except ValidationError as exc:
-                errors.extend(error_entries(exc, (source, key)))
+                query = parse_query_dict(request.scope.get("query_string", b""))
+            _read_source(self.query, "query", query, values, errors)
+        if self.header:
+            _read_source(self.header, "header", request.headers, values, errors)
+        if self.cookie:
+            _read_source(self.cookie, "cookie", request.cookies, values, errors)
+
+
+def _read_source(
+    entries: list[tuple[str, str, bool, Field, Callable[[Any], Any]]],
+    source: str,
+    lookup: Any,
+    values: dict[str, Any],
+    errors: Errors,
+) -> None:
+    for name, key, is_list, field, convert in entries:
+        if is_list:
+            raw: Any = lookup.getlist(key)
+            if source == "header":
+                raw = [v.strip() for item in raw for v in item.split(",")]
+            if not raw:
+                raw = MISSING
+        else:
+            raw = lookup.get(key, MISSING)
+        if raw is MISSING:
+            if field.required:
+                errors.append(_missing(source, key))
+            else:
+                values[name] = field.default_value()
+            continue
+        try:
+            values[name] = convert(raw)
+        except ValidationError as exc:
+            errors.extend(error_entries(exc, (source, key)))
 
 
 class BodyReader:

@@ -19,7 +19,7 @@ from nightowl.datastructures import State
 from nightowl.exceptions import HTTPException, ImproperlyConfigured
 from nightowl.params import Depends
 from nightowl.requests import DEFAULT_MAX_BODY_SIZE, Request
-from nightowl.responses import RedirectResponse
+from nightowl.responses import RedirectResponse, problem_response
 from nightowl.routing import Router, WebSocketRoute
 
 __all__ = ["App"]
@@ -246,7 +246,10 @@ class App(Router):
         stack = self._stack
         if stack is None:
             stack = self._stack = self._build_stack()
-        await stack(scope, receive, send)
+        if not self._middleware and scope["type"] == "http":
+            await self._http(scope, receive, send)  # no middleware: skip a layer
+        else:
+            await stack(scope, receive, send)
 
     def _build_stack(self) -> ASGIApp:
         app: ASGIApp = self._dispatch
@@ -314,7 +317,10 @@ class App(Router):
                 target = scope.get("root_path", "") + other + ("?" + query if query else "")
                 await RedirectResponse(target, status_code=308)(scope, receive, send)
                 return
-        await self._send_error(request, send, HTTPException(404, "Nothing matches the given URL."))
+        if self._errors.custom:
+            await self._send_error(request, send, HTTPException(404, _NOT_FOUND_DETAIL))
+        else:
+            await _NOT_FOUND(scope, receive, send)
 
     async def _send_error(self, request: Request, send: Send, exc: Exception) -> None:
         response = await self._errors.response_for(request, exc)
@@ -437,6 +443,11 @@ class App(Router):
             yield self
         finally:
             await self.shutdown()
+
+
+_NOT_FOUND_DETAIL = "Nothing matches the given URL."
+# Shared by every plain 404; responses are never mutated once sent.
+_NOT_FOUND = problem_response(404, _NOT_FOUND_DETAIL)
 
 
 async def _call(func: Callable[[], Any]) -> None:

@@ -13,6 +13,7 @@ from nightowl.exceptions import HTTPException
 
 __all__ = [
     "URL",
+    "parse_query_dict",
     "FormData",
     "Headers",
     "MultiDict",
@@ -65,6 +66,29 @@ def parse_query_string(query: str | bytes, where: str = "query string") -> list[
     return pairs
 
 
+def parse_query_dict(query: bytes) -> dict[str, str]:
+    """Parse a raw query string into a dict (the last value of a repeated key wins).
+
+    The fast path for handlers that take no list parameters; decoding is as strict
+    as :func:`parse_query_string`.
+    """
+    if not query:
+        return {}
+    try:
+        text = query.decode("ascii")
+    except UnicodeDecodeError:
+        return dict(parse_query_string(query))
+    result: dict[str, str] = {}
+    for chunk in text.split("&"):
+        key, _, value = chunk.partition("=")
+        if "%" in chunk or "+" in chunk:
+            key = _unquote_plus(key, "query string")
+            value = _unquote_plus(value, "query string")
+        if key:
+            result[key] = value
+    return result
+
+
 class MultiDict(Mapping[str, _T]):
     """An immutable mapping where a key may carry several values; ``[key]`` is the last one."""
 
@@ -84,6 +108,10 @@ class MultiDict(Mapping[str, _T]):
 
     def __getitem__(self, key: str) -> _T:
         return self._dict[key]
+
+    def get(self, key: str, default: Any = None) -> Any:
+        """The last value for ``key``, or ``default``."""
+        return self._dict.get(key, default)
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._dict)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from http import HTTPStatus
 from typing import Any
@@ -16,6 +17,7 @@ __all__ = [
 ]
 
 
+@functools.cache
 def status_phrase(status_code: int) -> str:
     """Return the standard reason phrase for ``status_code`` ("Not Found" for 404)."""
     try:

@@ -40,6 +40,7 @@ class Request:
         "_form",
         "_headers",
         "_json",
+        "_pending",
         "_query",
         "_state",
         "_stream_consumed",
@@ -68,6 +69,7 @@ class Request:
         self._cookies: dict[str, str] | None = None
         self._state: State | None = None
         self._stream_consumed = False
+        self._pending: Any = None
 
     # -- what was asked for -------------------------------------------------------------------
     @property
@@ -162,7 +164,10 @@ class Request:
                 break
         received = 0
         while True:
-            message = await self.receive()
+            if self._pending is not None:
+                message, self._pending = self._pending, None
+            else:
+                message = await self.receive()
             if message["type"] == "http.request":
                 chunk: bytes = message.get("body", b"")
                 received += len(chunk)
@@ -177,14 +182,30 @@ class Request:
 
     async def body(self) -> bytes:
         """The whole body as bytes (at most ``max_body_size``; larger gets a 413)."""
-        if self._body is None:
-            # Fast path: the whole body usually arrives in one message.
-            if not self._stream_consumed:
-                chunks = [chunk async for chunk in self.stream()]
-                self._body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
-            else:
-                raise RuntimeError("The request body was already read as a stream.")
+        if self._body is not None:
+            return self._body
+        if self._stream_consumed:
+            raise RuntimeError("The request body was already read as a stream.")
+        # Fast path: small bodies arrive whole, in one message.
+        if not self._has_large_content_length():
+            message = await self.receive()
+            if message["type"] == "http.request" and not message.get("more_body", False):
+                body: bytes = message.get("body", b"")
+                if len(body) > self.max_body_size:
+                    raise HTTPException(413, f"The request body exceeds {self.max_body_size} bytes.")
+                self._stream_consumed = True
+                self._body = body
+                return body
+            self._pending = message
+        chunks = [chunk async for chunk in self.stream()]
+        self._body = b"".join(chunks)
         return self._body
+
+    def _has_large_content_length(self) -> bool:
+        for key, value in self.scope["headers"]:
+            if key == b"content-length":
+                return len(value) > 5  # over 99,999 bytes: let stream() check it before reading
+        return False
 
     async def json(self) -> Any:
         """The body parsed as JSON; malformed JSON gets a 400 problem."""

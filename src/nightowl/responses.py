@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import os
 import stat
+import threading
 import time
-from collections.abc import AsyncIterable, Awaitable, Callable, Iterable, Mapping
+from collections.abc import AsyncIterable, Awaitable, Callable, Coroutine, Iterable, Mapping
 from email.utils import formatdate, parsedate_to_datetime
 from mimetypes import guess_type
 from typing import Any
@@ -17,6 +19,7 @@ from pydantic_core import to_json
 from nightowl._concurrency import iterate_in_threadpool, run_in_threadpool
 from nightowl._types import Receive, Scope, Send
 from nightowl.datastructures import Headers, MutableHeaders
+from nightowl.exceptions import status_phrase
 
 __all__ = [
     "FileResponse",
@@ -93,10 +96,11 @@ class Response:
 
     def init_headers(self, headers: Mapping[str, str] | None = None) -> None:
         """Build the raw header list: given headers, then length and type unless present."""
-        raw = [
-            (k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in (headers or {}).items()
-        ]
-        names = {k for k, _ in raw}
+        if headers:
+            raw = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
+            names = {k for k, _ in raw}
+        else:
+            raw, names = [], set()
         body = getattr(self, "body", None)
         if (
             body is not None
@@ -219,8 +223,6 @@ def problem_response(
     **extra: Any,
 ) -> ProblemResponse:
     """An RFC 9457 problem response: ``{"type", "title", "status", "detail", ...extra}``."""
-    from nightowl.exceptions import status_phrase
-
     body: dict[str, Any] = {
         "type": type,
         "title": title or status_phrase(status_code),
@@ -256,10 +258,79 @@ def redirect(url: str, status_code: int = 302) -> RedirectResponse:
 ContentStream = AsyncIterable[Any] | Iterable[Any]
 
 
+class _LockedIterator:
+    """A sync iterator whose ``next()`` and ``close()`` never overlap.
+
+    A cancelled thread-pool hop keeps running ``next()`` in its thread; ``close()``
+    waits for it instead of failing with "generator already executing".
+    """
+
+    __slots__ = ("_iterator", "_lock")
+
+    def __init__(self, iterable: Iterable[Any]) -> None:
+        self._iterator = iter(iterable)
+        self._lock = threading.Lock()
+
+    def __iter__(self) -> _LockedIterator:
+        return self
+
+    def __next__(self) -> Any:
+        with self._lock:
+            return next(self._iterator)
+
+    def close(self) -> None:
+        with self._lock:
+            close = getattr(self._iterator, "close", None)
+            if close is not None:
+                close()
+
+
+async def _wait_for_disconnect(receive: Receive) -> None:
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return
+
+
+async def _run_until_disconnect(work: Coroutine[Any, Any, None], receive: Receive) -> bool:
+    """Run ``work`` while listening for ``http.disconnect``; ``False`` if the client left first.
+
+    Whichever finishes first cancels the other. Errors raised by ``work`` propagate.
+    """
+    loop = asyncio.get_running_loop()
+    worker = loop.create_task(work)
+    listener = loop.create_task(_wait_for_disconnect(receive))
+    try:
+        await asyncio.wait((worker, listener), return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in (worker, listener):
+            task.cancel()
+        # Let both unwind (a cancelled generator runs its ``finally`` here).
+        await asyncio.wait((worker, listener))
+    if not listener.cancelled():
+        listener.exception()  # a failing receive() counts as a disconnect
+    if worker.cancelled():
+        return False
+    worker.result()
+    return True
+
+
 class StreamingResponse(Response):
     """Stream a body from a sync or async iterator of ``bytes``/``str`` chunks.
 
     Sync iterators are advanced in the thread pool so they never block the event loop.
+    When the client disconnects, the iteration stops and the iterator is closed, so a
+    generator's ``finally`` block (or ``with`` block) runs.
+
+    ::
+
+        async def numbers():
+            for i in range(10):
+                yield f"{i}\\n"
+
+        @app.get("/numbers")
+        def stream():
+            return StreamingResponse(numbers(), media_type="text/plain")
     """
 
     def __init__(
@@ -274,22 +345,48 @@ class StreamingResponse(Response):
         if media_type is not None:
             self.media_type = media_type
         self.background = background
+        self._sync_iterator: _LockedIterator | None = None
         if isinstance(content, AsyncIterable):
             self.body_iterator: AsyncIterable[Any] = content
         else:
-            self.body_iterator = iterate_in_threadpool(content)
+            self._sync_iterator = _LockedIterator(content)
+            self.body_iterator = iterate_in_threadpool(self._sync_iterator)
         self.init_headers(headers)
+
+    def encode_chunk(self, chunk: Any) -> bytes:
+        """Turn one item of the iterator into body bytes (``str`` is encoded)."""
+        if isinstance(chunk, bytes):
+            return chunk
+        if isinstance(chunk, memoryview):
+            return bytes(chunk)
+        return str(chunk).encode(self.charset)
+
+    async def stream_body(self, send: Send) -> None:
+        """Send every chunk of the iterator (without the final empty message)."""
+        encode = self.encode_chunk
+        async for chunk in self.body_iterator:
+            await send({"type": "http.response.body", "body": encode(chunk), "more_body": True})
+
+    async def aclose(self) -> None:
+        """Close the iterator so a generator's cleanup runs (called after every response)."""
+        aclose = getattr(self.body_iterator, "aclose", None)
+        if aclose is not None:
+            await aclose()
+        if self._sync_iterator is not None:
+            await run_in_threadpool(self._sync_iterator.close)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         await send(
             {"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers}
         )
-        if scope.get("method") != "HEAD":
-            async for chunk in self.body_iterator:
-                if not isinstance(chunk, (bytes, memoryview)):
-                    chunk = str(chunk).encode(self.charset)
-                await send({"type": "http.response.body", "body": bytes(chunk), "more_body": True})
-        await send({"type": "http.response.body", "body": b""})
+        try:
+            finished = scope.get("method") == "HEAD" or await _run_until_disconnect(
+                self.stream_body(send), receive
+            )
+            if finished:
+                await send({"type": "http.response.body", "body": b""})
+        finally:
+            await self.aclose()
         if self.background is not None:
             await self.background()
 
@@ -339,11 +436,13 @@ class FileResponse(Response):
         return '"' + hashlib.md5(token, usedforsecurity=False).hexdigest() + '"'
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        try:
-            stat_result = self.stat_result or await run_in_threadpool(os.stat, self.path)
-        except FileNotFoundError:
-            await problem_response(404, "File not found.")(scope, receive, send)
-            return
+        stat_result = self.stat_result
+        if stat_result is None:
+            try:
+                stat_result = await run_in_threadpool(os.stat, self.path)
+            except (FileNotFoundError, NotADirectoryError):
+                await problem_response(404, "File not found.")(scope, receive, send)
+                return
         if not stat.S_ISREG(stat_result.st_mode):
             await problem_response(404, "File not found.")(scope, receive, send)
             return
@@ -356,7 +455,12 @@ class FileResponse(Response):
         headers.setdefault("accept-ranges", "bytes")
         request_headers = Headers(raw=scope["headers"])
 
-        if self.status_code == 200 and _not_modified(request_headers, etag, stat_result.st_mtime):
+        method = scope.get("method", "GET")
+        if (
+            self.status_code == 200
+            and method in ("GET", "HEAD")
+            and _not_modified(request_headers, etag, stat_result.st_mtime)
+        ):
             keep = {
                 b"etag",
                 b"last-modified",
@@ -375,6 +479,7 @@ class FileResponse(Response):
         if (
             range_header
             and self.status_code == 200
+            and method in ("GET", "HEAD")
             and _if_range_matches(request_headers, etag, last_modified)
         ):
             ranges = _parse_ranges(range_header, size)
@@ -387,7 +492,7 @@ class FileResponse(Response):
                 await unsatisfiable(scope, receive, send)
                 return
 
-        send_body = scope.get("method") != "HEAD"
+        send_body = method != "HEAD"
         if not ranges:
             headers["content-length"] = str(size)
             await send(
@@ -422,13 +527,13 @@ class FileResponse(Response):
             ]
             closing = f"--{boundary}--\r\n".encode("latin-1")
             length = sum(
-                len(p) + (end - start) + 2 for p, (start, end) in zip(parts, ranges)
+                len(p) + (end - start) + 2 for p, (start, end) in zip(parts, ranges, strict=True)
             ) + len(closing)
             headers["content-type"] = f"multipart/byteranges; boundary={boundary}"
             headers["content-length"] = str(length)
             await send({"type": "http.response.start", "status": 206, "headers": self.raw_headers})
             if send_body:
-                for part, (start, end) in zip(parts, ranges):
+                for part, (start, end) in zip(parts, ranges, strict=True):
                     await send({"type": "http.response.body", "body": part, "more_body": True})
                     await self._send_range(send, start, end, last=False)
                     await send({"type": "http.response.body", "body": b"\r\n", "more_body": True})
