@@ -78,52 +78,14 @@ def compile_route(
         route.status_code,
         callable_name(route.endpoint),
     )
-    call = plan.call
-    is_async = plan.is_async
-
     direct = (
         not plan.dependencies
         and not plan.is_generator
         and not plan.is_async_generator
         and all(kind == "request" for _, kind in plan.specials)
     )
-    if direct and plan.body is not None:
-        return _body_runner(plan, render)
-    if plan.is_simple and direct:
-        scalars = plan.scalars
-        request_names = [name for name, _ in plan.specials]
-        if not scalars and not request_names:
-            if is_async:
-
-                async def run_bare_async(request: Request, send: Send) -> None:
-                    response = render(await call())
-                    await response(request.scope, request.receive, send)
-
-                return run_bare_async
-
-            async def run_bare_sync(request: Request, send: Send) -> None:
-                response = render(await run_in_threadpool(call))
-                await response(request.scope, request.receive, send)
-
-            return run_bare_sync
-
-        async def run_simple(request: Request, send: Send) -> None:
-            values: dict[str, Any] = {}
-            if scalars:
-                errors_found: list[dict[str, Any]] = []
-                scalars.read(request, values, errors_found)
-                if errors_found:
-                    raise RequestValidationError(errors_found)
-            for name in request_names:
-                values[name] = request
-            if is_async:
-                result = await call(**values)
-            else:
-                result = await run_in_threadpool(call, **values)
-            response = render(result)
-            await response(request.scope, request.receive, send)
-
-        return run_simple
+    if direct:
+        return _direct_runner(plan, render)
 
     async def run(request: Request, send: Send) -> None:
         context = RequestContext(overrides)
@@ -148,21 +110,35 @@ def compile_route(
     return run
 
 
-def _body_runner(plan: Plan, render: Renderer) -> Runner:
-    """A runner for handlers that read a body and nothing needing per-request context."""
-    body = plan.body
-    assert body is not None
-    read_body = body.read
-    scalars = plan.scalars
-    request_names = [name for name, _ in plan.specials]
+def _direct_runner(plan: Plan, render: Renderer) -> Runner:
+    """A runner for handlers that need nothing but the request: no dependencies, no context."""
     call = plan.call
     is_async = plan.is_async
+    read_body = plan.body.read if plan.body is not None else None
+    scalars = plan.scalars if plan.scalars else None
+    request_names = [name for name, _ in plan.specials]
 
-    async def run_body(request: Request, send: Send) -> None:
+    if read_body is None and scalars is None and not request_names:
+        if is_async:
+
+            async def run_bare_async(request: Request, send: Send) -> None:
+                response = render(await call())
+                await response(request.scope, request.receive, send)
+
+            return run_bare_async
+
+        async def run_bare_sync(request: Request, send: Send) -> None:
+            response = render(await run_in_threadpool(call))
+            await response(request.scope, request.receive, send)
+
+        return run_bare_sync
+
+    async def run_direct(request: Request, send: Send) -> None:
         values: dict[str, Any] = {}
         errors_found: list[dict[str, Any]] = []
-        await read_body(request, values, errors_found)
-        if scalars:
+        if read_body is not None:
+            await read_body(request, values, errors_found)
+        if scalars is not None:
             scalars.read(request, values, errors_found)
         if errors_found:
             raise RequestValidationError(errors_found)
@@ -175,7 +151,7 @@ def _body_runner(plan: Plan, render: Renderer) -> Runner:
         response = render(result)
         await response(request.scope, request.receive, send)
 
-    return run_body
+    return run_direct
 
 
 def _merge(placeholder: Any, response: Any) -> None:

@@ -102,7 +102,6 @@ class Plan:
         "is_async",
         "is_async_generator",
         "is_generator",
-        "is_simple",
         "name",
         "scalars",
         "specials",
@@ -131,13 +130,6 @@ class Plan:
         ]
         fields = body_fields(dependant) if root else []
         self.body = BodyReader(fields, self.name) if fields else None
-        # Only the request and path/query/header/cookie fields: no context needed.
-        self.is_simple = (
-            root
-            and not self.dependencies
-            and self.body is None
-            and all(kind == "request" for _, kind in self.specials)
-        )
 
     async def solve(self, request: Request, context: RequestContext) -> dict[str, Any]:
         """The keyword arguments for this plan's function (errors collect in ``context``)."""
