@@ -289,3 +289,33 @@ def test_bad_signature_is_a_configuration_error(app: App) -> None:
 
     with pytest.raises(ImproperlyConfigured, match="more than one"):
         TestClient(app).get("/x/1")
+
+
+def test_before_response_hook_runs_before_sending_and_can_fail(app: App) -> None:
+    order: list[str] = []
+
+    def transaction(request: Request) -> Iterator[str]:
+        async def commit(response: Response) -> None:
+            order.append(f"commit {response.status_code}")
+            if request.query_params.get("fail"):
+                raise HTTPException(409, "conflict on commit")
+
+        request.before_response(commit)
+        try:
+            yield "tx"
+        finally:
+            order.append("close")
+
+    @app.post("/things", status_code=201)
+    def create(tx: Annotated[str, Depends(transaction)]) -> str:
+        order.append("handler")
+        return tx
+
+    client = TestClient(app)
+    assert client.post("/things").status_code == 201
+    assert order == ["handler", "commit 201", "close"]
+    order.clear()
+    failed = client.post("/things?fail=1")
+    assert failed.status_code == 409
+    assert failed.json()["detail"] == "conflict on commit"
+    assert order == ["handler", "commit 201", "close"]

@@ -96,6 +96,8 @@ def compile_route(
             response = render(await plan.invoke(values, context))
             if context.response is not None:
                 _merge(context.response, response)
+            if request._before_response is not None:
+                await request.run_before_response(response)
         except Exception as exc:
             error = exc
             response = await errors.response_for(request, exc)
@@ -149,6 +151,8 @@ def _direct_runner(plan: Plan, render: Renderer) -> Runner:
         else:
             result = await run_in_threadpool(call, **values)
         response = render(result)
+        if request._before_response is not None:
+            await request.run_before_response(response)
         await response(request.scope, request.receive, send)
 
     return run_direct

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from pydantic_core import from_json
@@ -35,6 +35,7 @@ class Request:
     """
 
     __slots__ = (
+        "_before_response",
         "_body",
         "_cookies",
         "_form",
@@ -70,6 +71,7 @@ class Request:
         self._state: State | None = None
         self._stream_consumed = False
         self._pending: Any = None
+        self._before_response: list[Callable[[Any], Awaitable[None]]] | None = None
 
     # -- what was asked for -------------------------------------------------------------------
     @property
@@ -234,6 +236,23 @@ class Request:
         except TimeoutError:
             return False
         return bool(message.get("type") == "http.disconnect")
+
+    def before_response(self, hook: Callable[[Any], Awaitable[None]]) -> None:
+        """Await ``hook(response)`` once the response is built, before it is sent.
+
+        For work that must succeed before the client hears "done" (committing a
+        transaction): if the hook raises, the client gets the error response instead.
+        Hooks run in the order they were added.
+        """
+        if self._before_response is None:
+            self._before_response = []
+        self._before_response.append(hook)
+
+    async def run_before_response(self, response: Any) -> None:
+        """Run the hooks added with :meth:`before_response` (the framework calls this)."""
+        hooks, self._before_response = self._before_response, None
+        for hook in hooks or ():
+            await hook(response)
 
     def url_for(self, name: str, /, **params: Any) -> str:
         """The path of the route called ``name`` with ``params`` filled in."""
