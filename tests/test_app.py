@@ -161,3 +161,10 @@ def test_test_client_serves_any_asgi_app() -> None:
 
     with TestClient(bare) as client:
         assert client.get("/").text == "bare"
+
+
+def test_unknown_app_option_is_a_clear_error() -> None:
+    from nightowl.exceptions import ImproperlyConfigured
+
+    with pytest.raises(ImproperlyConfigured, match="unknown option 'databse'"):
+        App(databse="sqlite://")  # type: ignore[call-arg]

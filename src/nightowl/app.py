@@ -50,7 +50,9 @@ class App(Router):
         max_upload_size: the largest single uploaded file, in bytes (``None``: no limit).
         redirect_slashes: redirect ``GET /x/`` to ``/x`` (and back) when only the other exists.
         settings: any settings object; ``app.settings``, and injectable by its type.
-        **config: anything else, kept in ``app.config`` for batteries to read.
+        **config: options of batteries, such as ``database="sqlite:///app.db"`` or
+            ``templates="templates"``. Each is kept in ``app.config`` and handed to the
+            battery that declares it (see :func:`nightowl.app.battery_options`).
     """
 
     def __init__(
@@ -100,6 +102,14 @@ class App(Router):
         self._on_change = self._invalidate
         if settings is not None:
             self.provide(type(settings), lambda: settings)
+        if config:
+            installers = battery_options()
+            for key, value in config.items():
+                installer = installers.get(key)
+                if installer is None:
+                    known = ", ".join(sorted(installers)) or "none installed"
+                    raise ImproperlyConfigured(f"App() got an unknown option {key!r} (battery options: {known}).")
+                installer.load()(self, value)
 
     @property
     def debug(self) -> bool:
@@ -448,6 +458,18 @@ class App(Router):
 _NOT_FOUND_DETAIL = "Nothing matches the given URL."
 # Shared by every plain 404; responses are never mutated once sent.
 _NOT_FOUND = problem_response(404, _NOT_FOUND_DETAIL)
+
+
+def battery_options() -> dict[str, Any]:
+    """Options that batteries add to ``App(...)``, by name.
+
+    A battery declares one in its package metadata, in the ``nightowl.options``
+    entry-point group: ``database = "nightowl.db:install"``. ``App(database=url)`` then
+    calls ``install(app, url)``, so the core never imports a battery itself.
+    """
+    from importlib.metadata import entry_points
+
+    return {ep.name: ep for ep in entry_points(group="nightowl.options")}
 
 
 async def _call(func: Callable[[], Any]) -> None:
