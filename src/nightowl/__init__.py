@@ -31,6 +31,7 @@ from nightowl.responses import (
     redirect,
 )
 from nightowl.routing import Router, path
+from nightowl.sse import EventSourceResponse, ServerSentEvent
 from nightowl.websockets import WebSocket
 
 __version__ = "0.1.0"
@@ -41,6 +42,7 @@ __all__ = [
     "Body",
     "Cookie",
     "Depends",
+    "EventSourceResponse",
     "File",
     "FileResponse",
     "Form",
@@ -55,6 +57,7 @@ __all__ = [
     "Request",
     "Response",
     "Router",
+    "ServerSentEvent",
     "StreamingResponse",
     "UploadFile",
     "WebSocket",

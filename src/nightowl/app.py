@@ -16,7 +16,7 @@ from nightowl._solve import Plan
 from nightowl._table import PathTemplate, RouteTable
 from nightowl._types import ASGIApp, Receive, Scope, Send
 from nightowl.datastructures import State
-from nightowl.exceptions import HTTPException, ImproperlyConfigured
+from nightowl.exceptions import HTTPException, ImproperlyConfigured, WebSocketDisconnect
 from nightowl.params import Depends
 from nightowl.requests import DEFAULT_MAX_BODY_SIZE, Request
 from nightowl.responses import RedirectResponse, problem_response
@@ -353,7 +353,7 @@ class App(Router):
         return False
 
     async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
-        from nightowl.websockets import WebSocket
+        from nightowl.websockets import WebSocket, WebSocketState
 
         scope["app"] = self
         self._ensure_compiled()
@@ -365,11 +365,14 @@ class App(Router):
             return
         try:
             await runner(websocket)
+        except WebSocketDisconnect:
+            return  # the client left: nothing went wrong
         except Exception:
             logger.exception("Unhandled exception in WebSocket handler for %s", scope["path"])
-            from nightowl.websockets import WebSocketState
-
-            if websocket.application_state is not WebSocketState.DISCONNECTED:
+            if (
+                websocket.application_state is not WebSocketState.DISCONNECTED
+                and websocket.client_state is not WebSocketState.DISCONNECTED
+            ):
                 await websocket.close(1011, "Internal error")
 
     # -- lifespan -----------------------------------------------------------------------------

@@ -14,9 +14,13 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
+import json
+import os
 import threading
-from collections.abc import Awaitable, Coroutine
+import weakref
+from collections.abc import Awaitable, Coroutine, Mapping
 from types import TracebackType
 from typing import Any, TypeVar
 from urllib.parse import unquote
@@ -24,8 +28,10 @@ from urllib.parse import unquote
 import httpx
 
 from nightowl._types import ASGIApp, Message
+from nightowl.exceptions import WebSocketDisconnect
+from nightowl.responses import dump_json
 
-__all__ = ["AsyncTestClient", "TestClient"]
+__all__ = ["AsyncTestClient", "TestClient", "WebSocketTestSession"]
 
 T = TypeVar("T")
 
@@ -101,6 +107,7 @@ class _Lifespan:
         self._to_app: asyncio.Queue[Message] = asyncio.Queue()
         self._from_app: asyncio.Queue[Message] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
+        self.error: Exception | None = None
 
     async def _run(self) -> None:
         scope = {
@@ -110,17 +117,20 @@ class _Lifespan:
         }
         try:
             await self.app(scope, self._to_app.get, self._from_app.put)
+        except Exception as exc:
+            self.error = exc
         finally:
             await self._from_app.put({"type": "_done"})
 
     async def _expect(self, ok: str) -> None:
         message = await self._from_app.get()
-        if message["type"] == ok:
-            return
-        if message["type"] == "_done":
-            if self._task is not None and self._task.done() and self._task.exception() is not None:
-                raise self._task.exception()  # type: ignore[misc]
-            return
+        if message["type"] in (ok, "_done"):
+            return  # "_done" first: the app does not speak lifespan, which is allowed
+        # Startup or shutdown failed: surface the app's own exception.
+        if self._task is not None:
+            await asyncio.wait([self._task])
+        if self.error is not None:
+            raise self.error
         raise RuntimeError(message.get("message") or message["type"])
 
     async def startup(self) -> None:
@@ -156,6 +166,13 @@ class _Portal:
         self.loop.close()
 
 
+def _stop(portal: _Portal, lifespan: _Lifespan) -> None:
+    try:
+        portal.call(lifespan.shutdown())
+    finally:
+        portal.close()
+
+
 class _SyncTransport(httpx.BaseTransport):
     def __init__(self, client: TestClient) -> None:
         self.client = client
@@ -166,6 +183,217 @@ class _SyncTransport(httpx.BaseTransport):
         return client._portal_call(
             _call_app(client.app, request, body, client._lifespan.state, client.root_path)
         )
+
+
+class _ClientClosed(OSError):
+    """Raised by the test session's ``send`` once the test has closed the WebSocket."""
+
+
+_APP_DONE: Message = {"type": "_app_done"}
+
+
+class WebSocketTestSession:
+    """A WebSocket connection to the app, opened by :meth:`TestClient.websocket_connect`.
+
+    Use it as a context manager: entering runs the handshake (and raises
+    :class:`~nightowl.exceptions.WebSocketDisconnect` if the app refuses the
+    connection); leaving closes the connection and waits for the handler to finish.
+
+    ::
+
+        with client.websocket_connect("/echo") as ws:
+            ws.send_text("hi")
+            assert ws.receive_text() == "hi"
+
+    Attributes:
+        accepted_subprotocol: the subprotocol the app chose in ``accept``.
+        accepted_headers: the extra headers the app sent with ``accept``.
+        close_code: the code the app closed with, once it has.
+        close_reason: the reason the app gave when closing.
+    """
+
+    #: Seconds to wait for the handler to finish after the test closes the connection,
+    #: before cancelling it.
+    close_timeout = 5.0
+
+    def __init__(self, client: TestClient, request: httpx.Request, subprotocols: list[str]) -> None:
+        self._client = client
+        self._request = request
+        self._subprotocols = subprotocols
+        self._to_app: asyncio.Queue[Message] | None = None
+        self._from_app: asyncio.Queue[Message] | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._error: BaseException | None = None
+        self._client_closed = False
+        self.accepted_subprotocol: str | None = None
+        self.accepted_headers: list[tuple[bytes, bytes]] = []
+        self.close_code: int | None = None
+        self.close_reason: str = ""
+
+    # -- running the app on the client's loop ----------------------------------------------------
+    def _scope(self) -> dict[str, Any]:
+        scope = _scope_for(self._request, self._client._lifespan.state, self._client.root_path)
+        scope["type"] = "websocket"
+        scope["scheme"] = "wss" if scope["scheme"] == "https" else "ws"
+        del scope["method"]
+        scope["subprotocols"] = list(self._subprotocols)
+        headers: list[tuple[bytes, bytes]] = scope["headers"]
+        headers += [
+            (b"connection", b"upgrade"),
+            (b"upgrade", b"websocket"),
+            (b"sec-websocket-version", b"13"),
+            (b"sec-websocket-key", base64.b64encode(os.urandom(16))),
+        ]
+        if self._subprotocols:
+            headers.append((b"sec-websocket-protocol", ", ".join(self._subprotocols).encode()))
+        return scope
+
+    async def _start(self) -> None:
+        to_app: asyncio.Queue[Message] = asyncio.Queue()
+        from_app: asyncio.Queue[Message] = asyncio.Queue()
+        self._to_app, self._from_app = to_app, from_app
+        to_app.put_nowait({"type": "websocket.connect"})
+        scope = self._scope()
+
+        async def send(message: Message) -> None:
+            if self._client_closed:
+                raise _ClientClosed("The test client closed the WebSocket.")
+            from_app.put_nowait(message)
+
+        async def run() -> None:
+            try:
+                await self._client.app(scope, to_app.get, send)
+            except Exception as exc:
+                self._error = exc
+            finally:
+                from_app.put_nowait(_APP_DONE)
+
+        self._task = asyncio.get_running_loop().create_task(run())
+
+    async def _finish(self) -> None:
+        if self._task is None:
+            return
+        done, _ = await asyncio.wait((self._task,), timeout=self.close_timeout)
+        if not done:
+            self._task.cancel()
+            await asyncio.wait((self._task,))
+
+    def _put(self, message: Message) -> None:
+        assert self._to_app is not None
+        self._client._portal_call(self._put_async(self._to_app, message))
+
+    @staticmethod
+    async def _put_async(queue: asyncio.Queue[Message], message: Message) -> None:
+        queue.put_nowait(message)
+
+    # -- the handshake -------------------------------------------------------------------------
+    def __enter__(self) -> WebSocketTestSession:
+        self._client._portal_call(self._start())
+        message = self.receive()
+        kind = message["type"]
+        if kind == "websocket.accept":
+            self.accepted_subprotocol = message.get("subprotocol")
+            self.accepted_headers = list(message.get("headers") or [])
+            return self
+        try:
+            self._raise_for(message)
+            raise RuntimeError(f"Expected websocket.accept or websocket.close, got {kind!r}.")
+        finally:
+            self.close()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None = None,
+        exc: BaseException | None = None,
+        tb: TracebackType | None = None,
+    ) -> None:
+        self.close()
+        error = self._error
+        if exc_type is None and error is not None and not isinstance(error, _ClientClosed):
+            raise error
+
+    # -- talking -------------------------------------------------------------------------------
+    def _raise_for(self, message: Message) -> None:
+        """Raise for a message that ends the connection: the app's close, or its end."""
+        if message is _APP_DONE:
+            assert self._from_app is not None
+            self._from_app.put_nowait(_APP_DONE)  # later receives raise too
+            if self._error is not None and not isinstance(self._error, _ClientClosed):
+                raise self._error
+            raise WebSocketDisconnect(
+                self.close_code or 1000, self.close_reason or "The app has finished."
+            )
+        if message["type"] == "websocket.close":
+            self.close_code = int(message.get("code") or 1000)
+            self.close_reason = message.get("reason") or ""
+            if not self._client_closed:
+                # As a server does: the app's next receive() reports the disconnect.
+                self._put({"type": "websocket.disconnect", "code": self.close_code})
+            raise WebSocketDisconnect(self.close_code, self.close_reason)
+
+    def receive(self, timeout: float | None = None) -> Message:
+        """The next raw ASGI message the app sent (waiting at most ``timeout`` seconds)."""
+        assert self._from_app is not None
+        return self._client._portal_call(asyncio.wait_for(self._from_app.get(), timeout))
+
+    def _receive_data(self, timeout: float | None) -> Message:
+        message = self.receive(timeout)
+        if message is _APP_DONE or message["type"] != "websocket.send":
+            self._raise_for(message)
+            raise RuntimeError(f"Expected websocket.send, got {message['type']!r}.")
+        return message
+
+    def receive_text(self, timeout: float | None = None) -> str:
+        """The next text frame; raises ``WebSocketDisconnect`` if the app closed instead."""
+        message = self._receive_data(timeout)
+        text = message.get("text")
+        if text is None:
+            raise TypeError(f"Expected a text frame, got bytes: {message.get('bytes')!r}")
+        return str(text)
+
+    def receive_bytes(self, timeout: float | None = None) -> bytes:
+        """The next binary frame; raises ``WebSocketDisconnect`` if the app closed instead."""
+        message = self._receive_data(timeout)
+        data = message.get("bytes")
+        if data is None:
+            raise TypeError(f"Expected a binary frame, got text: {message.get('text')!r}")
+        return bytes(data)
+
+    def receive_json(self, mode: str = "text", timeout: float | None = None) -> Any:
+        """The next frame (text or, with ``mode="binary"``, binary) parsed as JSON."""
+        if mode == "binary":
+            return json.loads(self.receive_bytes(timeout))
+        return json.loads(self.receive_text(timeout))
+
+    def send(self, message: Message) -> None:
+        """Send a raw ASGI message to the app."""
+        self._put(message)
+
+    def send_text(self, data: str) -> None:
+        """Send a text frame."""
+        self._put({"type": "websocket.receive", "text": data})
+
+    def send_bytes(self, data: bytes) -> None:
+        """Send a binary frame."""
+        self._put({"type": "websocket.receive", "bytes": data})
+
+    def send_json(self, data: Any, mode: str = "text") -> None:
+        """Send ``data`` as JSON in a text frame (or, with ``mode="binary"``, a binary one)."""
+        encoded = dump_json(data)
+        if mode == "binary":
+            self.send_bytes(encoded)
+        else:
+            self.send_text(encoded.decode())
+
+    def close(self, code: int = 1000, reason: str | None = None) -> None:
+        """Close the connection from the client side and wait for the handler to finish."""
+        if self._task is None:
+            return
+        if not self._client_closed:
+            self._client_closed = True
+            if self.close_code is None:
+                self._put({"type": "websocket.disconnect", "code": code, "reason": reason or ""})
+        self._client._portal_call(self._finish())
 
 
 class TestClient(httpx.Client):
@@ -196,9 +424,15 @@ class TestClient(httpx.Client):
     def _portal_call(self, coroutine: Coroutine[Any, Any, T]) -> T:
         if self._portal is None:
             self._portal = _Portal()
+            # A client that is never closed still shuts the app down and stops its loop.
+            self._finalizer = weakref.finalize(self, _stop, self._portal, self._lifespan)
         if not self._started:
             self._started = True
-            self._portal.call(self._lifespan.startup())
+            try:
+                self._portal.call(self._lifespan.startup())
+            except BaseException:
+                coroutine.close()
+                raise
         return self._portal.call(coroutine)
 
     def __enter__(self) -> TestClient:
@@ -219,10 +453,8 @@ class TestClient(httpx.Client):
     def close(self) -> None:
         """Run the app's shutdown and stop the background loop."""
         if self._portal is not None:
-            if self._started:
-                self._portal.call(self._lifespan.shutdown())
-                self._started = False
-            self._portal.close()
+            self._finalizer()
+            self._started = False
             self._portal = None
         super().close()
 
@@ -233,6 +465,28 @@ class TestClient(httpx.Client):
             return await awaitable
 
         return self._portal_call(wrapper())
+
+    def websocket_connect(
+        self,
+        path: str,
+        subprotocols: list[str] | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> WebSocketTestSession:
+        """Open a WebSocket to the app at ``path``; use the result as a context manager.
+
+        The client's base URL, default headers and cookies apply, as for HTTP requests.
+
+        ::
+
+            with client.websocket_connect("/ws/chat", subprotocols=["chat"]) as ws:
+                ws.send_json({"text": "hi"})
+                assert ws.receive_json() == {"echo": "hi"}
+
+        Raises:
+            WebSocketDisconnect: (on entering) the app closed instead of accepting.
+        """
+        request = self.build_request("GET", path, headers=headers)
+        return WebSocketTestSession(self, request, list(subprotocols or []))
 
 
 class _AsyncTransport(httpx.AsyncBaseTransport):
