@@ -254,7 +254,7 @@ def test_through_uvicorn_with_the_websockets_package() -> None:
 def test_client_leaving_is_not_logged_as_an_error(caplog: pytest.LogCaptureFixture) -> None:
     import logging
 
-    from nightowl import App, WebSocket
+    from nightowl import App
     from nightowl.testing import TestClient
 
     app = App()

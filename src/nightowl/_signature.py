@@ -8,6 +8,7 @@ turned into fast extractors by :mod:`nightowl._extract` and resolved per request
 from __future__ import annotations
 
 import dataclasses
+import functools
 import inspect
 import types
 import typing
@@ -179,6 +180,10 @@ def analyse(
     if inspect.isclass(call):
         target = call.__init__
         skip_first = True
+    elif not inspect.isroutine(call) and not isinstance(call, functools.partial):
+        # A callable instance (``Depends(APIKeyHeader("X-Key"))``): read its bound __call__,
+        # not the class's attribute annotations.
+        target = call.__call__
     try:
         signature = inspect.signature(target)
         hints = get_type_hints(target, include_extras=True)
