@@ -234,3 +234,13 @@ def test_bad_query_encoding(app: App) -> None:
     assert client.get("/q?v=%C3%A9").json() == "é"
     assert problem(client.get("/q?v=%zz"))["status"] == 400
     assert problem(client.get("/q?v=%ff"))["status"] == 400
+
+
+def test_unannotated_parameter_typed_by_its_default(app: App) -> None:
+    @app.get("/list")
+    def listing(page=1, ratio=0.5, exact=False, name="x"):  # type: ignore[no-untyped-def]
+        return {"page": page, "ratio": ratio, "exact": exact, "name": name}
+
+    client = TestClient(app)
+    assert client.get("/list?page=2&ratio=1.5&exact=yes&name=y").json() == {"page": 2, "ratio": 1.5, "exact": True, "name": "y"}
+    assert client.get("/list?page=two").status_code == 422

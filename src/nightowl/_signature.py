@@ -210,7 +210,10 @@ def analyse(
             raise ImproperlyConfigured(
                 f"{callable_name(call)}: positional-only parameter {parameter.name!r} cannot be injected."
             )
-        _add_parameter(dependant, parameter, hints.get(parameter.name, Any), path_params, providers)
+        annotation = hints.get(parameter.name, Any)
+        if parameter.name not in hints and type(parameter.default) in (int, float, bool):
+            annotation = type(parameter.default)  # Flask-style ``def page(n=1)`` is an int
+        _add_parameter(dependant, parameter, annotation, path_params, providers)
     return dependant
 
 
