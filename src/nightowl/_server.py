@@ -1,0 +1,294 @@
+"""Running an app under a real server: the dev server behind ``App.run`` and ``serve``.
+
+uvicorn is the default server (with uvloop and httptools when they are installed);
+granian is the alternative for ``serve``. Reloading and several workers make the server
+import the app in fresh processes, so both need the app as an import string
+(``"module:attr"``) rather than an object; :func:`run_dev` derives one from the script
+that called ``app.run()``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+import warnings
+from pathlib import Path
+from typing import Any, Literal
+
+from nightowl._types import ASGIApp
+from nightowl.exceptions import ImproperlyConfigured
+
+__all__ = ["GRANIAN_MISSING", "ServerName", "find_main_import_string", "run_dev", "serve"]
+
+ServerName = Literal["uvicorn", "granian"]
+
+#: What to tell a user who asks for granian without having it.
+GRANIAN_MISSING = (
+    "The granian server is not installed. "
+    "Install it with `pip install 'nightowl[granian]'` or use --server uvicorn."
+)
+
+# The shim factory below reads its target from these variables; they reach the server's
+# worker processes through the environment, which every way of starting one inherits.
+_TARGET_ENV = "_NIGHTOWL_SERVE_TARGET"
+_FACTORY_ENV = "_NIGHTOWL_SERVE_FACTORY"
+_DEBUG_ENV = "_NIGHTOWL_SERVE_DEBUG"
+_PROXY_ENV = "_NIGHTOWL_SERVE_PROXY_IPS"
+_SHIM = f"{__name__}:load_target"
+
+
+def run_dev(
+    app: ASGIApp,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    reload: bool = False,
+    **options: Any,
+) -> None:
+    """Serve ``app`` with uvicorn for development; what ``app.run()`` calls.
+
+    With ``reload``, uvicorn restarts when a file in the script's folder changes. That
+    needs the app's import string, found from the ``__main__`` module (the script
+    started with ``python app.py``); when it cannot be found (an app built inside a
+    function, an interactive session) a warning says so and the app runs without reload.
+
+    Args:
+        app: the ASGI app to serve.
+        host: the interface to bind.
+        port: the TCP port to bind.
+        reload: restart the server when source files change.
+        **options: passed on to ``uvicorn.run``.
+    """
+    debug = bool(getattr(app, "debug", False))
+    if reload:
+        found = find_main_import_string(app)
+        if found is not None:
+            import_string, app_dir = found
+            options.setdefault("reload_dirs", [str(app_dir)])
+            serve(
+                import_string,
+                host=host,
+                port=port,
+                reload=True,
+                app_dir=app_dir,
+                debug=debug,
+                **options,
+            )
+            return
+        warnings.warn(
+            "nightowl could not find the app as a global of the script being run, so it "
+            "serves without reloading. Assign the app to a module-level name (app = App()) "
+            "and start the script with `python app.py` to reload on changes.",
+            RuntimeWarning,
+            stacklevel=3,
+        )
+    serve(app, host=host, port=port, debug=debug, **options)
+
+
+def find_main_import_string(app: object) -> tuple[str, Path] | None:
+    """The ``("module:attr", folder)`` under which ``__main__`` holds ``app``, if any.
+
+    The module is the script's file name (``app.py`` gives ``app``) or, under
+    ``python -m pkg.mod``, the module's real name; the folder is where it can be imported.
+    """
+    main = sys.modules.get("__main__")
+    file = getattr(main, "__file__", None)
+    if main is None or file is None:
+        return None
+    names = [name for name, value in vars(main).items() if value is app]
+    if not names:
+        return None
+    attr = "app" if "app" in names else names[0]
+    spec = getattr(main, "__spec__", None)
+    if spec is not None and spec.name and spec.name != "__main__":
+        return f"{spec.name}:{attr}", Path.cwd()
+    path = Path(file).resolve()
+    if not path.stem.isidentifier():
+        return None
+    return f"{path.stem}:{attr}", path.parent
+
+
+def serve(
+    target: str | ASGIApp,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    workers: int = 1,
+    server: ServerName = "uvicorn",
+    factory: bool = False,
+    app_dir: str | os.PathLike[str] | None = None,
+    reload: bool = False,
+    debug: bool = False,
+    proxy_headers: bool = False,
+    forwarded_allow_ips: str | None = None,
+    graceful_timeout: int = 30,
+    log_level: str = "info",
+    access_log: bool = True,
+    **options: Any,
+) -> None:
+    """Serve an app until the server is stopped (Ctrl+C or SIGTERM).
+
+    On SIGTERM the server stops accepting connections and lets requests in flight finish,
+    for at most ``graceful_timeout`` seconds.
+
+    Args:
+        target: the app, or its import string ``"module:attr"``; reloading, several workers
+            and granian need the import string.
+        host: the interface to bind (``0.0.0.0`` for every interface).
+        port: the TCP port to bind.
+        workers: how many worker processes serve requests.
+        server: ``"uvicorn"`` or ``"granian"``.
+        factory: ``target`` names a function that returns the app.
+        app_dir: the folder ``target``'s module is imported from.
+        reload: restart when source files change (development only, uvicorn only).
+        debug: set ``debug = True`` on the loaded app (the debug error page).
+        proxy_headers: trust ``X-Forwarded-For`` and ``X-Forwarded-Proto`` from
+            ``forwarded_allow_ips`` to set the client address and scheme.
+        forwarded_allow_ips: comma-separated addresses of trusted proxies (``127.0.0.1``).
+        graceful_timeout: seconds to wait for requests in flight when shutting down.
+        log_level: ``critical``, ``error``, ``warning``, ``info``, ``debug`` or ``trace``.
+        access_log: log every request.
+        **options: passed on to the server.
+
+    Raises:
+        ImproperlyConfigured: the options cannot work together, or granian is missing.
+    """
+    if not isinstance(target, str) and (reload or workers > 1 or server == "granian"):
+        raise ImproperlyConfigured(
+            "Reloading, several workers and granian need the app as an import string "
+            "such as 'app:app', not as an object."
+        )
+    if server == "granian":
+        if reload:
+            raise ImproperlyConfigured("Reloading is only supported with uvicorn.")
+        _serve_granian(
+            str(target),
+            host=host,
+            port=port,
+            workers=workers,
+            factory=factory,
+            app_dir=app_dir,
+            debug=debug,
+            proxy_ips=(forwarded_allow_ips or "127.0.0.1") if proxy_headers else None,
+            graceful_timeout=graceful_timeout,
+            log_level=log_level,
+            access_log=access_log,
+            **options,
+        )
+    elif server == "uvicorn":
+        if isinstance(target, str) and debug:
+            _export_target(target, factory=factory, debug=True, proxy_ips=None)
+            target, factory = _SHIM, True
+        elif not isinstance(target, str) and debug and hasattr(target, "debug"):
+            target.debug = True
+        _serve_uvicorn(
+            target,
+            host=host,
+            port=port,
+            workers=workers,
+            factory=factory,
+            app_dir=app_dir,
+            reload=reload,
+            proxy_headers=proxy_headers,
+            forwarded_allow_ips=forwarded_allow_ips,
+            graceful_timeout=graceful_timeout,
+            log_level=log_level,
+            access_log=access_log,
+            **options,
+        )
+    else:
+        raise ImproperlyConfigured(f"Unknown server {server!r}: use 'uvicorn' or 'granian'.")
+
+
+def load_target() -> ASGIApp:
+    """Load the app a server process was asked to serve (an app factory for the server).
+
+    The parent process describes the app in environment variables; this applies what the
+    servers cannot do themselves (debug mode, proxy headers under granian).
+    """
+    target = os.environ[_TARGET_ENV]
+    module_name, _, attr = target.partition(":")
+    app: Any = importlib.import_module(module_name)
+    for part in (attr or "app").split("."):
+        app = getattr(app, part)
+    if os.environ.get(_FACTORY_ENV) == "1":
+        app = app()
+    if os.environ.get(_DEBUG_ENV) == "1" and hasattr(app, "debug"):
+        app.debug = True
+    proxy_ips = os.environ.get(_PROXY_ENV)
+    if proxy_ips:
+        from granian.utils.proxies import wrap_asgi_with_proxy_headers
+
+        app = wrap_asgi_with_proxy_headers(app, proxy_ips)
+    loaded: ASGIApp = app
+    return loaded
+
+
+def _export_target(target: str, *, factory: bool, debug: bool, proxy_ips: str | None) -> None:
+    os.environ[_TARGET_ENV] = target
+    os.environ[_FACTORY_ENV] = "1" if factory else ""
+    os.environ[_DEBUG_ENV] = "1" if debug else ""
+    os.environ[_PROXY_ENV] = proxy_ips or ""
+
+
+def _serve_uvicorn(
+    target: str | ASGIApp,
+    *,
+    app_dir: str | os.PathLike[str] | None,
+    forwarded_allow_ips: str | None,
+    **options: Any,
+) -> None:
+    import uvicorn
+
+    graceful_timeout = options.pop("graceful_timeout")
+    options.setdefault("loop", "auto")
+    options.setdefault("http", "auto")
+    uvicorn.run(
+        target,
+        app_dir=None if app_dir is None else os.fspath(app_dir),
+        forwarded_allow_ips=forwarded_allow_ips,
+        timeout_graceful_shutdown=graceful_timeout,
+        **options,
+    )
+
+
+def _serve_granian(
+    target: str,
+    *,
+    host: str,
+    port: int,
+    workers: int,
+    factory: bool,
+    app_dir: str | os.PathLike[str] | None,
+    debug: bool,
+    proxy_ips: str | None,
+    graceful_timeout: int,
+    log_level: str,
+    access_log: bool,
+    **options: Any,
+) -> None:
+    try:
+        from granian import Granian
+        from granian.constants import Interfaces
+        from granian.log import LogLevels
+    except ImportError:
+        raise ImproperlyConfigured(GRANIAN_MISSING) from None
+
+    if debug or proxy_ips:
+        _export_target(target, factory=factory, debug=debug, proxy_ips=proxy_ips)
+        target, factory = _SHIM, True
+    server = Granian(
+        target,
+        address=host,
+        port=port,
+        interface=Interfaces.ASGI,
+        workers=workers,
+        factory=factory,
+        working_dir=None if app_dir is None else Path(app_dir),
+        log_level=LogLevels("debug" if log_level == "trace" else log_level),
+        log_access=access_log,
+        workers_kill_timeout=graceful_timeout,
+        **options,
+    )
+    server.serve()

@@ -1,0 +1,168 @@
+"""``nightowl run`` (the development server) and ``nightowl serve`` (production)."""
+
+from __future__ import annotations
+
+import click
+
+from nightowl._server import serve as serve_app
+from nightowl.cli.group import ScriptInfo
+from nightowl.exceptions import ImproperlyConfigured
+
+__all__ = ["run_command", "serve_command"]
+
+_LOG_LEVELS = click.Choice(["critical", "error", "warning", "info", "debug", "trace"])
+_app_argument = click.argument("app_ref", metavar="[APP]", required=False)
+_host_option = click.option(
+    "--host", default="127.0.0.1", show_default=True, help="The interface to bind."
+)
+_port_option = click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=8000,
+    envvar="PORT",
+    show_default=True,
+    show_envvar=True,
+    help="The TCP port to bind.",
+)
+_log_level_option = click.option(
+    "--log-level", type=_LOG_LEVELS, default="info", show_default=True, help="Log verbosity."
+)
+
+
+@click.command("run")
+@_app_argument
+@_host_option
+@_port_option
+@click.option(
+    "--reload/--no-reload",
+    default=True,
+    show_default=True,
+    help="Restart the server when a source file changes.",
+)
+@click.option(
+    "--reload-dir",
+    "reload_dirs",
+    multiple=True,
+    type=click.Path(exists=True, file_okay=False),
+    help="A folder to watch for changes (default: the app's folder). Repeatable.",
+)
+@click.option("--debug", is_flag=True, help="Show the debug error page on unhandled errors.")
+@_log_level_option
+@click.pass_obj
+def run_command(
+    info: ScriptInfo,
+    app_ref: str | None,
+    host: str,
+    port: int,
+    reload: bool,
+    reload_dirs: tuple[str, ...],
+    debug: bool,
+    log_level: str,
+) -> None:
+    """Run the development server (uvicorn, reloading on changes).
+
+    APP is MODULE[:NAME], as in `nightowl run app:app`; by default $NIGHTOWL_APP,
+    then app.py or main.py in the current folder.
+    """
+    located = info.locate(app_ref)
+    try:
+        if reload:
+            serve_app(
+                located.import_string,
+                factory=located.factory,
+                app_dir=located.app_dir,
+                host=host,
+                port=port,
+                reload=True,
+                reload_dirs=list(reload_dirs) or [str(located.app_dir)],
+                debug=debug,
+                log_level=log_level,
+            )
+        else:
+            serve_app(located.app, host=host, port=port, debug=debug, log_level=log_level)
+    except ImproperlyConfigured as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+@click.command("serve")
+@_app_argument
+@_host_option
+@_port_option
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=1,
+    envvar="WEB_CONCURRENCY",
+    show_default=True,
+    show_envvar=True,
+    help="How many worker processes to run (one per core uses every core).",
+)
+@click.option(
+    "--server",
+    type=click.Choice(["uvicorn", "granian"]),
+    default="uvicorn",
+    show_default=True,
+    help="The ASGI server to run.",
+)
+@click.option(
+    "--proxy-headers",
+    is_flag=True,
+    help="Trust X-Forwarded-For/-Proto from --forwarded-allow-ips (behind a reverse proxy).",
+)
+@click.option(
+    "--forwarded-allow-ips",
+    default="127.0.0.1",
+    envvar="FORWARDED_ALLOW_IPS",
+    show_default=True,
+    show_envvar=True,
+    help="Comma-separated addresses of trusted proxies, or '*'.",
+)
+@click.option(
+    "--graceful-timeout",
+    type=click.IntRange(min=0),
+    default=30,
+    show_default=True,
+    help="Seconds that requests in flight get to finish on SIGTERM.",
+)
+@click.option(
+    "--access-log/--no-access-log", default=True, show_default=True, help="Log every request."
+)
+@_log_level_option
+@click.pass_obj
+def serve_command(
+    info: ScriptInfo,
+    app_ref: str | None,
+    host: str,
+    port: int,
+    workers: int,
+    server: str,
+    proxy_headers: bool,
+    forwarded_allow_ips: str,
+    graceful_timeout: int,
+    access_log: bool,
+    log_level: str,
+) -> None:
+    """Run the production server: several workers, graceful shutdown on SIGTERM.
+
+    APP is MODULE[:NAME], found as for `nightowl run`. Bind --host 0.0.0.0 to accept
+    connections from other machines (in a container, for instance).
+    """
+    located = info.locate(app_ref)
+    in_process = server == "uvicorn" and workers == 1
+    try:
+        serve_app(
+            located.app if in_process else located.import_string,
+            factory=located.factory and not in_process,
+            app_dir=located.app_dir,
+            host=host,
+            port=port,
+            workers=workers,
+            server="granian" if server == "granian" else "uvicorn",
+            proxy_headers=proxy_headers,
+            forwarded_allow_ips=forwarded_allow_ips,
+            graceful_timeout=graceful_timeout,
+            access_log=access_log,
+            log_level=log_level,
+        )
+    except ImproperlyConfigured as exc:
+        raise click.ClickException(str(exc)) from exc
