@@ -183,7 +183,7 @@ def analyse(
     elif not inspect.isroutine(call) and not isinstance(call, functools.partial):
         # A callable instance (``Depends(APIKeyHeader("X-Key"))``): read its bound __call__,
         # not the class's attribute annotations.
-        target = call.__call__
+        target = getattr(call, "__call__")  # noqa: B004, B009
     try:
         signature = inspect.signature(target)
         hints = get_type_hints(target, include_extras=True)

@@ -6,7 +6,7 @@ import contextlib
 import logging
 import os
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from nightowl._concurrency import is_async_callable, run_in_threadpool
 from nightowl._endpoint import Runner, compile_route, compile_websocket, route_dependant
@@ -21,6 +21,9 @@ from nightowl.params import Depends
 from nightowl.requests import DEFAULT_MAX_BODY_SIZE, Request
 from nightowl.responses import RedirectResponse, problem_response
 from nightowl.routing import Router, WebSocketRoute
+
+if TYPE_CHECKING:
+    from nightowl.staticfiles import StaticFiles
 
 __all__ = ["App"]
 
@@ -43,6 +46,8 @@ class App(Router):
     Args:
         debug: show tracebacks in error responses and reload the dev server on changes.
         title, version, description, servers: what the OpenAPI document says about the API.
+        openapi_url, docs_url, redoc_url: where the OpenAPI document, Swagger UI and ReDoc
+            are served; ``None`` turns one off (no document, no UIs).
         lifespan: an async context manager factory run around the app's life;
             a mapping it yields becomes ``request.state`` of every request.
         dependencies: run before every handler.
@@ -69,6 +74,9 @@ class App(Router):
         max_upload_size: int | None = None,
         redirect_slashes: bool = True,
         settings: Any = None,
+        openapi_url: str | None = "/openapi.json",
+        docs_url: str | None = "/docs",
+        redoc_url: str | None = "/redoc",
         **config: Any,
     ) -> None:
         super().__init__(dependencies=dependencies)
@@ -81,6 +89,10 @@ class App(Router):
         self.max_upload_size = max_upload_size
         self.redirect_slashes = redirect_slashes
         self.settings = settings
+        self.openapi_url = openapi_url
+        self.docs_url = docs_url
+        self.redoc_url = redoc_url
+        self._openapi: dict[str, Any] | None = None
         self.config: dict[str, Any] = dict(config)
         self.state = State()
         #: Swap a dependency for another in tests: ``app.dependency_overrides[real] = fake``.
@@ -149,6 +161,31 @@ class App(Router):
             )
         self._mounts.append((prefix.rstrip("/"), app, name))
 
+    def static(
+        self,
+        prefix: str,
+        directory: str | os.PathLike[str],
+        *,
+        name: str = "static",
+        **options: Any,
+    ) -> StaticFiles:
+        """Serve the files in ``directory`` under ``prefix``: ``app.static("/static", "static")``.
+
+        Calling it again with the same prefix adds another folder, searched after the
+        first (how a battery adds its own ``static/``). ``options`` go to
+        :class:`nightowl.staticfiles.StaticFiles`; ``url_path_for(name, path=...)`` builds URLs.
+        Returns the :class:`~nightowl.staticfiles.StaticFiles` app.
+        """
+        from nightowl.staticfiles import StaticFiles
+
+        for mounted_prefix, mounted, _ in self._mounts:
+            if mounted_prefix == prefix.rstrip("/") and isinstance(mounted, StaticFiles):
+                mounted.add_directory(directory)
+                return mounted
+        files = StaticFiles(directory, **options)
+        self.mount(prefix, files, name=name)
+        return files
+
     def exception_handler(self, key: type[BaseException] | int) -> Callable[[F], F]:
         """Render an exception class (or an HTTP status) yourself::
 
@@ -192,7 +229,16 @@ class App(Router):
         return template.expand(params)
 
     # -- compiling ----------------------------------------------------------------------------
+    def openapi(self) -> dict[str, Any]:
+        """The app's OpenAPI 3.1 document, built on first use and cached."""
+        if self._openapi is None:
+            from nightowl.openapi import build_document
+
+            self._openapi = build_document(self)
+        return self._openapi
+
     def _invalidate(self) -> None:
+        self._openapi = None
         self._table = None
         self._ws_table = None
 
@@ -219,7 +265,9 @@ class App(Router):
         names: dict[str, PathTemplate] = {}
         implicit_head: list[tuple[PathTemplate, Runner]] = []
         self._override_plans.clear()
-        for route in self.iter_routes():
+        from nightowl.openapi import docs_routes
+
+        for route in [*self.iter_routes(), *docs_routes(self)]:
             dependant = route_dependant(route, self._providers)
             names.setdefault(route.name, route.template)
             if isinstance(route, WebSocketRoute):

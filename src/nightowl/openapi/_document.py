@@ -1,0 +1,380 @@
+"""Build the OpenAPI 3.1 document of an app from its routes and their compiled signatures.
+
+Everything comes from what the framework already knows: the route table, each
+handler's :class:`~nightowl._signature.Dependant` (parameters, bodies, dependencies and
+the security schemes among them), its response model and status code, and the route
+options (tags, summary, responses...). It runs once, when the document is first asked for.
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+from collections.abc import Callable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any
+
+import pydantic
+
+from nightowl._endpoint import route_dependant
+from nightowl._render import _mentions_response, response_model_from
+from nightowl._signature import Dependant, Field, _is_upload, _unwrap_optional, body_fields
+from nightowl.exceptions import ImproperlyConfigured, status_phrase
+from nightowl.openapi._schema import REF, SchemaRegistry, SchemaSlot, jsonable
+from nightowl.params import Body, Header
+from nightowl.routing import Route
+from nightowl.security import SecurityScheme
+
+if TYPE_CHECKING:
+    from nightowl.app import App
+
+__all__ = ["build_document"]
+
+OPENAPI_VERSION = "3.1.0"
+_PROBLEM = "application/problem+json"
+_NO_BODY_STATUSES = (204, 304)
+
+
+def build_document(app: App) -> dict[str, Any]:
+    """The OpenAPI 3.1 document describing ``app``'s HTTP routes."""
+    registry = SchemaRegistry()
+    routes = [
+        route
+        for route in app.iter_routes()
+        if isinstance(route, Route) and route.options.get("include_in_schema", True)
+    ]
+    operation_ids = _operation_ids(routes)
+    paths: dict[str, dict[str, Any]] = {}
+    schemes: dict[str, SecurityScheme] = {}
+    tags: list[str] = []
+    for route in routes:
+        dependant = route_dependant(route, app.providers)
+        route_schemes = list(_security_schemes(dependant))
+        for scheme in route_schemes:
+            known = schemes.setdefault(scheme.scheme_name, scheme)
+            if known.openapi_scheme() != scheme.openapi_scheme():
+                raise ImproperlyConfigured(
+                    f"Two different security schemes are named {scheme.scheme_name!r}; "
+                    "give one a scheme_name."
+                )
+        for tag in route.options.get("tags", []):
+            if tag not in tags:
+                tags.append(tag)
+        for method in route.methods:
+            builder = _OperationBuilder(
+                route, dependant, route_schemes, operation_ids[(route, method)], registry
+            )
+            paths.setdefault(route.template.format, {})[method.lower()] = builder.build()
+
+    info: dict[str, Any] = {"title": app.title, "version": app.version}
+    if app.description:
+        info["description"] = app.description
+    document: dict[str, Any] = {"openapi": OPENAPI_VERSION, "info": info}
+    if app.servers:
+        document["servers"] = [dict(server) for server in app.servers]
+    document["paths"] = paths
+    schemas = registry.resolve(paths)
+    components: dict[str, Any] = {"schemas": dict(sorted(schemas.items()))}
+    if schemes:
+        components["securitySchemes"] = {
+            name: scheme.openapi_scheme() for name, scheme in schemes.items()
+        }
+    document["components"] = components
+    if tags:
+        document["tags"] = [{"name": tag} for tag in tags]
+    return document
+
+
+# -- operation ids ------------------------------------------------------------------------------
+def _operation_ids(routes: list[Route]) -> dict[tuple[Route, str], str]:
+    """A unique, stable id per (route, method): the handler's name where that is unique."""
+    wanted: dict[tuple[Route, str], str] = {}
+    explicit: dict[str, Route] = {}
+    for route in routes:
+        given = route.options.get("operation_id")
+        for method in route.methods:
+            if given:
+                op_id = given if len(route.methods) == 1 else f"{given}_{method.lower()}"
+                if op_id in explicit and explicit[op_id] is not route:
+                    raise ImproperlyConfigured(
+                        f"operation_id {op_id!r} is used by more than one route."
+                    )
+                explicit[op_id] = route
+            else:
+                op_id = _identifier(route.name)
+                if len(route.methods) > 1:
+                    op_id += "_" + method.lower()
+            wanted[(route, method)] = op_id
+    counts: dict[str, int] = {}
+    for op_id in wanted.values():
+        counts[op_id] = counts.get(op_id, 0) + 1
+    result: dict[tuple[Route, str], str] = {}
+    for (route, method), op_id in wanted.items():
+        if counts[op_id] > 1 and op_id not in explicit:
+            # Same handler name twice: qualify by method and path, which the table keeps unique.
+            op_id = _identifier(f"{route.name}_{method.lower()}_{route.template.format}")
+        result[(route, method)] = op_id
+    return result
+
+
+def _identifier(text: str) -> str:
+    return re.sub(r"_+", "_", re.sub(r"[^A-Za-z0-9_]", "_", text)).strip("_") or "operation"
+
+
+# -- security -----------------------------------------------------------------------------------
+def _security_schemes(dependant: Dependant) -> Iterator[SecurityScheme]:
+    """The security schemes ``dependant`` depends on, at any depth, each once, in order."""
+    seen: set[int] = set()
+
+    def walk(node: Dependant) -> Iterator[SecurityScheme]:
+        for _, sub, _ in node.dependencies:
+            if isinstance(sub.call, SecurityScheme) and id(sub.call) not in seen:
+                seen.add(id(sub.call))
+                yield sub.call
+            yield from walk(sub)
+
+    yield from walk(dependant)
+
+
+# -- one operation ------------------------------------------------------------------------------
+class _OperationBuilder:
+    """The Operation Object of one route and method."""
+
+    def __init__(
+        self,
+        route: Route,
+        dependant: Dependant,
+        schemes: list[SecurityScheme],
+        operation_id: str,
+        registry: SchemaRegistry,
+    ) -> None:
+        self.route = route
+        self.dependant = dependant
+        self.schemes = schemes
+        self.operation_id = operation_id
+        self.registry = registry
+
+    def build(self) -> dict[str, Any]:
+        route, options = self.route, self.route.options
+        operation: dict[str, Any] = {}
+        if options.get("tags"):
+            operation["tags"] = list(options["tags"])
+        summary, description = _docstring(self._handler())
+        operation["summary"] = options.get("summary") or summary or _title(route.name)
+        description = options.get("description", description)
+        if description:
+            operation["description"] = description
+        operation["operationId"] = self.operation_id
+        fields = self.dependant.all_fields()
+        parameters = [
+            self._parameter(field)
+            for field in fields
+            if field.source in ("path", "query", "header", "cookie")
+            and field.marker.include_in_schema
+        ]
+        if parameters:
+            operation["parameters"] = parameters
+        bodies = body_fields(self.dependant)
+        if bodies:
+            operation["requestBody"] = self._request_body(bodies)
+        operation["responses"] = self._responses(fields, bool(bodies))
+        if options.get("deprecated"):
+            operation["deprecated"] = True
+        if self.schemes:
+            operation["security"] = [{scheme.scheme_name: [] for scheme in self.schemes}]
+        return operation
+
+    def _handler(self) -> Callable[..., Any]:
+        endpoint = self.route.endpoint
+        if self.route.view_method is not None:
+            method: Callable[..., Any] = getattr(endpoint, self.route.view_method)
+            return method if method.__doc__ else endpoint
+        return endpoint
+
+    # -- parameters ---------------------------------------------------------------------------
+    def _parameter(self, field: Field) -> dict[str, Any]:
+        marker = field.marker
+        name = field.key
+        if isinstance(marker, Header) and marker.alias:
+            name = marker.alias  # keep the case the user wrote: X-API-Key
+        elif field.source == "header":
+            name = "-".join(part.capitalize() for part in field.key.split("-"))
+        parameter: dict[str, Any] = {
+            "name": name,
+            "in": field.source,
+            "required": field.source == "path" or field.required,
+            "schema": self._field_schema(field),
+        }
+        if marker.description:
+            parameter["description"] = marker.description
+        if marker.deprecated:
+            parameter["deprecated"] = True
+        return parameter
+
+    def _field_schema(self, field: Field) -> SchemaSlot:
+        marker = field.marker
+        settings: dict[str, Any] = dict(marker.constraints)
+        for key in ("title", "examples"):
+            if getattr(marker, key) is not None:
+                settings[key] = getattr(marker, key)
+        extra: dict[str, Any] = {}
+        if not field.required and marker.default_factory is None:
+            ok, default = jsonable(field.default)
+            if ok:
+                extra["default"] = default
+        if field.source == "path":
+            extra.update(self._converter_limits(field.key))
+        return self.registry.add(field.annotation, "validation", field=settings, extra=extra)
+
+    def _converter_limits(self, name: str) -> dict[str, Any]:
+        # The route table matches these before validation: say what it lets through.
+        converter = self.route.template.converters.get(name)
+        if converter in ("int", "float"):
+            return {"minimum": 0}
+        if converter == "slug":
+            return {"pattern": "^[-a-zA-Z0-9_]+$"}
+        return {}
+
+    # -- request body -------------------------------------------------------------------------
+    def _request_body(self, fields: list[Field]) -> dict[str, Any]:
+        form = [f for f in fields if f.source in ("form", "file")]
+        if form:
+            media_type = "multipart/form-data"
+            if not any(f.source == "file" or _is_upload(f.annotation) for f in form):
+                marker = form[0].marker
+                media_type = marker.media_type if isinstance(marker, Body) else media_type
+            schema: Any = self._form_schema(form)
+        else:
+            marker = fields[0].marker
+            media_type = marker.media_type if isinstance(marker, Body) else "application/json"
+            embed = len(fields) > 1 or getattr(marker, "embed", False)
+            if embed:
+                schema = self.registry.add(self._embedded_model(fields), "validation")
+            else:
+                schema = self._field_schema(fields[0])
+        return {
+            "required": any(f.required for f in fields),
+            "content": {media_type: {"schema": schema}},
+        }
+
+    def _embedded_model(self, fields: list[Field]) -> type[pydantic.BaseModel]:
+        """The model of an embedded body, as :class:`~nightowl._extract.BodyReader` builds it."""
+        definitions: dict[str, Any] = {}
+        for field in fields:
+            kwargs = field.marker.field_kwargs()
+            if field.marker.alias:
+                kwargs["alias"] = field.marker.alias
+            if not field.required:
+                if field.marker.default_factory is not None:
+                    kwargs["default_factory"] = field.marker.default_factory
+                else:
+                    kwargs["default"] = field.default
+            definitions[field.name] = (field.annotation, pydantic.Field(**kwargs))
+        model: type[pydantic.BaseModel] = pydantic.create_model(
+            "Body_" + self.operation_id, **definitions
+        )
+        return model
+
+    def _form_schema(self, fields: list[Field]) -> Any:
+        if len(fields) == 1:
+            inner = _unwrap_optional(fields[0].annotation)
+            if isinstance(inner, type) and issubclass(inner, pydantic.BaseModel):
+                return self.registry.add(inner, "validation")
+        properties: dict[str, Any] = {}
+        required: list[str] = []
+        for field in fields:
+            if _is_upload(field.annotation):
+                binary = {"type": "string", "format": "binary"}
+                schema: Any = {"type": "array", "items": binary} if field.is_list else dict(binary)
+                if field.marker.description:
+                    schema["description"] = field.marker.description
+            else:
+                schema = self._field_schema(field)
+            properties[field.key] = schema
+            if field.required:
+                required.append(field.key)
+        result: dict[str, Any] = {"type": "object", "properties": properties}
+        if required:
+            result["required"] = required
+        return result
+
+    # -- responses ----------------------------------------------------------------------------
+    def _responses(self, fields: list[Field], has_body: bool) -> dict[str, Any]:
+        route = self.route
+        status = route.status_code
+        responses: dict[str, Any] = {str(status): self._success(status)}
+        if has_body:
+            responses["400"] = _problem("The body is not well-formed.")
+            responses["415"] = _problem("The body is not of a supported media type.")
+        if any(f.source == "path" for f in fields):
+            responses["404"] = _problem("Not Found")
+        if self.schemes:
+            responses["401"] = _problem("Not authenticated.")
+        if fields:
+            responses["422"] = _problem(
+                "The request's parameters or body did not validate.", "ValidationProblem"
+            )
+        for code, extra in route.options.get("responses", {}).items():
+            responses[str(code)] = self._extra_response(code, extra)
+        return dict(sorted(responses.items(), key=lambda item: item[0]))
+
+    def _success(self, status: int) -> dict[str, Any]:
+        route = self.route
+        response: dict[str, Any] = {"description": status_phrase(status)}
+        if status in _NO_BODY_STATUSES or status < 200:
+            return response
+        model = response_model_from(self.dependant.return_annotation, route.response_model)
+        media_type = route.response_class.media_type
+        if media_type is None:
+            return response
+        if model is None:
+            if _mentions_response(self.dependant.return_annotation):
+                return response
+            schema: Any = {} if "json" in media_type else {"type": "string"}
+        elif "json" in media_type:
+            schema = self.registry.add(model, "serialization")
+        else:
+            schema = {"type": "string"}
+        response["content"] = {media_type: {"schema": schema}}
+        return response
+
+    def _extra_response(self, code: int | str, extra: Any) -> dict[str, Any]:
+        """A ``responses={404: {...}}`` entry: OpenAPI's Response Object, plus ``model``."""
+        if not isinstance(extra, Mapping):
+            raise ImproperlyConfigured(
+                f"{self.route!r}: responses[{code!r}] must be a dict such as "
+                '{"description": "...", "model": SomeModel}.'
+            )
+        response = {k: v for k, v in extra.items() if k != "model"}
+        numeric = int(code) if str(code).isdigit() else None
+        response.setdefault(
+            "description", status_phrase(numeric) if numeric is not None else "Response"
+        )
+        if "model" in extra:
+            schema = self.registry.add(extra["model"], "serialization")
+            response.setdefault("content", {"application/json": {"schema": schema}})
+        elif numeric is not None and numeric >= 400 and "content" not in response:
+            response["content"] = {
+                _PROBLEM: {"schema": {"$ref": REF.format(model="ProblemDetails")}}
+            }
+        return response
+
+
+def _problem(description: str, schema: str = "ProblemDetails") -> dict[str, Any]:
+    return {
+        "description": description,
+        "content": {_PROBLEM: {"schema": {"$ref": REF.format(model=schema)}}},
+    }
+
+
+def _docstring(handler: Callable[..., Any]) -> tuple[str, str]:
+    """``(summary, description)``: the docstring's first paragraph, then the rest."""
+    doc = inspect.getdoc(handler)
+    if not doc or (inspect.isclass(handler) and handler.__doc__ is None):
+        return "", ""
+    first, _, rest = doc.strip().partition("\n\n")
+    return " ".join(first.split()), rest.strip()
+
+
+def _title(name: str) -> str:
+    words = re.split(r"[_.]+", name)
+    return " ".join(word.capitalize() for word in words if word)

@@ -1,0 +1,184 @@
+"""JSON Schemas for the OpenAPI document: every type the routes use, generated in one pass.
+
+Types are registered while the operations are being built, each with the mode it is used
+in (``validation`` for what the API reads, ``serialization`` for what it writes), and
+stand in the document as :class:`SchemaSlot` placeholders. :meth:`SchemaRegistry.resolve`
+then asks pydantic for all schemas at once, so that every model becomes one entry of
+``components/schemas`` with a collision-free name (two ``User`` models from different
+modules get module-qualified names; a model that reads and writes differently gets
+``User-Input`` and ``User-Output``), and swaps the placeholders for the schemas.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Annotated, Any, Literal
+
+import pydantic
+from pydantic import TypeAdapter
+from pydantic.json_schema import GenerateJsonSchema, JsonSchemaValue
+from pydantic_core import PydanticSerializationError, core_schema, to_jsonable_python
+
+from nightowl.exceptions import ImproperlyConfigured
+
+__all__ = ["PROBLEM_SCHEMAS", "REF", "SchemaRegistry", "SchemaSlot", "jsonable"]
+
+#: Where ``$ref`` points: OpenAPI keeps schemas under ``components/schemas``.
+REF = "#/components/schemas/{model}"
+
+Mode = Literal["validation", "serialization"]
+
+
+def _problem_schemas() -> dict[str, Any]:
+    problem = {
+        "type": "object",
+        "title": "ProblemDetails",
+        "description": "An RFC 9457 problem: what went wrong with a request.",
+        "properties": {
+            "type": {
+                "type": "string",
+                "description": "A URI reference identifying the problem type.",
+                "default": "about:blank",
+            },
+            "title": {"type": "string", "description": "A short summary of the problem type."},
+            "status": {"type": "integer", "description": "The HTTP status code."},
+            "detail": {"type": "string", "description": "An explanation of this occurrence."},
+            "instance": {"type": "string", "description": "A URI reference for this occurrence."},
+        },
+        "required": ["type", "title", "status"],
+        "additionalProperties": True,
+    }
+    error = {
+        "type": "object",
+        "title": "ValidationErrorItem",
+        "description": "One problem with one input value.",
+        "properties": {
+            "loc": {
+                "type": "array",
+                "description": "Where: the source (path, query, header, cookie, body), then keys.",
+                "items": {"anyOf": [{"type": "string"}, {"type": "integer"}]},
+            },
+            "msg": {"type": "string"},
+            "type": {"type": "string"},
+        },
+        "required": ["loc", "msg", "type"],
+    }
+    validation = {
+        "title": "ValidationProblem",
+        "description": "A 422 problem listing every input that did not validate.",
+        "allOf": [
+            {"$ref": REF.format(model="ProblemDetails")},
+            {
+                "type": "object",
+                "properties": {
+                    "errors": {
+                        "type": "array",
+                        "items": {"$ref": REF.format(model="ValidationErrorItem")},
+                    }
+                },
+                "required": ["errors"],
+            },
+        ],
+    }
+    return {
+        "ProblemDetails": problem,
+        "ValidationErrorItem": error,
+        "ValidationProblem": validation,
+    }
+
+
+#: The shared schemas of nightowl's ``application/problem+json`` error responses.
+PROBLEM_SCHEMAS: Mapping[str, Any] = _problem_schemas()
+
+
+class _Generator(GenerateJsonSchema):
+    """pydantic's generator, giving ``{}`` (any value) for types it cannot describe
+    rather than failing the whole document."""
+
+    def handle_invalid_for_json_schema(
+        self, schema: core_schema.CoreSchema, error_info: str
+    ) -> JsonSchemaValue:
+        return {}
+
+
+class SchemaSlot:
+    """A placeholder in the document for the schema of one registered type."""
+
+    __slots__ = ("extra", "key")
+
+    def __init__(self, key: int, extra: dict[str, Any] | None = None) -> None:
+        self.key = key
+        self.extra = extra or {}
+
+
+class SchemaRegistry:
+    """Collects the types an API uses, then generates all their schemas in one pass."""
+
+    def __init__(self) -> None:
+        self._inputs: list[tuple[int, Mode, TypeAdapter[Any]]] = []
+        self._keys: dict[tuple[int, Mode], int] = {}
+        self._keep: list[Any] = []  # keeps id()s in _keys valid
+
+    def add(
+        self,
+        annotation: Any,
+        mode: Mode,
+        *,
+        field: dict[str, Any] | None = None,
+        extra: dict[str, Any] | None = None,
+    ) -> SchemaSlot:
+        """A placeholder for ``annotation``'s schema.
+
+        Args:
+            annotation: any type pydantic can describe.
+            mode: ``validation`` (input) or ``serialization`` (output).
+            field: ``pydantic.Field`` keyword arguments (constraints, examples...).
+            extra: keywords added to the generated schema (``default``...).
+        """
+        if field:
+            annotation = Annotated[annotation, pydantic.Field(**field)]
+        ident = (id(annotation), mode)
+        key = self._keys.get(ident)
+        if key is None:
+            try:
+                adapter: TypeAdapter[Any] = TypeAdapter(annotation)
+            except (pydantic.PydanticSchemaGenerationError, pydantic.PydanticUserError) as exc:
+                raise ImproperlyConfigured(f"No JSON Schema for {annotation!r}: {exc}") from exc
+            key = len(self._inputs)
+            self._inputs.append((key, mode, adapter))
+            self._keys[ident] = key
+            self._keep.append(annotation)
+        return SchemaSlot(key, extra)
+
+    def resolve(self, document: Any) -> dict[str, Any]:
+        """Replace every placeholder in ``document`` (in place); return the named schemas."""
+        schemas, definitions = TypeAdapter.json_schemas(
+            self._inputs, ref_template=REF, schema_generator=_Generator
+        )
+        by_key = {key: schema for (key, _), schema in schemas.items()}
+        named: dict[str, Any] = dict(definitions.get("$defs", {}))
+        for name in PROBLEM_SCHEMAS:
+            if name in named:
+                raise ImproperlyConfigured(
+                    f"A model named {name!r} clashes with nightowl's problem schemas; rename it."
+                )
+        named.update(PROBLEM_SCHEMAS)
+        _fill(document, by_key)
+        return named
+
+
+def _fill(node: Any, schemas: Mapping[int, Any]) -> None:
+    items: Any = node.items() if isinstance(node, dict) else enumerate(node)
+    for key, value in list(items):
+        if isinstance(value, SchemaSlot):
+            node[key] = {**schemas[value.key], **value.extra}
+        elif isinstance(value, (dict, list)):
+            _fill(value, schemas)
+
+
+def jsonable(value: Any) -> tuple[bool, Any]:
+    """``(True, value as JSON)`` when ``value`` can be written in JSON, else ``(False, None)``."""
+    try:
+        return True, to_jsonable_python(value)
+    except (PydanticSerializationError, TypeError, ValueError):
+        return False, None
