@@ -6,6 +6,8 @@ import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 NightowlRunner = Callable[..., subprocess.CompletedProcess[str]]
 Write = Callable[[str, str], Path]
 
@@ -198,3 +200,38 @@ def test_version(nightowl: NightowlRunner) -> None:
 
     assert result.returncode == 0
     assert result.stdout.startswith("nightowl, version ")
+
+
+def test_openapi_prints_the_document(nightowl: NightowlRunner, write: Write) -> None:
+    import json
+
+    write("app.py", ROUTES_APP)
+
+    result = nightowl("openapi", "app:app")
+
+    assert result.returncode == 0, result.stderr
+    document = json.loads(result.stdout)
+    assert document["openapi"] == "3.1.0"
+    assert "/api/users/{user_id}" in document["paths"]
+
+
+def test_openapi_yaml(nightowl: NightowlRunner, write: Write) -> None:
+    pytest.importorskip("yaml", reason="nightowl openapi --yaml needs PyYAML")
+    import yaml
+
+    write("app.py", ROUTES_APP)
+
+    result = nightowl("openapi", "--yaml")
+
+    assert result.returncode == 0, result.stderr
+    assert yaml.safe_load(result.stdout)["openapi"] == "3.1.0"
+
+
+def test_openapi_of_a_plain_asgi_app_is_a_clear_error(nightowl: NightowlRunner, write: Write) -> None:
+    write("raw.py", "async def app(scope, receive, send):\n    pass\n")
+
+    result = nightowl("openapi", "raw:app")
+
+    assert result.returncode == 1
+    assert "not a nightowl app" in result.stderr
+    assert "Traceback" not in result.stderr

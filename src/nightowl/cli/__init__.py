@@ -45,6 +45,7 @@ import click
 
 from nightowl.cli.discovery import APP_ENV, AppNotFound, LocatedApp, locate_app
 from nightowl.cli.group import ENTRY_POINT_GROUP, NightowlGroup, ScriptInfo, pass_app
+from nightowl.cli.openapi import openapi_command
 from nightowl.cli.routes import routes_command
 from nightowl.cli.serving import run_command, serve_command
 
@@ -75,6 +76,7 @@ def cli() -> None:
 cli.add_command(run_command)
 cli.add_command(serve_command)
 cli.add_command(routes_command)
+cli.add_command(openapi_command)
 
 
 def main(args: list[str] | None = None) -> None:
