@@ -196,3 +196,12 @@ def test_test_client_keeps_cookies(app: App) -> None:
     client = TestClient(app)
     client.get("/login")
     assert client.get("/sid").json() == "42"
+
+
+def test_test_client_shows_headers_as_sent(app: App) -> None:
+    from nightowl import StreamingResponse
+
+    app.get("/stream")(lambda: StreamingResponse(iter([b"a", b"b"])))
+    response = TestClient(app).get("/stream")
+    assert response.content == b"ab"
+    assert "content-length" not in response.headers  # streamed: the app sent no length

@@ -219,13 +219,14 @@ class MutableHeaders(Headers):
 
     def __setitem__(self, key: str, value: str) -> None:
         name = key.lower().encode("latin-1")
-        self.raw[:] = [(k, v) for k, v in self.raw if k != name]
+        # Raw names may be mixed-case (ASGI allows it): compare case-insensitively.
+        self.raw[:] = [(k, v) for k, v in self.raw if k.lower() != name]
         self.raw.append((name, value.encode("latin-1")))
         self._dict = None
 
     def __delitem__(self, key: str) -> None:
         name = key.lower().encode("latin-1")
-        self.raw[:] = [(k, v) for k, v in self.raw if k != name]
+        self.raw[:] = [(k, v) for k, v in self.raw if k.lower() != name]
         self._dict = None
 
     def append(self, key: str, value: str) -> None:
@@ -240,9 +241,12 @@ class MutableHeaders(Headers):
         return str(self[key])
 
     def add_vary_header(self, vary: str) -> None:
-        """Add ``vary`` to the ``Vary`` header, keeping what is there."""
+        """Add ``vary`` to the ``Vary`` header, keeping what is there and adding it once."""
         existing = self.get("vary")
-        self["vary"] = f"{existing}, {vary}" if existing else vary
+        if not existing:
+            self["vary"] = vary
+        elif vary.lower() not in {item.lower() for item in header_value_list(existing)}:
+            self["vary"] = f"{existing}, {vary}"
 
 
 class URL:

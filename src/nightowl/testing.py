@@ -95,7 +95,8 @@ async def _call_app(
     await app(scope, receive, send)
     if status is None:
         raise RuntimeError("The app returned without sending a response.")
-    return httpx.Response(status, headers=headers, content=b"".join(chunks), request=request)
+    # A stream, not content=: httpx would add a Content-Length the app never sent.
+    return httpx.Response(status, headers=headers, stream=httpx.ByteStream(b"".join(chunks)), request=request)
 
 
 class _Lifespan:
