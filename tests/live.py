@@ -24,7 +24,9 @@ def free_port() -> int:
 def live_server(app: Any, **options: Any) -> Iterator[str]:
     """Run ``app`` under uvicorn in a thread; yield its base URL; always stop it."""
     port = free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on", **options)
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=port, log_level="warning", lifespan="on", **options
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

@@ -115,7 +115,9 @@ def test_middleware_order_and_wrapping(app: App) -> None:
     assert response.headers.get_list("x-mw") == ["inner", "outer"]
 
 
-def test_error_inside_middleware_is_a_500_problem(app: App, caplog: pytest.LogCaptureFixture) -> None:
+def test_error_inside_middleware_is_a_500_problem(
+    app: App, caplog: pytest.LogCaptureFixture
+) -> None:
     class Broken:
         def __init__(self, app: Any) -> None:
             self.app = app
@@ -156,7 +158,13 @@ def test_test_client_serves_any_asgi_app() -> None:
     async def bare(scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             raise RuntimeError("no lifespan here")
-        await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"text/plain")]})
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 200,
+                "headers": [(b"content-type", b"text/plain")],
+            }
+        )
         await send({"type": "http.response.body", "body": b"bare"})
 
     with TestClient(bare) as client:

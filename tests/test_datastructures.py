@@ -7,7 +7,9 @@ from nightowl.exceptions import HTTPException
 
 
 def test_headers_are_case_insensitive_and_multi_valued() -> None:
-    headers = Headers(raw=[(b"accept", b"a"), (b"Accept", b"b"), (b"cookie", b"x=1"), (b"cookie", b"y=2")])
+    headers = Headers(
+        raw=[(b"accept", b"a"), (b"Accept", b"b"), (b"cookie", b"x=1"), (b"cookie", b"y=2")]
+    )
     assert headers["ACCEPT"] == "a, b"
     assert headers.getlist("accept") == ["a", "b"]
     assert headers["cookie"] == "x=1; y=2"

@@ -1,6 +1,5 @@
 """Dependency injection: Depends, generators, caching, nesting, overrides, providers."""
 
-
 import threading
 from collections.abc import AsyncIterator, Iterator
 from typing import Annotated, Any
@@ -18,7 +17,9 @@ def test_sync_and_async_dependencies_nested_and_cached(app: App) -> None:
         calls.append("settings")
         return {"prefix": "Dr."}
 
-    async def token(authorization: Annotated[str, Header()], conf: Annotated[dict[str, str], Depends(settings)]) -> str:
+    async def token(
+        authorization: Annotated[str, Header()], conf: Annotated[dict[str, str], Depends(settings)]
+    ) -> str:
         calls.append("token")
         return f"{conf['prefix']} {authorization}"
 
@@ -103,7 +104,9 @@ def test_generator_cleanup_after_response_and_on_error(app: App) -> None:
             events.append("a-close")
 
     @app.get("/ok")
-    def ok(db: Annotated[str, Depends(resource)], cache: Annotated[str, Depends(async_resource)]) -> list[str]:
+    def ok(
+        db: Annotated[str, Depends(resource)], cache: Annotated[str, Depends(async_resource)]
+    ) -> list[str]:
         events.append("handler")
         return [db, cache]
 

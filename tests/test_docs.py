@@ -42,7 +42,11 @@ def test_readme_examples_behave_as_described() -> None:
     exec(routing, namespace)
     client = TestClient(namespace["app"])  # type: ignore[arg-type]
     assert client.get("/users/abc").status_code == 422
-    assert client.get("/files/a/b.txt?limit=5", headers={"X-API-Key": "k"}).json() == {"path": "a/b.txt", "q": None, "limit": 5}
+    assert client.get("/files/a/b.txt?limit=5", headers={"X-API-Key": "k"}).json() == {
+        "path": "a/b.txt",
+        "q": None,
+        "limit": 5,
+    }
     assert client.get("/files/a").status_code == 422  # the header is required
     assert client.get("/api/health").json() == {"status": "ok"}
     assert client.delete("/users/3/view").status_code == 204

@@ -18,22 +18,37 @@ def test_http_exception_problem_shape(app: App) -> None:
     assert response.status_code == 404
     assert response.headers["content-type"] == "application/problem+json"
     assert response.headers["x-trace"] == "1"
-    assert response.json() == {"type": "about:blank", "title": "Not Found", "status": 404, "detail": "no such user"}
+    assert response.json() == {
+        "type": "about:blank",
+        "title": "Not Found",
+        "status": 404,
+        "detail": "no such user",
+    }
 
 
 def test_http_exception_custom_type_and_extra(app: App) -> None:
     @app.get("/pay")
     def pay() -> None:
-        raise HTTPException(402, "out of credit", type="https://example.com/probs/credit",
-                            title="Out of credit", extra={"balance": 30})
+        raise HTTPException(
+            402,
+            "out of credit",
+            type="https://example.com/probs/credit",
+            title="Out of credit",
+            extra={"balance": 30},
+        )
 
     assert TestClient(app).get("/pay").json() == {
-        "type": "https://example.com/probs/credit", "title": "Out of credit", "status": 402,
-        "detail": "out of credit", "balance": 30,
+        "type": "https://example.com/probs/credit",
+        "title": "Out of credit",
+        "status": 402,
+        "detail": "out of credit",
+        "balance": 30,
     }
 
 
-def test_unhandled_exception_is_500_without_internals(app: App, caplog: pytest.LogCaptureFixture) -> None:
+def test_unhandled_exception_is_500_without_internals(
+    app: App, caplog: pytest.LogCaptureFixture
+) -> None:
     @app.get("/boom")
     def boom() -> None:
         raise RuntimeError("secret database password in message")
@@ -42,7 +57,9 @@ def test_unhandled_exception_is_500_without_internals(app: App, caplog: pytest.L
         response = TestClient(app).get("/boom")
     assert response.status_code == 500
     assert response.json() == {
-        "type": "about:blank", "title": "Internal Server Error", "status": 500,
+        "type": "about:blank",
+        "title": "Internal Server Error",
+        "status": 500,
         "detail": "The server could not complete the request.",
     }
     assert "secret" not in response.text
@@ -94,7 +111,9 @@ def test_custom_exception_handler_by_class_and_status(app: App) -> None:
     assert client.get("/nope").json() == {"missing": "/nope"}
 
 
-def test_failing_exception_handler_falls_back_to_500(app: App, caplog: pytest.LogCaptureFixture) -> None:
+def test_failing_exception_handler_falls_back_to_500(
+    app: App, caplog: pytest.LogCaptureFixture
+) -> None:
     @app.exception_handler(ValueError)
     def broken(request: Request, exc: ValueError) -> JSONResponse:
         raise KeyError("handler bug")
@@ -136,6 +155,15 @@ def test_validation_error_shape_matches_design(app: App) -> None:
 
     body = TestClient(app).post("/signup", json={"email": "a@b.c", "age": "old"}).json()
     assert body == {
-        "type": "about:blank", "title": "Unprocessable Content", "status": 422, "detail": "1 validation error",
-        "errors": [{"loc": ["body", "age"], "msg": "Input should be a valid integer, unable to parse string as an integer", "type": "int_parsing"}],
+        "type": "about:blank",
+        "title": "Unprocessable Content",
+        "status": 422,
+        "detail": "1 validation error",
+        "errors": [
+            {
+                "loc": ["body", "age"],
+                "msg": "Input should be a valid integer, unable to parse string as an integer",
+                "type": "int_parsing",
+            }
+        ],
     }

@@ -17,11 +17,18 @@ class Signup(BaseModel):
 
 def test_form_fields(app: App) -> None:
     @app.post("/login")
-    def login(username: Annotated[str, Form()], password: Annotated[str, Form(min_length=3)], remember: Annotated[bool, Form()] = False) -> dict[str, Any]:
+    def login(
+        username: Annotated[str, Form()],
+        password: Annotated[str, Form(min_length=3)],
+        remember: Annotated[bool, Form()] = False,
+    ) -> dict[str, Any]:
         return {"username": username, "remember": remember}
 
     client = TestClient(app)
-    assert client.post("/login", data={"username": "ann", "password": "secret"}).json() == {"username": "ann", "remember": False}
+    assert client.post("/login", data={"username": "ann", "password": "secret"}).json() == {
+        "username": "ann",
+        "remember": False,
+    }
     response = client.post("/login", data={"username": "ann", "password": "x"})
     assert response.status_code == 422
     assert response.json()["errors"][0]["loc"] == ["body", "password"]
@@ -34,8 +41,16 @@ def test_model_from_form(app: App) -> None:
         return form
 
     client = TestClient(app)
-    ok = client.post("/signup", data={"email": "a@b.c", "age": "20", "newsletter": "on", "interests": ["owls", "bats"]})
-    assert ok.json() == {"email": "a@b.c", "age": 20, "newsletter": True, "interests": ["owls", "bats"]}
+    ok = client.post(
+        "/signup",
+        data={"email": "a@b.c", "age": "20", "newsletter": "on", "interests": ["owls", "bats"]},
+    )
+    assert ok.json() == {
+        "email": "a@b.c",
+        "age": 20,
+        "newsletter": True,
+        "interests": ["owls", "bats"],
+    }
     unticked = client.post("/signup", data={"email": "a@b.c", "age": "20"})
     assert unticked.json()["newsletter"] is False
     bad = client.post("/signup", data={"email": "a@b.c", "age": "9"})
@@ -45,17 +60,36 @@ def test_model_from_form(app: App) -> None:
 
 def test_file_uploads(app: App) -> None:
     @app.post("/upload")
-    async def upload(file: UploadFile, note: Annotated[str, Form()] = "", raw: Annotated[bytes | None, File()] = None) -> dict[str, Any]:
+    async def upload(
+        file: UploadFile,
+        note: Annotated[str, Form()] = "",
+        raw: Annotated[bytes | None, File()] = None,
+    ) -> dict[str, Any]:
         content = await file.read()
-        return {"name": file.filename, "type": file.content_type, "size": len(content), "note": note, "raw": raw.decode() if raw else None}
+        return {
+            "name": file.filename,
+            "type": file.content_type,
+            "size": len(content),
+            "note": note,
+            "raw": raw.decode() if raw else None,
+        }
 
     client = TestClient(app)
     response = client.post(
         "/upload",
-        files={"file": ("owl.txt", b"hoot" * 10, "text/plain"), "raw": ("r.bin", b"raw!", "application/octet-stream")},
+        files={
+            "file": ("owl.txt", b"hoot" * 10, "text/plain"),
+            "raw": ("r.bin", b"raw!", "application/octet-stream"),
+        },
         data={"note": "hi"},
     )
-    assert response.json() == {"name": "owl.txt", "type": "text/plain", "size": 40, "note": "hi", "raw": "raw!"}
+    assert response.json() == {
+        "name": "owl.txt",
+        "type": "text/plain",
+        "size": 40,
+        "note": "hi",
+        "raw": "raw!",
+    }
     missing = client.post("/upload", data={"note": "hi"}, files={"other": ("x", b"1")})
     assert missing.status_code == 422
     assert missing.json()["errors"][0]["loc"] == ["body", "file"]
@@ -66,7 +100,9 @@ def test_multiple_files_and_sync_handler(app: App) -> None:
     def many(files: list[UploadFile]) -> list[int]:
         return [len(f.file.read()) for f in files]
 
-    response = TestClient(app).post("/many", files=[("files", ("a", b"1")), ("files", ("b", b"22"))])
+    response = TestClient(app).post(
+        "/many", files=[("files", ("a", b"1")), ("files", ("b", b"22"))]
+    )
     assert response.json() == [1, 2]
 
 
@@ -78,7 +114,10 @@ def test_large_upload_spools_to_disk_not_memory(app: App) -> None:
         return {"size": len(data), "on_disk": rolled}
 
     payload = b"x" * (3 * 1024 * 1024)
-    assert TestClient(app).post("/big", files={"file": ("big.bin", payload)}).json() == {"size": len(payload), "on_disk": True}
+    assert TestClient(app).post("/big", files={"file": ("big.bin", payload)}).json() == {
+        "size": len(payload),
+        "on_disk": True,
+    }
 
 
 def test_upload_size_limit() -> None:
@@ -114,8 +153,16 @@ def test_malformed_forms(app: App) -> None:
     client = TestClient(app)
     no_boundary = client.post("/f", content=b"x", headers={"content-type": "multipart/form-data"})
     assert no_boundary.status_code == 400
-    bad_utf8 = client.post("/f", content=b"a=%ff", headers={"content-type": "application/x-www-form-urlencoded"})
+    bad_utf8 = client.post(
+        "/f", content=b"a=%ff", headers={"content-type": "application/x-www-form-urlencoded"}
+    )
     assert bad_utf8.status_code == 400
-    garbage = client.post("/f", content=b"--b\r\nnonsense", headers={"content-type": "multipart/form-data; boundary=b"})
+    garbage = client.post(
+        "/f",
+        content=b"--b\r\nnonsense",
+        headers={"content-type": "multipart/form-data; boundary=b"},
+    )
     assert garbage.status_code in (400, 422)
-    assert client.post("/f", content=b"a=1&b=two", headers={"content-type": "application/x-www-form-urlencoded"}).json() == {"a": "1", "b": "two"}
+    assert client.post(
+        "/f", content=b"a=1&b=two", headers={"content-type": "application/x-www-form-urlencoded"}
+    ).json() == {"a": "1", "b": "two"}

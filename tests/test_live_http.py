@@ -9,7 +9,6 @@ from pydantic import BaseModel
 
 from nightowl import App, Form, Header, HTTPException, StreamingResponse, UploadFile
 from nightowl.testing import TestClient
-
 from tests.live import live_client
 
 
@@ -26,7 +25,9 @@ def build_app() -> App:
         return {"message": "hello world"}
 
     @app.get("/users/{user_id}")
-    async def user(user_id: int, x_api_key: Annotated[str | None, Header()] = None) -> dict[str, Any]:
+    async def user(
+        user_id: int, x_api_key: Annotated[str | None, Header()] = None
+    ) -> dict[str, Any]:
         return {"id": user_id, "key": x_api_key}
 
     @app.post("/items", status_code=201)
@@ -89,11 +90,23 @@ def test_error_paths(client: httpx.Client) -> None:
     assert client.post("/").headers["allow"] == "GET, HEAD"
     errors = is_problem(client.get("/users/abc"), 422)["errors"]
     assert errors[0]["loc"] == ["path", "user_id"]
-    assert is_problem(client.post("/items", json={"name": "x"}), 422)["errors"][0]["loc"] == ["body", "price"]
-    is_problem(client.post("/items", content=b"{nope", headers={"content-type": "application/json"}), 400)
+    assert is_problem(client.post("/items", json={"name": "x"}), 422)["errors"][0]["loc"] == [
+        "body",
+        "price",
+    ]
+    is_problem(
+        client.post("/items", content=b"{nope", headers={"content-type": "application/json"}), 400
+    )
     is_problem(client.post("/items", content=b"a=b", headers={"content-type": "text/plain"}), 415)
     is_problem(client.post("/items", json={"name": "x" * 2000, "price": 1}), 413)
-    is_problem(client.post("/items", content=b'{"name":"\xff","price":1}', headers={"content-type": "application/json"}), 400)
+    is_problem(
+        client.post(
+            "/items",
+            content=b'{"name":"\xff","price":1}',
+            headers={"content-type": "application/json"},
+        ),
+        400,
+    )
     is_problem(client.get("/users/1%zz"), 400)
     is_problem(client.get("/users/%ff"), 400)
     is_problem(client.get("/teapot"), 418)

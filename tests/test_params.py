@@ -107,7 +107,7 @@ def test_headers(app: App) -> None:
         user_agent: Annotated[str | None, Header()] = None,
         x_count: Annotated[int, Header()] = 0,
         raw: Annotated[str | None, Header(alias="X-Raw_Name", convert_underscores=False)] = None,
-        accept: Annotated[list[str], Header()] = [],
+        accept: Annotated[list[str] | None, Header()] = None,
     ) -> dict[str, Any]:
         return {"key": x_api_key, "agent": user_agent, "count": x_count, "raw": raw, "accept": accept}
 

@@ -40,19 +40,31 @@ class Point:
 
 
 def test_json_serialises_common_types(app: App) -> None:
-    moment = dt.datetime(2026, 11, 24, 12, 30, tzinfo=dt.timezone.utc)
+    moment = dt.datetime(2026, 11, 24, 12, 30, tzinfo=dt.UTC)
     ident = uuid.UUID("12345678-1234-5678-1234-567812345678")
 
     @app.get("/")
     def index() -> Any:
         return {
-            "when": moment, "day": moment.date(), "id": ident, "price": Decimal("9.99"),
-            "point": Point(1, 2), "user": UserOut(email="a@b.c"), "tags": {"x"}, "list": [1, None],
+            "when": moment,
+            "day": moment.date(),
+            "id": ident,
+            "price": Decimal("9.99"),
+            "point": Point(1, 2),
+            "user": UserOut(email="a@b.c"),
+            "tags": {"x"},
+            "list": [1, None],
         }
 
     assert TestClient(app).get("/").json() == {
-        "when": "2026-11-24T12:30:00Z", "day": "2026-11-24", "id": str(ident), "price": "9.99",
-        "point": {"x": 1, "y": 2}, "user": {"email": "a@b.c"}, "tags": ["x"], "list": [1, None],
+        "when": "2026-11-24T12:30:00Z",
+        "day": "2026-11-24",
+        "id": str(ident),
+        "price": "9.99",
+        "point": {"x": 1, "y": 2},
+        "user": {"email": "a@b.c"},
+        "tags": ["x"],
+        "list": [1, None],
     }
 
 
@@ -141,7 +153,11 @@ def test_response_classes(app: App) -> None:
     assert html.headers["content-type"] == "text/html; charset=utf-8"
     assert html.text == "<h1>hi</h1>"
     text = client.get("/text")
-    assert (text.text, text.headers["content-type"], text.headers["x-a"]) == ("plain", "text/plain; charset=utf-8", "1")
+    assert (text.text, text.headers["content-type"], text.headers["x-a"]) == (
+        "plain",
+        "text/plain; charset=utf-8",
+        "1",
+    )
     assert client.get("/json").status_code == 202
     assert client.get("/bytes").content == b"\x00\x01"
 
@@ -161,7 +177,9 @@ def test_cookies_set_and_delete(app: App) -> None:
     @app.get("/set")
     def set_cookie() -> Response:
         response = JSONResponse({"ok": True})
-        response.set_cookie("session", "a b", max_age=60, httponly=True, secure=True, samesite="strict")
+        response.set_cookie(
+            "session", "a b", max_age=60, httponly=True, secure=True, samesite="strict"
+        )
         return response
 
     @app.get("/del")

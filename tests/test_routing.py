@@ -1,6 +1,5 @@
 """Routing: paths, converters, methods, routers, class views, trailing slashes."""
 
-
 import uuid
 
 import pytest
@@ -50,7 +49,11 @@ def test_path_parameter_typed_by_annotation(app: App) -> None:
         ("/f/{v:float}", "/f/1.5", 1.5),
         ("/s/{v:slug}", "/s/a-b_c", "a-b_c"),
         ("/p/{v:path}", "/p/a/b/c.txt", "a/b/c.txt"),
-        ("/u/{v:uuid}", "/u/12345678-1234-5678-1234-567812345678", "12345678-1234-5678-1234-567812345678"),
+        (
+            "/u/{v:uuid}",
+            "/u/12345678-1234-5678-1234-567812345678",
+            "12345678-1234-5678-1234-567812345678",
+        ),
         ("/x/{v}", "/x/hello", "hello"),
     ],
 )
@@ -115,7 +118,10 @@ def test_unknown_path_404_problem(app: App) -> None:
     assert response.status_code == 404
     assert response.headers["content-type"] == "application/problem+json"
     assert response.json() == {
-        "type": "about:blank", "title": "Not Found", "status": 404, "detail": "Nothing matches the given URL.",
+        "type": "about:blank",
+        "title": "Not Found",
+        "status": 404,
+        "detail": "Nothing matches the given URL.",
     }
 
 

@@ -265,6 +265,10 @@ def test_client_leaving_is_not_logged_as_an_error(caplog: pytest.LogCaptureFixtu
         while True:
             await websocket.receive_text()  # raises WebSocketDisconnect when the client leaves
 
-    with caplog.at_level(logging.ERROR), TestClient(app) as client, client.websocket_connect("/ws") as session:
+    with (
+        caplog.at_level(logging.ERROR),
+        TestClient(app) as client,
+        client.websocket_connect("/ws") as session,
+    ):
         session.send_text("hi")
     assert "Unhandled exception" not in caplog.text

@@ -72,6 +72,9 @@ def is_async_callable(obj: Any) -> bool:
     """True for coroutine functions, also behind ``functools.partial`` or ``__call__``."""
     while isinstance(obj, functools.partial):
         obj = obj.func
-    return inspect.iscoroutinefunction(obj) or (
-        callable(obj) and inspect.iscoroutinefunction(getattr(obj, "__call__", None))
+    if inspect.iscoroutinefunction(obj):
+        return True
+    # A callable instance (``Depends(APIKeyHeader(...))``): its __call__ decides.
+    return (
+        callable(obj) and not inspect.isroutine(obj) and inspect.iscoroutinefunction(obj.__call__)
     )

@@ -79,7 +79,9 @@ class ScalarReader:
 
     def __init__(self, fields: list[Field]) -> None:
         def entries(source: str) -> list[tuple[str, str, bool, Field, Callable[[Any], Any]]]:
-            return [(f.name, f.key, f.is_list, f, _converter(f)) for f in fields if f.source == source]
+            return [
+                (f.name, f.key, f.is_list, f, _converter(f)) for f in fields if f.source == source
+            ]
 
         self.path = entries("path")
         self.query = entries("query")
@@ -213,7 +215,7 @@ class BodyReader:
 
     async def _read_form(self, request: Request, values: dict[str, Any], errors: Errors) -> None:
         form = await request.form()
-        for field, convert in self.validator:
+        for _, convert in self.validator:
             convert(form, values, errors)
 
 

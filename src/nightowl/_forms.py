@@ -87,7 +87,9 @@ class _MultipartReader:
             self.parser.finalize()
             await self._flush()
             if self.parser.state not in (MultipartState.END, MultipartState.BOUNDARY_PADDING):
-                raise HTTPException(400, "Malformed multipart body: it ends before its closing boundary.")
+                raise HTTPException(
+                    400, "Malformed multipart body: it ends before its closing boundary."
+                )
             for _, value in self.items:
                 if isinstance(value, UploadFile):
                     await value.seek(0)

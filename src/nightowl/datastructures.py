@@ -13,7 +13,6 @@ from nightowl.exceptions import HTTPException
 
 __all__ = [
     "URL",
-    "parse_query_dict",
     "FormData",
     "Headers",
     "MultiDict",
@@ -21,6 +20,7 @@ __all__ = [
     "QueryParams",
     "State",
     "UploadFile",
+    "parse_query_dict",
     "parse_query_string",
 ]
 
@@ -59,7 +59,7 @@ def parse_query_string(query: str | bytes, where: str = "query string") -> list[
     for chunk in query.split("&"):
         if not chunk:
             continue
-        key, sep, value = chunk.partition("=")
+        key, _, value = chunk.partition("=")
         key = _unquote_plus(key, where)
         if key:
             pairs.append((key, _unquote_plus(value, where) if value else ""))
@@ -352,7 +352,7 @@ class UploadFile:
     @classmethod
     def spooled(cls, filename: str | None, headers: Headers, max_memory: int) -> UploadFile:
         """A new empty upload backed by a spooled temporary file."""
-        spool: Any = SpooledTemporaryFile(max_size=max_memory)
+        spool: Any = SpooledTemporaryFile(max_size=max_memory)  # noqa: SIM115 - closed by FormData.close()
         return cls(spool, filename=filename, size=0, headers=headers)
 
     @classmethod

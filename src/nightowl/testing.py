@@ -96,7 +96,9 @@ async def _call_app(
     if status is None:
         raise RuntimeError("The app returned without sending a response.")
     # A stream, not content=: httpx would add a Content-Length the app never sent.
-    return httpx.Response(status, headers=headers, stream=httpx.ByteStream(b"".join(chunks)), request=request)
+    return httpx.Response(
+        status, headers=headers, stream=httpx.ByteStream(b"".join(chunks)), request=request
+    )
 
 
 class _Lifespan:

@@ -227,7 +227,9 @@ def test_openapi_yaml(nightowl: NightowlRunner, write: Write) -> None:
     assert yaml.safe_load(result.stdout)["openapi"] == "3.1.0"
 
 
-def test_openapi_of_a_plain_asgi_app_is_a_clear_error(nightowl: NightowlRunner, write: Write) -> None:
+def test_openapi_of_a_plain_asgi_app_is_a_clear_error(
+    nightowl: NightowlRunner, write: Write
+) -> None:
     write("raw.py", "async def app(scope, receive, send):\n    pass\n")
 
     result = nightowl("openapi", "raw:app")
