@@ -14,6 +14,9 @@ grows Django's batteries, and is fast.
 
 from __future__ import annotations
 
+import importlib as _importlib
+import typing as _typing
+
 from nightowl.app import App
 from nightowl.background import BackgroundTasks
 from nightowl.datastructures import UploadFile
@@ -33,6 +36,10 @@ from nightowl.responses import (
 from nightowl.routing import Router, path
 from nightowl.sse import EventSourceResponse, ServerSentEvent
 from nightowl.websockets import WebSocket
+
+if _typing.TYPE_CHECKING:
+    from nightowl.sessions import flash
+    from nightowl.templating import render
 
 __version__ = "0.1.0"
 
@@ -61,6 +68,21 @@ __all__ = [
     "StreamingResponse",
     "UploadFile",
     "WebSocket",
+    "flash",
     "path",
     "redirect",
+    "render",
 ]
+
+# Names whose modules import heavy packages (Jinja2): loaded on first use, so that
+# ``import nightowl`` and a hello-world app stay light.
+_LAZY = {"render": "nightowl.templating", "flash": "nightowl.sessions"}
+
+
+def __getattr__(name: str) -> _typing.Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'nightowl' has no attribute {name!r}")
+    value = getattr(_importlib.import_module(module), name)
+    globals()[name] = value
+    return value

@@ -120,7 +120,9 @@ class App(Router):
                 installer = installers.get(key)
                 if installer is None:
                     known = ", ".join(sorted(installers)) or "none installed"
-                    raise ImproperlyConfigured(f"App() got an unknown option {key!r} (battery options: {known}).")
+                    raise ImproperlyConfigured(
+                        f"App() got an unknown option {key!r} (battery options: {known})."
+                    )
                 installer.load()(self, value)
 
     @property

@@ -13,6 +13,7 @@ from nightowl.exceptions import HTTPException
 
 if TYPE_CHECKING:
     from nightowl.app import App
+    from nightowl.sessions import Session
 
 __all__ = ["ClientDisconnect", "Request"]
 
@@ -119,6 +120,17 @@ class Request:
         return self._cookies
 
     @property
+    def session(self) -> Session:
+        """The browser's session, a dict kept between requests (needs ``App(sessions=True)``)."""
+        try:
+            return self.scope["session"]  # type: ignore[no-any-return]
+        except KeyError:
+            raise RuntimeError(
+                "request.session needs sessions turned on: App(sessions=True) (or "
+                "app.add_middleware(SessionMiddleware, ...) from nightowl.sessions)."
+            ) from None
+
+    @property
     def client(self) -> tuple[str, int] | None:
         """``(host, port)`` of the client, when the server knows it."""
         client = self.scope.get("client")
@@ -194,7 +206,9 @@ class Request:
             if message["type"] == "http.request" and not message.get("more_body", False):
                 body: bytes = message.get("body", b"")
                 if len(body) > self.max_body_size:
-                    raise HTTPException(413, f"The request body exceeds {self.max_body_size} bytes.")
+                    raise HTTPException(
+                        413, f"The request body exceeds {self.max_body_size} bytes."
+                    )
                 self._stream_consumed = True
                 self._body = body
                 return body

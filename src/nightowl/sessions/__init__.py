@@ -1,0 +1,122 @@
+"""Sessions: ``request.session``, a dict kept for each browser between requests.
+
+::
+
+    app = App(sessions=True, secret_key="...")      # a signed cookie; or "redis://host:6379/0"
+
+    @app.post("/visit")
+    def visit(request: Request):
+        request.session["visits"] = request.session.get("visits", 0) + 1
+        return {"visits": request.session["visits"]}
+
+``App(sessions=...)`` also turns on CSRF protection (see :mod:`nightowl.csrf`) and makes
+:class:`Session` injectable by annotation. The signing key comes from
+:func:`secret_key_for`: without one, a production app refuses to start.
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from nightowl.exceptions import ImproperlyConfigured
+from nightowl.requests import Request
+from nightowl.sessions._flash import flash, get_flashed_messages
+from nightowl.sessions._secret import secret_key_for
+from nightowl.sessions._session import Session
+from nightowl.sessions.backends import CookieBackend, RedisBackend, SessionBackend, SessionTooLarge
+from nightowl.sessions.middleware import SessionMiddleware
+
+if TYPE_CHECKING:
+    from nightowl.app import App
+
+__all__ = [
+    "CookieBackend",
+    "RedisBackend",
+    "Session",
+    "SessionBackend",
+    "SessionMiddleware",
+    "SessionTooLarge",
+    "configure_secret_key",
+    "flash",
+    "get_flashed_messages",
+    "install",
+    "secret_key_for",
+    "sessions_enabled",
+]
+
+_ENABLED: weakref.WeakSet[App] = weakref.WeakSet()
+_MIDDLEWARE_OPTIONS = {"cookie_name", "max_age", "path", "domain", "same_site", "secure"}
+
+
+def _backend(value: Any) -> SessionBackend:
+    if isinstance(value, SessionBackend):
+        return value
+    if value is True or value in ("cookie", None):
+        return CookieBackend()
+    if isinstance(value, str) and value.startswith(("redis://", "rediss://", "unix://")):
+        return RedisBackend(value)
+    raise ImproperlyConfigured(
+        f"App(sessions=...) takes True, 'cookie', a redis:// URL, a SessionBackend "
+        f"or a dict of options, not {value!r}."
+    )
+
+
+def install(app: App, value: Any) -> None:
+    """Turn on sessions and CSRF protection for ``app`` (the ``App(sessions=...)`` option).
+
+    ``value`` is ``True`` or ``"cookie"`` (a signed cookie), a ``redis://`` URL, a
+    :class:`SessionBackend`, or a dict with ``backend`` plus :class:`SessionMiddleware`
+    options and ``csrf`` (``False`` to turn CSRF protection off, or a dict of its options).
+    ``False`` leaves sessions off.
+    """
+    if value is False:
+        return
+    if app in _ENABLED:
+        return
+    options: dict[str, Any] = dict(value) if isinstance(value, Mapping) else {"backend": value}
+    unknown = set(options) - _MIDDLEWARE_OPTIONS - {"backend", "csrf"}
+    if unknown:
+        raise ImproperlyConfigured(f"Unknown session options: {', '.join(sorted(unknown))}.")
+    backend = _backend(options.pop("backend", None))
+    csrf = options.pop("csrf", True)
+    key: list[str] = []
+
+    def resolve_key() -> str:
+        if not key:
+            key.append(secret_key_for(app))
+        return key[0]
+
+    app.on_startup(resolve_key)  # no key in production: the app refuses to start
+    app.on_shutdown(backend.close)
+    if csrf is not False:
+        from nightowl.csrf import CSRFMiddleware
+
+        csrf_options = dict(csrf) if isinstance(csrf, Mapping) else {}
+        csrf_options.setdefault("max_body_size", app.max_body_size)
+        app.add_middleware(CSRFMiddleware, router=app, **csrf_options)
+    app.add_middleware(SessionMiddleware, backend=backend, secret_key=resolve_key, **options)
+    app.provide(Session, _session_of)
+    _ENABLED.add(app)
+
+
+def sessions_enabled(app: App) -> bool:
+    """Whether :func:`install` has turned sessions on for ``app``."""
+    return app in _ENABLED
+
+
+def configure_secret_key(app: App, value: Any) -> None:
+    """Check ``App(secret_key=...)`` (kept in ``app.config``, read by :func:`secret_key_for`)."""
+    if hasattr(value, "get_secret_value"):
+        value = value.get_secret_value()
+    if not isinstance(value, str) or len(value) < 16:
+        raise ImproperlyConfigured(
+            "App(secret_key=...) must be a string of at least 16 characters; "
+            'generate one with python -c "import secrets; print(secrets.token_urlsafe(48))".'
+        )
+
+
+def _session_of(request: Request) -> Session:
+    session: Session = request.session
+    return session
