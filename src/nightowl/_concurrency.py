@@ -7,8 +7,9 @@ import contextvars
 import functools
 import inspect
 import os
+import queue
+import threading
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any, ParamSpec, TypeVar
 
 __all__ = ["iterate_in_threadpool", "run_in_threadpool", "set_threadpool_size"]
@@ -16,35 +17,88 @@ __all__ = ["iterate_in_threadpool", "run_in_threadpool", "set_threadpool_size"]
 _P = ParamSpec("_P")
 _T = TypeVar("_T")
 
-_executor: ThreadPoolExecutor | None = None
 _max_workers = int(os.environ.get("NIGHTOWL_THREADS", "40"))
+
+
+class _ThreadPool:
+    """Worker threads fed by one queue, answering straight into asyncio futures.
+
+    ``loop.run_in_executor`` chains a ``concurrent.futures.Future`` (a lock and a
+    condition per call) to an asyncio future; this pool skips that: a worker runs the
+    job and wakes the loop once with ``call_soon_threadsafe``. Threads start lazily,
+    up to ``max_workers``, and live as daemons for the life of the process.
+    """
+
+    def __init__(self, max_workers: int) -> None:
+        self.max_workers = max_workers
+        self._jobs: queue.SimpleQueue[tuple[Any, ...]] = queue.SimpleQueue()
+        self._lock = threading.Lock()
+        self._threads = 0
+        self._idle = 0  # workers waiting for a job and not yet promised one
+
+    def submit(self, job: tuple[Any, ...]) -> None:
+        with self._lock:
+            if self._idle:
+                self._idle -= 1  # that worker will take this job
+                start = False
+            else:
+                start = self._threads < self.max_workers
+                if start:
+                    self._threads += 1
+        self._jobs.put(job)
+        if start:
+            name = f"nightowl-worker-{self._threads}"
+            threading.Thread(target=self._work, name=name, daemon=True).start()
+
+    def _work(self) -> None:
+        jobs, lock = self._jobs, self._lock
+        while True:
+            loop, future, context, func, args, kwargs = jobs.get()
+            if not future.cancelled():
+                try:
+                    result = context.run(func, *args, **kwargs)
+                except StopIteration:
+                    # asyncio futures refuse StopIteration; it means a generator ran dry.
+                    error: BaseException = RuntimeError(f"{func!r} raised StopIteration")
+                    loop.call_soon_threadsafe(_set_exception, future, error)
+                except BaseException as exc:
+                    loop.call_soon_threadsafe(_set_exception, future, exc)
+                else:
+                    loop.call_soon_threadsafe(_set_result, future, result)
+            with lock:
+                self._idle += 1
+
+
+def _set_result(future: asyncio.Future[Any], result: Any) -> None:
+    if not future.done():
+        future.set_result(result)
+
+
+def _set_exception(future: asyncio.Future[Any], exc: BaseException) -> None:
+    if not future.done():
+        future.set_exception(exc)
+
+
+_pool: _ThreadPool | None = None
 
 
 def set_threadpool_size(max_workers: int) -> None:
     """Set how many threads run sync handlers and dependencies (40 by default)."""
-    global _executor, _max_workers
+    global _pool, _max_workers
     _max_workers = max_workers
-    if _executor is not None:
-        _executor.shutdown(wait=False)
-        _executor = None
-
-
-def _get_executor() -> ThreadPoolExecutor:
-    global _executor
-    if _executor is None:
-        _executor = ThreadPoolExecutor(max_workers=_max_workers, thread_name_prefix="nightowl")
-    return _executor
+    if _pool is not None:
+        _pool.max_workers = max_workers
 
 
 async def run_in_threadpool(func: Callable[_P, _T], *args: _P.args, **kwargs: _P.kwargs) -> _T:
     """Call a blocking ``func`` in the worker thread pool, keeping context variables."""
-    context = contextvars.copy_context()
-    call: Callable[[], _T]
-    if kwargs:
-        call = functools.partial(context.run, functools.partial(func, *args, **kwargs))
-    else:
-        call = functools.partial(context.run, func, *args)
-    return await asyncio.get_running_loop().run_in_executor(_get_executor(), call)
+    global _pool
+    if _pool is None:
+        _pool = _ThreadPool(_max_workers)
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[_T] = loop.create_future()
+    _pool.submit((loop, future, contextvars.copy_context(), func, args, kwargs))
+    return await future
 
 
 class _Exhausted(Exception):

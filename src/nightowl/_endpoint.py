@@ -119,19 +119,43 @@ def _direct_runner(plan: Plan, render: Renderer) -> Runner:
     read_body = plan.body.read if plan.body is not None else None
     scalars = plan.scalars if plan.scalars else None
     request_names = [name for name, _ in plan.specials]
+    json_body = render.json_body
+    status_code = render.status_code
+
+    async def respond(request: Request, send: Send, result: Any) -> None:
+        if request._before_response is None:
+            body = json_body(result)
+            if body is not None:
+                # The common case: send the two ASGI messages without building a Response.
+                await send(
+                    {
+                        "type": "http.response.start",
+                        "status": status_code,
+                        "headers": [
+                            (b"content-type", b"application/json"),
+                            (b"content-length", str(len(body)).encode()),
+                        ],
+                    }
+                )
+                if request.scope["method"] == "HEAD":
+                    body = b""
+                await send({"type": "http.response.body", "body": body})
+                return
+        response = render(result)
+        if request._before_response is not None:
+            await request.run_before_response(response)
+        await response(request.scope, request.receive, send)
 
     if read_body is None and scalars is None and not request_names:
         if is_async:
 
             async def run_bare_async(request: Request, send: Send) -> None:
-                response = render(await call())
-                await response(request.scope, request.receive, send)
+                await respond(request, send, await call())
 
             return run_bare_async
 
         async def run_bare_sync(request: Request, send: Send) -> None:
-            response = render(await run_in_threadpool(call))
-            await response(request.scope, request.receive, send)
+            await respond(request, send, await run_in_threadpool(call))
 
         return run_bare_sync
 
@@ -147,13 +171,9 @@ def _direct_runner(plan: Plan, render: Renderer) -> Runner:
         for name in request_names:
             values[name] = request
         if is_async:
-            result = await call(**values)
+            await respond(request, send, await call(**values))
         else:
-            result = await run_in_threadpool(call, **values)
-        response = render(result)
-        if request._before_response is not None:
-            await request.run_before_response(response)
-        await response(request.scope, request.receive, send)
+            await respond(request, send, await run_in_threadpool(call, **values))
 
     return run_direct
 

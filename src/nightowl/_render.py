@@ -71,9 +71,17 @@ def response_model_from(return_annotation: Any, response_model: Any) -> Any:
     if get_origin(annotation) is tuple and get_args(annotation):
         # Flask-style ``-> tuple[Body, int]``: the body is the first element.
         annotation = get_args(annotation)[0]
-    if annotation in _UNTYPED or _mentions_response(annotation):
+    if annotation in _UNTYPED or _mentions_response(annotation) or _untyped_container(annotation):
         return None
     return annotation
+
+
+def _untyped_container(annotation: Any) -> bool:
+    """``dict[str, Any]``, ``list[Any]``: nothing to validate or filter, so no model."""
+    origin = get_origin(annotation)
+    if origin not in (dict, list, collections.abc.Mapping, collections.abc.Sequence):
+        return False
+    return all(arg in (Any, str, object) for arg in get_args(annotation))
 
 
 class Renderer:
@@ -86,7 +94,15 @@ class Renderer:
         where: the handler's name, for error messages.
     """
 
-    __slots__ = ("adapter", "model", "response_class", "status_code", "status_code_bytes")
+    __slots__ = (
+        "_to_json",
+        "_validate",
+        "adapter",
+        "model",
+        "plain_json",
+        "response_class",
+        "status_code",
+    )
 
     def __init__(
         self, response_model: Any, response_class: type[Response], status_code: int, where: str
@@ -95,6 +111,8 @@ class Renderer:
         self.response_class = response_class
         self.status_code = status_code
         self.adapter: TypeAdapter[Any] | None = None
+        self._to_json: Callable[[Any], bytes] = dump_json
+        self._validate: Callable[..., Any] | None = None
         if response_model is not None:
             try:
                 self.adapter = TypeAdapter(response_model)
@@ -103,6 +121,22 @@ class Renderer:
                     f"{where}: {response_model!r} cannot be used as a response model ({exc}). "
                     "Pass response_model=None to turn filtering off."
                 ) from exc
+            # The core validator and serializer, without TypeAdapter's per-call wrappers.
+            self._to_json = self.adapter.serializer.to_json
+            self._validate = self.adapter.validator.validate_python
+        #: JSON responses with no empty-body statuses: json_body() can answer directly.
+        self.plain_json = (
+            response_class is JSONResponse and status_code >= 200 and status_code not in (204, 304)
+        )
+
+    def json_body(self, result: Any) -> bytes | None:
+        """The JSON body for an ordinary result, or ``None`` when :meth:`__call__` must build
+        a full response (a ``Response``, a tuple, a non-JSON response class)."""
+        if not self.plain_json or type(result) is tuple or isinstance(result, Response):
+            return None
+        if self._validate is None:
+            return dump_json(result)
+        return self._filtered_json(result)
 
     def __call__(self, result: Any) -> Response:
         """The response for ``result``."""
@@ -130,10 +164,7 @@ class Renderer:
         if response_class is JSONResponse:
             if content is None and (status_code == 204 or status_code == 304 or status_code < 200):
                 return _raw(Response, b"", status_code, [])
-            if self.adapter is not None:
-                body = self._filtered_json(content)
-            else:
-                body = dump_json(content)
+            body = dump_json(content) if self._validate is None else self._filtered_json(content)
             return _raw(
                 JSONResponse,
                 body,
@@ -148,19 +179,18 @@ class Renderer:
         return response_class(content, status_code=status_code)
 
     def _validated(self, content: Any) -> Any:
-        assert self.adapter is not None
+        assert self._validate is not None
         try:
-            return self.adapter.validate_python(content, from_attributes=True)
+            return self._validate(content, from_attributes=True)
         except ValidationError as exc:
             errors = exc.errors(include_url=False)
             logger.error("Response validation failed: %s", errors)
             raise ResponseValidationError(errors) from None
 
     def _filtered_json(self, content: Any) -> bytes:
-        assert self.adapter is not None
         if type(content) is self.model:
-            return self.adapter.dump_json(content)
-        return self.adapter.dump_json(self._validated(content))
+            return self._to_json(content)
+        return self._to_json(self._validated(content))
 
 
 def _raw(

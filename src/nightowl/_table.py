@@ -44,6 +44,7 @@ class _Segment:
     regex: re.Pattern[str] | None  # None for a static segment
     names: tuple[str, ...]
     is_path: bool  # a {x:path} that swallows the rest
+    whole: str | None = None  # "str" or "int" when one parameter is the whole segment
 
 
 class PathTemplate:
@@ -77,7 +78,11 @@ class PathTemplate:
                     last = m.end()
                 pattern += re.escape(text[last:])
                 regex = re.compile(pattern, re.DOTALL)
-            segments.append(_Segment(text, regex, names, is_path))
+            whole = None
+            if len(names) == 1 and text == f"{{{names[0]}:{self.converters[names[0]]}}}":
+                conv = self.converters[names[0]]
+                whole = conv if conv in ("str", "int") else None
+            segments.append(_Segment(text, regex, names, is_path, whole))
         self.segments = tuple(segments)
 
     def _normalise(self, match: re.Match[str]) -> str:
@@ -208,6 +213,18 @@ class RouteTable(Generic[R]):
             if found is not None:
                 return found
         for template, child in node.dynamic:
+            whole = template.whole
+            if whole is not None:
+                # {x} and {x:int} spanning the segment: no regex needed.
+                if not segment or (
+                    whole == "int" and not (segment.isdigit() and segment.isascii())
+                ):
+                    continue
+                found = self._walk(child, segments, index + 1, method, params, allowed)
+                if found is not None:
+                    params[template.names[0]] = segment
+                    return found
+                continue
             match = template.regex.fullmatch(segment)  # type: ignore[union-attr]
             if match is None:
                 continue
