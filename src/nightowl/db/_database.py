@@ -1,0 +1,247 @@
+"""The database of an app: engines, session factories, and the per-request session."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from collections.abc import AsyncIterator, Iterator, Mapping
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import MetaData
+from sqlalchemy import orm as sa_orm
+from sqlalchemy.engine import URL, Engine
+from sqlalchemy.ext import asyncio as sa_asyncio
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+
+from nightowl.db._engine import Engines, engine_options
+from nightowl.db._model import Model
+from nightowl.db._session import AsyncSession, Session
+from nightowl.exceptions import ImproperlyConfigured
+from nightowl.requests import Request
+
+if TYPE_CHECKING:
+    from nightowl.app import App
+
+__all__ = ["DEFAULT_URL", "Database", "database_from"]
+
+logger = logging.getLogger("nightowl.db")
+
+#: The database used when neither the app, its settings nor the environment names one.
+DEFAULT_URL = "sqlite:///app.db"
+
+
+class Database:
+    """A database: one URL, a sync and an async engine, and the request's sessions.
+
+    ``App(database=url)`` builds one and installs it; ``Database(url).install(app)``
+    does the same by hand. Outside requests, use :meth:`session` and
+    :meth:`async_session`.
+
+    Args:
+        url: a SQLAlchemy URL (``sqlite:///app.db``, ``postgresql://user@host/db``,
+            ``mysql://root@host/db``); the driver is picked per mode.
+        pool_size, max_overflow, pool_timeout, pool_recycle: the connection pool's size,
+            extra connections allowed beyond it, seconds to wait for a free one, and
+            seconds after which a connection is replaced (SQLAlchemy's defaults when ``None``).
+        pool_pre_ping: check a pooled connection is alive before using it.
+        echo: log every SQL statement.
+        connect_args: extra arguments for the driver's ``connect()``.
+        metadata: the tables this database holds (``Model.metadata`` by default).
+    """
+
+    def __init__(
+        self,
+        url: str | URL = DEFAULT_URL,
+        *,
+        pool_size: int | None = None,
+        max_overflow: int | None = None,
+        pool_timeout: float | None = None,
+        pool_recycle: int | None = None,
+        pool_pre_ping: bool = True,
+        echo: bool = False,
+        connect_args: dict[str, Any] | None = None,
+        metadata: MetaData | None = None,
+    ) -> None:
+        self._engines = Engines(
+            url,
+            engine_options(
+                pool_size=pool_size,
+                max_overflow=max_overflow,
+                pool_timeout=pool_timeout,
+                pool_recycle=pool_recycle,
+                pool_pre_ping=pool_pre_ping,
+                echo=echo,
+                connect_args=connect_args,
+            ),
+        )
+        self.metadata = metadata if metadata is not None else Model.metadata
+        self._sessionmaker: sa_orm.sessionmaker[Session] | None = None
+        self._async_sessionmaker: async_sessionmaker[AsyncSession] | None = None
+
+    def __repr__(self) -> str:
+        return f"Database({self.url.render_as_string(hide_password=True)!r})"
+
+    @property
+    def url(self) -> URL:
+        """The database URL, as given (the password is kept; hide it when printing)."""
+        return self._engines.url
+
+    @property
+    def backend(self) -> str:
+        """``sqlite``, ``postgresql``, ``mysql`` or ``mariadb``."""
+        return self._engines.backend
+
+    @property
+    def engine(self) -> Engine:
+        """The sync SQLAlchemy engine, created on first use."""
+        return self._engines.engine
+
+    @property
+    def async_engine(self) -> AsyncEngine:
+        """The async SQLAlchemy engine, created on first use (it belongs to one event loop)."""
+        return self._engines.async_engine
+
+    def session(self) -> Session:
+        """A new sync session; use it as a context manager: ``with db.session() as s:``."""
+        if self._sessionmaker is None:
+            self._sessionmaker = sa_orm.sessionmaker(
+                self.engine, class_=Session, expire_on_commit=False
+            )
+        return self._sessionmaker()
+
+    def async_session(self) -> AsyncSession:
+        """A new async session: ``async with db.async_session() as s:``."""
+        if self._async_sessionmaker is None:
+            self._async_sessionmaker = async_sessionmaker(
+                self.async_engine, class_=AsyncSession, expire_on_commit=False
+            )
+        return self._async_sessionmaker()
+
+    def create_all(self) -> None:
+        """Create the tables that do not exist yet (for tests and prototypes; use migrations)."""
+        self.metadata.create_all(self.engine)
+
+    def drop_all(self) -> None:
+        """Drop every table of :attr:`metadata`."""
+        self.metadata.drop_all(self.engine)
+
+    async def dispose_async(self) -> None:
+        """Close the async engine's connections (called when the app shuts down)."""
+        await self._engines.dispose_async()
+        self._async_sessionmaker = None
+
+    async def shutdown(self) -> None:
+        """Close both engines' pooled connections (the app calls this when it stops)."""
+        await self.dispose_async()
+        await asyncio.to_thread(self.dispose)
+
+    def dispose(self) -> None:
+        """Close the sync engine's pooled connections."""
+        self._engines.dispose()
+
+    def close(self) -> None:
+        """Close every connection, and drop an in-memory database."""
+        self._engines.close()
+
+    # -- requests -----------------------------------------------------------------------------
+    def install(self, app: App) -> Database:
+        """Make ``app`` use this database.
+
+        Parameters annotated :class:`Session` (sync handlers) or :class:`AsyncSession`
+        (async handlers) get the request's session; integrity errors answer 409, an
+        unreachable database 503; the async engine's connections close on shutdown.
+        """
+        from nightowl.db._errors import install_error_handlers
+
+        app.state.database = self
+        app.provide(Session, self.request_session)
+        app.provide(sa_orm.Session, self.request_session)
+        app.provide(AsyncSession, self.request_async_session)
+        app.provide(sa_asyncio.AsyncSession, self.request_async_session)
+        install_error_handlers(app, self)
+        app.on_shutdown(self.shutdown)
+        return self
+
+    def request_session(self, request: Request) -> Iterator[Session]:
+        """The sync session of one request: committed before a success response is sent,
+        rolled back on an exception or an error status, always closed."""
+        session = self.session()
+
+        async def finish(response: Any) -> None:
+            action = session.commit if response.status_code < 400 else session.rollback
+            await asyncio.to_thread(action)
+
+        request.before_response(finish)
+        try:
+            yield session
+        except BaseException:
+            _quietly(session.rollback)
+            raise
+        finally:
+            _quietly(session.close)
+
+    async def request_async_session(self, request: Request) -> AsyncIterator[AsyncSession]:
+        """The async session of one request (see :meth:`request_session`)."""
+        session = self.async_session()
+
+        async def finish(response: Any) -> None:
+            if response.status_code < 400:
+                await session.commit()
+            else:
+                await session.rollback()
+
+        request.before_response(finish)
+        try:
+            yield session
+        except BaseException:
+            try:
+                await session.rollback()
+            except Exception:
+                logger.warning("Rolling back the request's session failed", exc_info=True)
+            raise
+        finally:
+            try:
+                await session.close()
+            except Exception:
+                logger.warning("Closing the request's session failed", exc_info=True)
+
+
+def _quietly(action: Any) -> None:
+    # A connection that died mid-request fails its rollback too; the pool replaces it.
+    try:
+        action()
+    except Exception:
+        logger.warning("Cleaning up the request's session failed", exc_info=True)
+
+
+def database_from(app: App, value: Any) -> Database:
+    """The :class:`Database` that ``App(database=value)`` asks for.
+
+    ``value`` is a URL, a mapping of :class:`Database` arguments, a :class:`Database`,
+    or ``True``/``None`` to read ``database_url`` from the app's settings, then
+    ``DATABASE_URL`` from the environment, then fall back to :data:`DEFAULT_URL`.
+    """
+    if isinstance(value, Database):
+        return value
+    if isinstance(value, (str, URL)):
+        return Database(value)
+    if isinstance(value, Mapping):
+        options = dict(value)
+        if "url" not in options:
+            options["url"] = _configured_url(app)
+        return Database(**options)
+    if value is True or value is None:
+        return Database(_configured_url(app))
+    raise ImproperlyConfigured(
+        f"App(database=...) takes a URL, a mapping of options or a Database, not {value!r}."
+    )
+
+
+def _configured_url(app: App) -> str:
+    settings = app.settings
+    for name in ("database_url", "DATABASE_URL"):
+        found = getattr(settings, name, None) if settings is not None else None
+        if found:
+            return str(found)
+    return os.environ.get("DATABASE_URL") or DEFAULT_URL

@@ -1,0 +1,270 @@
+"""Database errors as problems: integrity errors are a 409, an unreachable database a 503."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import ForeignKeyConstraint, MetaData, Table, UniqueConstraint
+from sqlalchemy import exc as sa_exc
+
+from nightowl.requests import Request
+from nightowl.responses import Response, problem_response
+
+if TYPE_CHECKING:
+    from nightowl.app import App
+    from nightowl.db._database import Database
+
+__all__ = ["ConstraintInfo", "describe_integrity_error", "install_error_handlers", "is_unavailable"]
+
+logger = logging.getLogger("nightowl.db")
+
+#: Seconds a client is asked to wait before retrying after a 503.
+RETRY_AFTER = "1"
+
+_KINDS = {
+    "23505": "unique",
+    "23503": "foreign_key",
+    "23502": "not_null",
+    "23514": "check",
+    1062: "unique",
+    1586: "unique",
+    1451: "foreign_key",
+    1452: "foreign_key",
+    1048: "not_null",
+    1364: "not_null",
+    3819: "check",
+    4025: "check",
+}
+# MySQL/MariaDB errors that mean "the server is not there (now)", not "your SQL is wrong".
+_MYSQL_UNAVAILABLE = {1040, 1053, 1205, 1213, 2002, 2003, 2005, 2006, 2013, 2055}
+_SQLITE_UNAVAILABLE = ("database is locked", "unable to open database", "disk i/o error")
+
+
+class ConstraintInfo:
+    """What an integrity error says about the constraint that failed."""
+
+    __slots__ = ("columns", "constraint", "kind", "table")
+
+    def __init__(
+        self,
+        kind: str,
+        constraint: str | None = None,
+        table: str | None = None,
+        columns: Iterable[str] = (),
+    ) -> None:
+        self.kind = kind
+        self.constraint = constraint
+        self.table = table
+        self.columns = list(columns)
+
+    def detail(self) -> str:
+        """A sentence for the problem's ``detail``, without any of the offending values."""
+        columns = ", ".join(self.columns)
+        if self.kind == "unique":
+            return f"Another row already has this {columns or 'value'}."
+        if self.kind == "foreign_key":
+            return f"{columns or 'A reference'} does not refer to an existing row (or is still referred to)."
+        if self.kind == "not_null":
+            return f"{columns or 'A required column'} cannot be null."
+        if self.kind == "check":
+            return f"The check {self.constraint or ''} failed.".replace("  ", " ")
+        return "The change conflicts with the data already stored."
+
+
+def _driver_error(error: sa_exc.DBAPIError) -> Any:
+    """The driver's own exception; async adapters (asyncpg, aiomysql) keep it as the cause."""
+    orig: Any = error.orig
+    for _ in range(3):
+        args = getattr(orig, "args", ())
+        if getattr(orig, "sqlstate", None) or (
+            _is_mysql(orig) and args and isinstance(args[0], int)
+        ):
+            return orig
+        cause = getattr(orig, "__cause__", None)
+        if cause is None:
+            break
+        orig = cause
+    return error.orig
+
+
+def _is_mysql(orig: Any) -> bool:
+    return type(orig).__module__.split(".")[0] in ("pymysql", "MySQLdb", "asyncmy", "mysql")
+
+
+def describe_integrity_error(error: sa_exc.IntegrityError, metadata: MetaData) -> ConstraintInfo:
+    """The kind of constraint that failed (``unique``, ``foreign_key``, ``not_null``,
+    ``check``), its name and its columns, read from the driver's error and the metadata."""
+    orig = _driver_error(error)
+    message = str(orig)
+    code: Any = None
+    constraint: str | None = None
+    table: str | None = None
+    columns: list[str] = []
+    diag = getattr(orig, "diag", None)  # psycopg
+    if diag is not None:
+        code = getattr(orig, "sqlstate", None)
+        constraint = diag.constraint_name
+        table = diag.table_name
+        if diag.column_name:
+            columns = [diag.column_name]
+    elif _is_mysql(orig) and orig.args and isinstance(orig.args[0], int):
+        code = orig.args[0]
+        message = str(orig.args[1]) if len(orig.args) > 1 else message
+        constraint, columns = _parse_mysql(message)
+    elif getattr(orig, "sqlstate", None):  # asyncpg
+        code = orig.sqlstate
+        constraint = getattr(orig, "constraint_name", None)
+        table = getattr(orig, "table_name", None)
+        if getattr(orig, "column_name", None):
+            columns = [orig.column_name]
+    else:  # sqlite3
+        found = re.search(r"(UNIQUE|NOT NULL|CHECK) constraint failed: (.+)$", message)
+        if found:
+            code = found.group(1)
+            if code == "CHECK":
+                constraint = found.group(2).strip()
+            else:
+                pairs = [p.strip().rsplit(".", 1) for p in found.group(2).split(",")]
+                table = pairs[0][0] if len(pairs[0]) == 2 else None
+                columns = [p[-1] for p in pairs]
+        elif "FOREIGN KEY constraint failed" in message:
+            code = "FOREIGN KEY"
+    kind = _KINDS.get(code) or {
+        "UNIQUE": "unique",
+        "NOT NULL": "not_null",
+        "CHECK": "check",
+        "FOREIGN KEY": "foreign_key",
+    }.get(str(code), "integrity")
+    if constraint and not columns:
+        columns = _columns_of(metadata, constraint, table)
+    if kind == "foreign_key" and not columns:
+        columns = _foreign_key_columns(metadata, error.statement)
+    if kind == "unique" and columns and not constraint:
+        constraint = _unique_name(metadata, table, columns)
+    return ConstraintInfo(kind, constraint, table, columns)
+
+
+def _parse_mysql(message: str) -> tuple[str | None, list[str]]:
+    key = re.search(r"for key '([^']+)'", message)
+    if key:
+        return key.group(1).rsplit(".", 1)[-1], []
+    fk = re.search(r"CONSTRAINT `([^`]+)` FOREIGN KEY \(([^)]*)\)", message)
+    if fk:
+        return fk.group(1), [c.strip(" `") for c in fk.group(2).split(",")]
+    column = re.search(r"Column '([^']+)'|Field '([^']+)'", message)
+    if column:
+        return None, [column.group(1) or column.group(2)]
+    check = re.search(r"[Cc]heck constraint '([^']+)'|CONSTRAINT `([^`]+)` failed", message)
+    if check:
+        return check.group(1) or check.group(2), []
+    return None, []
+
+
+def _tables(metadata: MetaData, table: str | None) -> list[Table]:
+    return [t for t in metadata.tables.values() if table is None or t.name == table]
+
+
+def _columns_of(metadata: MetaData, name: str, table: str | None) -> list[str]:
+    for candidate in _tables(metadata, table):
+        for constraint in candidate.constraints:
+            if constraint.name == name:
+                return [c.name for c in getattr(constraint, "columns", ())]
+        for index in candidate.indexes:
+            if index.name == name:
+                return [c.name for c in index.columns]
+    return []
+
+
+def _unique_name(metadata: MetaData, table: str | None, columns: list[str]) -> str | None:
+    for candidate in _tables(metadata, table):
+        for constraint in candidate.constraints:
+            if (
+                isinstance(constraint, UniqueConstraint)
+                and [c.name for c in constraint.columns] == columns
+            ):
+                return str(constraint.name) if constraint.name else None
+        for index in candidate.indexes:
+            if index.unique and [c.name for c in index.columns] == columns:
+                return str(index.name) if index.name else None
+    return None
+
+
+def _foreign_key_columns(metadata: MetaData, statement: str | None) -> list[str]:
+    # SQLite does not say which reference failed; when the statement's table has a
+    # single foreign key, it is that one.
+    if not statement:
+        return []
+    found = re.match(r"\s*(?:INSERT INTO|UPDATE|DELETE FROM)\s+[`\"]?(\w+)", statement, re.I)
+    if not found:
+        return []
+    table = metadata.tables.get(found.group(1))
+    if table is None:
+        return []
+    keys = [c for c in table.constraints if isinstance(c, ForeignKeyConstraint)]
+    if len(keys) == 1:
+        return [c.name for c in keys[0].columns]
+    return []
+
+
+def is_unavailable(error: BaseException) -> bool:
+    """True when ``error`` means the database cannot be reached or is overloaded (a 503),
+    as opposed to a bug in the query (a 500)."""
+    if isinstance(error, (sa_exc.TimeoutError, sa_exc.DisconnectionError)):
+        return True
+    if not isinstance(error, sa_exc.DBAPIError):
+        return False
+    if error.connection_invalidated or isinstance(error, sa_exc.InterfaceError):
+        return True
+    if not isinstance(error, sa_exc.OperationalError):
+        return False
+    orig = _driver_error(error)
+    args = getattr(orig, "args", ())
+    if _is_mysql(orig) and args and isinstance(args[0], int):  # some codes are SQL errors
+        return args[0] in _MYSQL_UNAVAILABLE
+    module = type(orig).__module__
+    if module.startswith("sqlite3") or "sqlite" in module:
+        text = str(orig).lower()
+        return any(marker in text for marker in _SQLITE_UNAVAILABLE)
+    return True
+
+
+def install_error_handlers(app: App, database: Database) -> None:
+    """Answer integrity errors with a 409 problem and an unreachable database with a 503."""
+
+    def conflict(request: Request, exc: sa_exc.IntegrityError) -> Response:
+        info = describe_integrity_error(exc, database.metadata)
+        logger.info("Integrity error on %s %s: %s", request.method, request.path, exc.orig)
+        return problem_response(
+            409,
+            info.detail(),
+            title="Conflict",
+            constraint=info.constraint,
+            kind=info.kind,
+            columns=info.columns,
+        )
+
+    def unavailable(request: Request, exc: Exception) -> Response:
+        if not is_unavailable(exc):
+            raise exc  # a bug, not an outage: the ordinary 500
+        logger.error(
+            "Database unavailable on %s %s: %s", request.method, request.path, exc, exc_info=False
+        )
+        return problem_response(
+            503,
+            "The database is unavailable; try again shortly.",
+            headers={"Retry-After": RETRY_AFTER},
+        )
+
+    app.add_exception_handler(sa_exc.IntegrityError, conflict)
+    for error_class in (
+        sa_exc.OperationalError,
+        sa_exc.InterfaceError,
+        sa_exc.DisconnectionError,
+        sa_exc.TimeoutError,
+    ):
+        app.add_exception_handler(error_class, unavailable)
+    # A connection that died mid-request may surface as a generic DBAPIError.
+    app.add_exception_handler(sa_exc.DBAPIError, unavailable)
