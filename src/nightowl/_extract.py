@@ -18,7 +18,7 @@ from nightowl.exceptions import HTTPException, ImproperlyConfigured
 from nightowl.params import MISSING, Body
 from nightowl.requests import Request
 
-__all__ = ["BodyReader", "ScalarReader", "error_entries"]
+__all__ = ["BodyReader", "ScalarReader", "embedded_body_model", "error_entries"]
 
 Errors = list[dict[str, Any]]
 
@@ -171,19 +171,8 @@ class BodyReader:
             field = self.single = fields[0]
             self.validator = _adapter(field.annotation, field.marker.constraints)
         else:
-            definitions: dict[str, Any] = {}
-            for field in fields:
-                kwargs = field.marker.field_kwargs()
-                if field.marker.alias:
-                    kwargs["alias"] = field.marker.alias
-                if not field.required:
-                    if field.marker.default_factory is not None:
-                        kwargs["default_factory"] = field.marker.default_factory
-                    else:
-                        kwargs["default"] = field.default
-                definitions[field.name] = (field.annotation, pydantic.Field(**kwargs))
             model_name = "Body_" + name.replace(".", "_").replace("<", "").replace(">", "")
-            self.validator = TypeAdapter(pydantic.create_model(model_name, **definitions))
+            self.validator = TypeAdapter(embedded_body_model(fields, model_name))
         # The core validator, without TypeAdapter's per-call Python wrapper.
         self.validate_json = self.validator.validator.validate_json
         self.read = self._read_json
@@ -224,6 +213,23 @@ class BodyReader:
         form = await request.form()
         for _, convert in self.validator:
             convert(form, values, errors)
+
+
+def embedded_body_model(fields: list[Field], model_name: str) -> type[pydantic.BaseModel]:
+    """The model of a body whose fields are read from keys of the same name (embedded)."""
+    definitions: dict[str, Any] = {}
+    for field in fields:
+        kwargs = field.marker.field_kwargs()
+        if field.marker.alias:
+            kwargs["alias"] = field.marker.alias
+        if not field.required:
+            if field.marker.default_factory is not None:
+                kwargs["default_factory"] = field.marker.default_factory
+            else:
+                kwargs["default"] = field.default
+        definitions[field.name] = (field.annotation, pydantic.Field(**kwargs))
+    model: type[pydantic.BaseModel] = pydantic.create_model(model_name, **definitions)
+    return model
 
 
 def _check_json_media_type(content_type: str) -> None:

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import pydantic
 
 from nightowl._endpoint import route_dependant
+from nightowl._extract import embedded_body_model
 from nightowl._render import _mentions_response, response_model_from
 from nightowl._signature import Dependant, Field, _is_upload, _unwrap_optional, body_fields
 from nightowl.exceptions import ImproperlyConfigured, status_phrase
@@ -258,21 +259,7 @@ class _OperationBuilder:
 
     def _embedded_model(self, fields: list[Field]) -> type[pydantic.BaseModel]:
         """The model of an embedded body, as :class:`~nightowl._extract.BodyReader` builds it."""
-        definitions: dict[str, Any] = {}
-        for field in fields:
-            kwargs = field.marker.field_kwargs()
-            if field.marker.alias:
-                kwargs["alias"] = field.marker.alias
-            if not field.required:
-                if field.marker.default_factory is not None:
-                    kwargs["default_factory"] = field.marker.default_factory
-                else:
-                    kwargs["default"] = field.default
-            definitions[field.name] = (field.annotation, pydantic.Field(**kwargs))
-        model: type[pydantic.BaseModel] = pydantic.create_model(
-            "Body_" + self.operation_id, **definitions
-        )
-        return model
+        return embedded_body_model(fields, "Body_" + self.operation_id)
 
     def _form_schema(self, fields: list[Field]) -> Any:
         if len(fields) == 1:
