@@ -1,6 +1,8 @@
 """Every Python example in the README and docs/ runs, and its test functions pass."""
 
 import re
+import sys
+import types
 from pathlib import Path
 
 import pytest
@@ -22,9 +24,21 @@ def _blocks() -> list[tuple[str, int, str]]:
 
 
 @pytest.mark.parametrize(("doc", "index", "code"), _blocks(), ids=lambda v: str(v)[:20])
-def test_example_runs(doc: str, index: int, code: str) -> None:
-    namespace: dict[str, object] = {"__name__": f"docs_{index}"}
-    exec(compile(code, f"{doc}[{index}]", "exec"), namespace)
+def test_example_runs(doc: str, index: int, code: str, tmp_path: Path) -> None:
+    # A real module, as a user's file would be: pydantic generics and string annotations
+    # look their names up through sys.modules.
+    name = f"docs_{Path(doc).stem}_{index}"
+    module = types.ModuleType(name)
+    module.__file__ = str(tmp_path / f"{name}.py")
+    sys.modules[name] = module
+    try:
+        exec(compile(code, f"{doc}[{index}]", "exec"), module.__dict__)
+        _exercise(module.__dict__)
+    finally:
+        del sys.modules[name]
+
+
+def _exercise(namespace: dict[str, object]) -> None:
     for name, value in namespace.items():
         if name.startswith("test_") and callable(value):
             value()
