@@ -46,6 +46,7 @@ CORE = {
     "_forms",
     "background",
     "params",
+    "negotiation",
 }
 BATTERIES = {"db", "admin", "auth", "templating"}
 

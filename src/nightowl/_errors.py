@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import logging
 import traceback
 from collections.abc import Awaitable, Callable
@@ -9,14 +10,18 @@ from typing import Any
 
 from nightowl._concurrency import is_async_callable, run_in_threadpool
 from nightowl.exceptions import HTTPException, ResponseValidationError
+from nightowl.negotiation import prefers_html
 from nightowl.requests import ClientDisconnect, Request
 from nightowl.responses import HTMLResponse, Response, problem_response
 
-__all__ = ["ExceptionHandler", "ExceptionHandlers"]
+__all__ = ["ErrorPageRenderer", "ExceptionHandler", "ExceptionHandlers", "error_page"]
 
 logger = logging.getLogger("nightowl.error")
 
 ExceptionHandler = Callable[[Request, Any], Response | Awaitable[Response]]
+#: ``renderer(request, exc)`` -> an HTML error page, or ``None`` for the built-in one.
+ErrorPageRenderer = Callable[[Request, HTTPException], Response | None]
+_SERVER_ERROR_DETAIL = "The server could not complete the request."
 
 
 class ExceptionHandlers:
@@ -26,6 +31,8 @@ class ExceptionHandlers:
         self.by_class: dict[type[BaseException], ExceptionHandler] = {}
         self.by_status: dict[int, ExceptionHandler] = {}
         self.debug = debug
+        #: Makes the HTML error pages that browsers get; ``None`` sends problems to everyone.
+        self.page_renderer: ErrorPageRenderer | None = _no_custom_page
 
     @property
     def custom(self) -> bool:
@@ -65,9 +72,33 @@ class ExceptionHandlers:
                     exc = handler_error
         return self.default_response(request, exc)
 
+    def wants_page(self, request: Request) -> bool:
+        """Whether an error for ``request`` is answered with an HTML page (a browser asks)."""
+        return self.page_renderer is not None and prefers_html(request)
+
+    def html_page(self, request: Request, exc: HTTPException) -> Response | None:
+        """The HTML error page for a browser, or ``None`` when the client wants a problem."""
+        renderer = self.page_renderer
+        if renderer is None or not prefers_html(request):
+            return None
+        response: Response | None = None
+        try:
+            response = renderer(request, exc)
+        except Exception:
+            logger.exception("The error page renderer failed for a %s error", exc.status_code)
+        if response is None:
+            response = error_page(request, exc)
+        for key, value in (exc.headers or {}).items():
+            response.headers.setdefault(key, value)
+        return response
+
     def default_response(self, request: Request, exc: BaseException) -> Response:
-        """The built-in answer: a problem for HTTP errors, a 500 for everything else."""
+        """The built-in answer: an HTML page for browsers, else a problem for HTTP errors and
+        a 500 for everything else."""
         if isinstance(exc, HTTPException):
+            page = self.html_page(request, exc)
+            if page is not None:
+                return page
             body = exc.to_problem()
             return problem_response(
                 exc.status_code,
@@ -92,4 +123,46 @@ class ExceptionHandlers:
                 f"{type(exc).__name__}: {exc}",
                 traceback="".join(traceback.format_exception(exc)).splitlines(),
             )
-        return problem_response(500, "The server could not complete the request.")
+        page = self.html_page(request, HTTPException(500, _SERVER_ERROR_DETAIL))
+        if page is not None:
+            return page
+        return problem_response(500, _SERVER_ERROR_DETAIL)
+
+
+def _no_custom_page(request: Request, exc: HTTPException) -> None:
+    """The default renderer: always the built-in page (templating installs one with templates)."""
+    return None
+
+
+_PAGE_STYLE = (
+    "body{font-family:system-ui,sans-serif;margin:0;color:#222;background:#fafafa}"
+    "main{max-width:40rem;margin:10vh auto;padding:0 1.5rem}h1{font-size:1.6rem}"
+    "p.status{color:#777;font-size:.9rem;margin:0}a{color:#4b2a86}"
+)
+
+
+def error_page(request: Request, exc: HTTPException) -> Response:
+    """The built-in HTML page for an HTTP error: its status, title and detail (no templates)."""
+    status = exc.status_code
+    title = html.escape(exc.title)
+    detail = f"<p>{html.escape(exc.detail)}</p>" if exc.detail else ""
+    errors = (exc.extra or {}).get("errors")
+    if isinstance(errors, list) and errors:
+        items = "".join(
+            "<li>{}: {}</li>".format(
+                html.escape(" → ".join(str(part) for part in error.get("loc", ()))),
+                html.escape(str(error.get("msg", ""))),
+            )
+            for error in errors
+            if isinstance(error, dict)
+        )
+        detail += f"<ul>{items}</ul>"
+    home = html.escape(request.scope.get("root_path", "") + "/", quote=True)
+    body = (
+        f'<!doctype html><html lang="en"><head><meta charset="utf-8">'
+        f'<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{status} {title}</title><style>{_PAGE_STYLE}</style></head>"
+        f'<body><main><p class="status">Error {status}</p><h1>{title}</h1>{detail}'
+        f'<p><a href="{home}">Go to the home page</a></p></main></body></html>'
+    )
+    return HTMLResponse(body, status_code=status)

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from nightowl._concurrency import is_async_callable, run_in_threadpool
 from nightowl._endpoint import Runner, compile_route, compile_websocket, route_dependant
-from nightowl._errors import ExceptionHandler, ExceptionHandlers
+from nightowl._errors import ErrorPageRenderer, ExceptionHandler, ExceptionHandlers
 from nightowl._signature import analyse
 from nightowl._solve import Plan
 from nightowl._table import PathTemplate, RouteTable
@@ -19,7 +19,7 @@ from nightowl.datastructures import State
 from nightowl.exceptions import HTTPException, ImproperlyConfigured, WebSocketDisconnect
 from nightowl.params import Depends
 from nightowl.requests import DEFAULT_MAX_BODY_SIZE, Request
-from nightowl.responses import RedirectResponse, problem_response
+from nightowl.responses import RedirectResponse, Response, problem_response
 from nightowl.routing import Router, WebSocketRoute
 
 if TYPE_CHECKING:
@@ -208,6 +208,28 @@ class App(Router):
         """Register ``handler(request, exc)`` for ``key``, an exception class or a status code."""
         self._errors.add(key, handler)
 
+    @property
+    def error_page_renderer(self) -> ErrorPageRenderer | None:
+        """Makes the HTML error pages that browsers get (clients preferring ``text/html``).
+
+        ``renderer(request, exc)`` receives an :class:`~nightowl.exceptions.HTTPException`
+        (a 500 one for unhandled errors) and returns a response, or ``None`` for the
+        built-in page. ``App(templates=...)`` installs one rendering ``404.html``,
+        ``500.html``... from the templates. Set it to ``None`` to answer every client with
+        ``application/problem+json``. Handlers from :meth:`exception_handler` come first;
+        in debug mode, unhandled errors show the debug page instead.
+        """
+        return self._errors.page_renderer
+
+    @error_page_renderer.setter
+    def error_page_renderer(self, renderer: ErrorPageRenderer | None) -> None:
+        self._errors.page_renderer = renderer
+
+    async def error_response(self, request: Request, exc: Exception) -> Response:
+        """The response the app answers ``exc`` with: a registered handler's, else an HTML
+        page for browsers or a problem (for mounted apps, such as static files' 404)."""
+        return await self._errors.response_for(request, exc)
+
     def on_startup(self, func: F) -> F:
         """Run ``func`` (sync or async) when the server starts, before the first request."""
         self._startup.append(func)
@@ -377,7 +399,7 @@ class App(Router):
                 target = scope.get("root_path", "") + other + ("?" + query if query else "")
                 await RedirectResponse(target, status_code=308)(scope, receive, send)
                 return
-        if self._errors.custom:
+        if self._errors.custom or self._errors.wants_page(request):
             await self._send_error(request, send, HTTPException(404, _NOT_FOUND_DETAIL))
         else:
             await _NOT_FOUND(scope, receive, send)

@@ -157,6 +157,17 @@ class Request:
                 return media_type
         return ""
 
+    def accepts(self, media_type: str) -> bool:
+        """Whether the ``Accept`` header takes ``media_type``: ``request.accepts("text/html")``.
+
+        Quality values count (``q=0`` refuses); without the header, anything is accepted.
+        To choose between several types, see :mod:`nightowl.negotiation`.
+        """
+        from nightowl.negotiation import parse_accept, quality
+
+        ranges = parse_accept(self.headers.get("accept"))
+        return not ranges or quality(media_type, ranges)[0] > 0
+
     # -- the body -----------------------------------------------------------------------------
     async def stream(self) -> AsyncIterator[bytes]:
         """Yield the body in chunks as it arrives, enforcing ``max_body_size``."""

@@ -185,6 +185,18 @@ class StaticFiles:
                 )
                 await page(scope, receive, send)
                 return
+        error_response = getattr(scope.get("app"), "error_response", None)
+        if error_response is not None:
+            # The app's answer: its 404 handler, or an HTML page for browsers.
+            from nightowl.exceptions import HTTPException
+            from nightowl.requests import Request
+
+            whole = {**scope, "path": scope.get("root_path", "") + scope["path"], "root_path": ""}
+            response = await error_response(
+                Request(whole, receive), HTTPException(404, "File not found.")
+            )
+            await response(scope, receive, send)
+            return
         await problem_response(404, "File not found.")(scope, receive, send)
 
 

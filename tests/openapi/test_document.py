@@ -419,7 +419,10 @@ def test_render_document(full_app: App) -> None:
 
 def test_example_apps_are_valid() -> None:
     for path in sorted((ROOT / "examples").glob("*/app.py")):
-        namespace: dict[str, Any] = {"__name__": "example_" + path.parent.name}
+        namespace: dict[str, Any] = {
+            "__name__": "example_" + path.parent.name,
+            "__file__": str(path),
+        }
         exec(compile(path.read_text(), str(path), "exec"), namespace)
         app = namespace["app"]
         assert isinstance(app, App)

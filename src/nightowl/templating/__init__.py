@@ -10,7 +10,8 @@
     def home(request: Request):
         return render("home.html", request, title="Welcome")
 
-Autoescaping is on. Every template sees ``request``, ``url_for(name, **params)``,
+Browsers get HTML error pages from the templates ``404.html``, ``500.html``... when
+they exist. Autoescaping is on. Every template sees ``request``, ``url_for(name, **params)``,
 ``static_url(path)``, ``csrf_input()``, ``csrf_token()`` and ``get_flashed_messages()``.
 ``render(..., block="results")`` renders a single block, for htmx-style partial updates.
 Jinja2 is imported only when this module is.
@@ -28,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 import jinja2
 from markupsafe import Markup
 
-from nightowl.exceptions import ImproperlyConfigured
+from nightowl.exceptions import HTTPException, ImproperlyConfigured
 from nightowl.requests import Request
 from nightowl.responses import HTMLResponse
 from nightowl.sessions import flash, get_flashed_messages
@@ -36,7 +37,15 @@ from nightowl.sessions import flash, get_flashed_messages
 if TYPE_CHECKING:
     from nightowl.app import App
 
-__all__ = ["Templates", "flash", "install", "render", "render_block", "templates_for"]
+__all__ = [
+    "Templates",
+    "flash",
+    "install",
+    "render",
+    "render_block",
+    "render_error_page",
+    "templates_for",
+]
 
 _TEMPLATES: weakref.WeakKeyDictionary[App, Templates] = weakref.WeakKeyDictionary()
 
@@ -141,6 +150,8 @@ def install(app: App, value: Any) -> None:
             f"a Templates object, not {value!r}."
         )
     _TEMPLATES[app] = templates
+    if app.error_page_renderer is not None:
+        app.error_page_renderer = render_error_page
     if "sessions" not in app.config:
         from nightowl.sessions import install as install_sessions
 
@@ -200,6 +211,29 @@ def render_block(
 ) -> HTMLResponse:
     """Render one ``{% block %}`` of a template (``render(..., block=block)``)."""
     return render(template, request, context, block=block, **values)
+
+
+def render_error_page(request: Request, exc: HTTPException) -> HTMLResponse | None:
+    """The HTML error page for browsers from the template ``<status>.html`` (``404.html``,
+    ``403.html``, ``500.html``...), or ``None`` (the built-in page) when there is none.
+
+    ``App(templates=...)`` makes it the app's :attr:`~nightowl.App.error_page_renderer`.
+    The template sees ``status_code``, ``title``, ``detail`` and ``errors`` (the
+    validation errors of a 422) besides the usual helpers.
+    """
+    templates = templates_for(request.app)
+    try:
+        template = templates.get_template(f"{exc.status_code}.html")
+    except jinja2.TemplateNotFound:
+        return None
+    context = {
+        "request": request,
+        "status_code": exc.status_code,
+        "title": exc.title,
+        "detail": exc.detail,
+        "errors": (exc.extra or {}).get("errors", []),
+    }
+    return HTMLResponse(template.render(context), status_code=exc.status_code)
 
 
 # -- template globals: they find the request in the template's context ----------------------------

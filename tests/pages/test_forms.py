@@ -1,0 +1,247 @@
+"""HTML forms from pydantic models: validation, errors with typed values kept, rendering."""
+
+from __future__ import annotations
+
+import datetime
+import enum
+import re
+from typing import Annotated, Literal
+
+import jinja2
+import pytest
+from pydantic import BaseModel, Field, SecretStr, model_validator
+
+from nightowl import App, Form, Request, Response, redirect, render
+from nightowl.forms import ModelForm, field_specs
+from nightowl.testing import TestClient
+
+
+class Color(enum.Enum):
+    red = "red"
+    blue = "blue"
+
+
+class Profile(BaseModel):
+    name: str = Field(max_length=20, description="As shown to others")
+    email: str
+    password: SecretStr
+    age: int | None = Field(default=None, ge=13, le=120)
+    ratio: float = Field(default=1.0, gt=0)
+    color: Color = Color.red
+    size: Literal["s", "m", "l"] | None = None
+    tags: list[Color] = []
+    birthday: datetime.date | None = None
+    bio: str = Field(default="", json_schema_extra={"widget": "textarea"})
+    newsletter: bool = False
+    terms: Literal[True] = Field(title="I accept the terms")
+    website: str = Field(default="", alias="url")
+
+    @model_validator(mode="after")
+    def no_admin(self) -> Profile:
+        if self.name == "admin":
+            raise ValueError("That name is reserved.")
+        return self
+
+
+VALID = {
+    "name": "Ada",
+    "email": "ada@example.com",
+    "password": "correct horse",
+    "terms": "on",
+}
+
+
+def _input(html: str, name: str) -> str:
+    match = re.search(rf'<(?:input|select|textarea)[^>]*name="{name}"[^>]*>', html)
+    assert match, f"no input {name} in {html}"
+    return match.group(0)
+
+
+def test_input_types_follow_annotations() -> None:
+    specs = {spec.name: spec for spec in field_specs(Profile)}
+    assert specs["email"].input_type == "email"
+    assert specs["password"].input_type == "password"
+    assert specs["age"].input_type == "number"
+    assert dict(specs["age"].attrs) == {"min": "13", "max": "120"}
+    assert specs["ratio"].attrs["step"] == "any"
+    assert specs["color"].widget == "select"
+    assert specs["color"].choices == (("red", "Red"), ("blue", "Blue"))
+    assert specs["size"].choices == (("s", "S"), ("m", "M"), ("l", "L"))
+    assert specs["tags"].multiple
+    assert specs["birthday"].input_type == "date"
+    assert specs["bio"].widget == "textarea"
+    assert specs["newsletter"].widget == "checkbox" and not specs["newsletter"].required
+    assert specs["terms"].widget == "checkbox" and specs["terms"].required
+    assert specs["terms"].label == "I accept the terms"
+    assert specs["website"].key == "url"
+
+
+def test_blank_form_renders_labels_and_constraints() -> None:
+    html = ModelForm(Profile).render()
+    assert '<label for="id_name">Name</label>' in html
+    assert _input(html, "name") == (
+        '<input id="id_name" name="name" type="text" required maxlength="20" '
+        'aria-describedby="id_name-help" value="">'
+    )
+    assert '<small class="help" id="id_name-help">As shown to others</small>' in html
+    assert 'type="email" required' in _input(html, "email")
+    assert "required" not in _input(html, "age")
+    assert "csrf_token" not in html  # no request, no session
+    select = html[html.index('<select id="id_color"') :]
+    select = select[: select.index("</select>")]
+    assert '<option value="red" selected>Red</option>' in select
+    assert 'value=""' not in select  # a default and no None: no empty choice
+    assert '<option value="">—</option>' in html  # size may be None
+    assert "<select" in _input(html, "tags") and "multiple" in _input(html, "tags")
+    assert html.count('type="checkbox"') == 2
+
+
+def test_initial_values() -> None:
+    html = ModelForm(Profile, initial={"name": "Bo", "color": Color.blue, "newsletter": True})
+    rendered = html.render()
+    assert 'value="Bo"' in _input(rendered, "name")
+    assert '<option value="blue" selected>' in rendered
+    assert "checked" in _input(rendered, "newsletter")
+
+
+def test_valid_data() -> None:
+    form = ModelForm(Profile).bind(
+        {**VALID, "age": "36", "birthday": "1815-12-10", "tags": ["red", "blue"], "url": "x"}
+    )
+    assert form.valid and form.errors == {} and form.status_code == 200
+    assert form.data.age == 36
+    assert form.data.birthday == datetime.date(1815, 12, 10)
+    assert form.data.tags == [Color.red, Color.blue]
+    assert form.data.newsletter is False  # an unticked checkbox sends nothing
+    assert form.data.website == "x"
+    assert form.data.password.get_secret_value() == "correct horse"
+
+
+def test_empty_inputs_count_as_not_given() -> None:
+    form = ModelForm(Profile).bind({**VALID, "age": "", "birthday": "", "size": ""})
+    assert form.valid
+    assert form.data.age is None and form.data.birthday is None and form.data.size is None
+    missing = ModelForm(Profile).bind({"name": "", "email": "a@b.c", "password": "x"})
+    assert missing.errors["name"] == ["This field is required."]
+    assert missing.errors["terms"] == ["This field is required."]
+
+
+def test_errors_keep_what_was_typed() -> None:
+    form = ModelForm(Profile).bind(
+        {**VALID, "name": "<b>" * 10, "age": "7", "color": "green", "newsletter": "on"}
+    )
+    assert not form.valid and form.status_code == 422
+    assert set(form.errors) == {"name", "age", "color"}
+    assert form.values["age"] == "7"
+    with pytest.raises(ValueError, match=r"check form\.valid"):
+        form.data  # noqa: B018
+    html = form.render()
+    age = _input(html, "age")
+    assert 'value="7"' in age and 'aria-invalid="true"' in age
+    assert 'aria-describedby="id_age-error"' in age
+    assert (
+        '<p class="error" id="id_age-error">Input should be greater than or equal to 13</p>' in html
+    )
+    assert 'value="&lt;b&gt;&lt;b&gt;' in _input(html, "name")  # escaped, never markup
+    assert "<b><b>" not in html
+    assert "checked" in _input(html, "newsletter")
+    assert 'value="correct horse"' not in html  # passwords are not sent back
+    assert '<option value="">Choose…</option>' not in html
+    assert form.validation_error().errors[0]["loc"][0] == "body"
+
+
+def test_form_wide_errors_and_added_errors() -> None:
+    form = ModelForm(Profile).bind({**VALID, "name": "admin"})
+    assert form.form_errors == ["That name is reserved."]
+    assert '<div class="form-errors" role="alert"><p>That name is reserved.</p></div>' in (
+        form.render()
+    )
+    taken = ModelForm(Profile).bind(VALID)
+    assert taken.valid
+    taken.add_error("email", "Already registered.")
+    assert not taken.valid and taken.errors["email"] == ["Already registered."]
+    assert taken.validation_error().errors == [
+        {"loc": ["body", "email"], "msg": "Already registered.", "type": "value_error"}
+    ]
+
+
+def test_fields_render_one_by_one() -> None:
+    form = ModelForm(Profile).bind({**VALID, "age": "5"})
+    age = form["age"]
+    assert age.id == "id_age" and age.errors and age.value == "5"
+    assert age.label_tag() == '<label for="id_age">Age</label>'
+    assert 'class="wide"' in age.input(class_="wide")
+    assert [bound.name for bound in form][:2] == ["name", "email"]
+    env = jinja2.Environment(autoescape=True)
+    html = env.from_string('{{ form["age"] }}|{{ form }}').render(form=form)
+    assert html.startswith('<div class="field field-number invalid">')
+    with pytest.raises(KeyError):
+        form["nope"]
+    prefixed = ModelForm(Profile, prefix="p-").bind({f"p-{k}": v for k, v in VALID.items()})
+    assert prefixed.valid
+    assert 'id="id_p-name" name="p-name"' in prefixed.render()
+
+
+class Signup(BaseModel):
+    name: str = Field(min_length=2)
+    plan: Color = Color.red
+    terms: Literal[True]
+
+
+def _app() -> App:
+    app = App(
+        templates=jinja2.DictLoader(
+            {
+                "signup.html": '{% for m in get_flashed_messages() %}<p class="flash">{{ m }}</p>'
+                '{% endfor %}<form method="post">{{ form.render() }}<button>Go</button></form>',
+            }
+        ),
+        secret_key="a-test-key-that-is-long-enough",
+    )
+
+    @app.get("/")
+    def page(request: Request) -> Response:
+        return render("signup.html", request, form=ModelForm(Signup, request))
+
+    @app.post("/")
+    async def submit(request: Request) -> Response:
+        form = await ModelForm(Signup).from_request(request)
+        if not form.valid:
+            return render("signup.html", request, form=form, status_code=form.status_code)
+        from nightowl import flash
+
+        flash(request, f"Hello {form.data.name}")
+        return redirect("/", status_code=303)
+
+    @app.post("/api")
+    def api(data: Annotated[Signup, Form()]) -> Signup:
+        return data
+
+    return app
+
+
+def test_a_page_shows_its_form_again_with_errors() -> None:
+    with TestClient(_app()) as client:
+        page = client.get("/").text
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page)
+        assert token, "the form carries the CSRF field"
+        data = {"csrf_token": token.group(1), "name": "A", "plan": "blue"}
+        again = client.post("/", data=data)
+        assert again.status_code == 422
+        assert again.headers["content-type"].startswith("text/html")
+        assert 'value="A"' in again.text and '<option value="blue" selected>' in again.text
+        assert "String should have at least 2 characters" in again.text
+        assert 'id="id_terms-error">This field is required.' in again.text
+        done = client.post("/", data={**data, "name": "Ada", "terms": "on"}, follow_redirects=True)
+        assert '<p class="flash">Hello Ada</p>' in done.text
+
+
+def test_api_clients_keep_the_json_422() -> None:
+    client = TestClient(_app())  # no session cookie: no CSRF check
+    response = client.post("/api", data={"name": "A"})
+    assert response.status_code == 422
+    assert response.headers["content-type"] == "application/problem+json"
+    locs = [error["loc"] for error in response.json()["errors"]]
+    assert ["body", "name"] in locs and ["body", "terms"] in locs
+    wrong = client.post("/api", data={"name": "Ada", "plan": "green", "terms": "yes"})
+    assert next(error["loc"] for error in wrong.json()["errors"]) == ["body", "plan"]
