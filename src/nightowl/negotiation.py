@@ -105,7 +105,10 @@ def best_match(accept: str | None, offers: Sequence[str]) -> str | None:
 def prefers_html(request: Request) -> bool:
     """Whether the client would rather have HTML than JSON: true for browsers navigating,
     false for API clients (``*/*``, ``application/json``, no ``Accept`` header)."""
-    return best_match(request.headers.get("accept"), (_JSON, _HTML)) == _HTML
+    accept = request.headers.get("accept")
+    if not accept or "html" not in accept:
+        return False  # the common API-client case, without parsing
+    return best_match(accept, (_JSON, _HTML)) == _HTML
 
 
 def negotiate(
