@@ -10,6 +10,7 @@ from __future__ import annotations
 import socket
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -82,6 +83,15 @@ def database(database_url: str) -> Iterator[Database]:
 def app(database: Database) -> App:
     """An app using ``database``."""
     return App(database=database)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def empty_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A database of its own for one test, empty (migrations need a clean slate)."""
+    if request.param == "postgresql":
+        yield from _scratch_database(PG_SERVER, "test", 5432, "PostgreSQL")
+    else:
+        yield f"sqlite:///{tmp_path / 'empty.db'}"
 
 
 __all__ = ["Model"]

@@ -45,9 +45,11 @@ import click
 
 from nightowl.cli.discovery import APP_ENV, AppNotFound, LocatedApp, locate_app
 from nightowl.cli.group import ENTRY_POINT_GROUP, NightowlGroup, ScriptInfo, pass_app
+from nightowl.cli.new import new_command
 from nightowl.cli.openapi import openapi_command
 from nightowl.cli.routes import routes_command
 from nightowl.cli.serving import run_command, serve_command
+from nightowl.cli.shell import shell_command
 
 __all__ = [
     "APP_ENV",
@@ -77,6 +79,8 @@ cli.add_command(run_command)
 cli.add_command(serve_command)
 cli.add_command(routes_command)
 cli.add_command(openapi_command)
+cli.add_command(new_command)
+cli.add_command(shell_command)
 
 
 def main(args: list[str] | None = None) -> None:

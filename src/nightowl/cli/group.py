@@ -116,6 +116,8 @@ class NightowlGroup(click.Group):
             try:
                 command = entry_point.load()
             except Exception as exc:
+                if isinstance(exc, ModuleNotFoundError) and _is_own_battery(entry_point):
+                    continue  # a battery whose extra is not installed (nightowl[db]...)
                 click.secho(
                     f"Warning: could not load the command {entry_point.name!r} "
                     f"from {entry_point.value}: {type(exc).__name__}: {exc}",
@@ -154,3 +156,9 @@ class NightowlGroup(click.Group):
             return command
         # Shell completion must not fail because the app does not import.
         return self._app_commands(ctx, quiet=ctx.resilient_parsing).get(cmd_name)
+
+
+def _is_own_battery(entry_point: Any) -> bool:
+    """True for commands nightowl itself declares (their extra may not be installed)."""
+    dist = getattr(entry_point, "dist", None)
+    return dist is not None and dist.name == "nightowl"

@@ -6,6 +6,8 @@ import asyncio
 import logging
 import os
 from collections.abc import AsyncIterator, Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import MetaData
@@ -48,6 +50,8 @@ class Database:
         echo: log every SQL statement.
         connect_args: extra arguments for the driver's ``connect()``.
         metadata: the tables this database holds (``Model.metadata`` by default).
+        migrations: the folder of the project's migrations (``nightowl makemigrations``
+            creates it); a relative path is taken from the current folder.
     """
 
     def __init__(
@@ -62,6 +66,7 @@ class Database:
         echo: bool = False,
         connect_args: dict[str, Any] | None = None,
         metadata: MetaData | None = None,
+        migrations: str | os.PathLike[str] = "migrations",
     ) -> None:
         self._engines = Engines(
             url,
@@ -76,6 +81,7 @@ class Database:
             ),
         )
         self.metadata = metadata if metadata is not None else Model.metadata
+        self.migrations = Path(migrations)
         self._sessionmaker: sa_orm.sessionmaker[Session] | None = None
         self._async_sessionmaker: async_sessionmaker[AsyncSession] | None = None
 
@@ -117,6 +123,50 @@ class Database:
                 self.async_engine, class_=AsyncSession, expire_on_commit=False
             )
         return self._async_sessionmaker()
+
+    @contextmanager
+    def test_session(self) -> Iterator[Session]:
+        """A session for one test, whose work is rolled back at the end of the block.
+
+        While the block runs, every sync session of this database, the requests'
+        :class:`Session` included, works inside one transaction on one connection, and
+        ``commit()`` only releases a savepoint: the test sees what its requests wrote and
+        leaves nothing behind. (Async sessions use their own connections and are not
+        included.)
+
+        ::
+
+            @pytest.fixture
+            def db():
+                with app.state.database.test_session() as session:
+                    yield session
+        """
+        with self.engine.connect() as connection:
+            driver = connection.connection.driver_connection
+            sqlite = self.backend == "sqlite"
+            if sqlite:
+                # pysqlite starts transactions only before DML, so a savepoint would be
+                # the outermost transaction and releasing it would commit: BEGIN ourselves.
+                level = driver.isolation_level  # type: ignore[union-attr]
+                driver.isolation_level = None  # type: ignore[union-attr]
+            transaction = connection.begin()
+            if sqlite:
+                connection.exec_driver_sql("BEGIN")
+            previous = self._sessionmaker
+            self._sessionmaker = sa_orm.sessionmaker(
+                connection,
+                class_=Session,
+                expire_on_commit=False,
+                join_transaction_mode="create_savepoint",
+            )
+            try:
+                with self.session() as session:
+                    yield session
+            finally:
+                self._sessionmaker = previous
+                transaction.rollback()
+                if sqlite:
+                    driver.isolation_level = level  # type: ignore[union-attr]
 
     def create_all(self) -> None:
         """Create the tables that do not exist yet (for tests and prototypes; use migrations)."""
@@ -160,8 +210,21 @@ class Database:
         app.provide(AsyncSession, self.request_async_session)
         app.provide(sa_asyncio.AsyncSession, self.request_async_session)
         install_error_handlers(app, self)
+        app.on_startup(self.check_migrations)
         app.on_shutdown(self.shutdown)
         return self
+
+    def check_migrations(self) -> None:
+        """Log a warning naming the migrations not yet applied to the database.
+
+        The app runs this when it starts. It does nothing when the project has no
+        migrations folder, and only warns (never fails) when the database cannot be read.
+        """
+        if not (self.migrations / "env.py").is_file():
+            return
+        from nightowl.db.migrations import warn_unapplied
+
+        warn_unapplied(self)
 
     def request_session(self, request: Request) -> Iterator[Session]:
         """The sync session of one request: committed before a success response is sent,
