@@ -1,6 +1,5 @@
 """Parameters: query, header, cookie, JSON bodies, constraints, aliases, defaults."""
 
-
 import dataclasses
 import enum
 from datetime import date
@@ -45,18 +44,38 @@ def problem(response: Any) -> dict[str, Any]:
 
 def test_query_scalars_defaults_optional(app: App) -> None:
     @app.get("/search")
-    def search(q: str, page: int = 1, exact: bool = False, since: date | None = None, color: Color = Color.RED) -> dict[str, Any]:
+    def search(
+        q: str,
+        page: int = 1,
+        exact: bool = False,
+        since: date | None = None,
+        color: Color = Color.RED,
+    ) -> dict[str, Any]:
         return {"q": q, "page": page, "exact": exact, "since": since, "color": color}
 
     client = TestClient(app)
-    assert client.get("/search?q=owl").json() == {"q": "owl", "page": 1, "exact": False, "since": None, "color": "red"}
+    assert client.get("/search?q=owl").json() == {
+        "q": "owl",
+        "page": 1,
+        "exact": False,
+        "since": None,
+        "color": "red",
+    }
     assert client.get("/search?q=a+b&page=3&exact=true&since=2026-01-02&color=blue").json() == {
-        "q": "a b", "page": 3, "exact": True, "since": "2026-01-02", "color": "blue",
+        "q": "a b",
+        "page": 3,
+        "exact": True,
+        "since": "2026-01-02",
+        "color": "blue",
     }
     body = problem(client.get("/search?page=x&color=green"))
     assert body["status"] == 422
     assert body["detail"] == "3 validation errors"
-    assert {tuple(e["loc"]) for e in body["errors"]} == {("query", "q"), ("query", "page"), ("query", "color")}
+    assert {tuple(e["loc"]) for e in body["errors"]} == {
+        ("query", "q"),
+        ("query", "page"),
+        ("query", "color"),
+    }
     missing = next(e for e in body["errors"] if e["loc"] == ["query", "q"])
     assert missing == {"loc": ["query", "q"], "msg": "Field required", "type": "missing"}
 
@@ -84,9 +103,17 @@ def test_query_constraints_and_alias(app: App) -> None:
 
     client = TestClient(app)
     assert client.get("/page").json() == {"limit": 10, "name": None, "sort": "asc"}
-    assert client.get("/page?limit=100&n=ab&sort=desc").json() == {"limit": 100, "name": "ab", "sort": "desc"}
+    assert client.get("/page?limit=100&n=ab&sort=desc").json() == {
+        "limit": 100,
+        "name": "ab",
+        "sort": "desc",
+    }
     body = problem(client.get("/page?limit=0&n=abcdef&sort=up"))
-    assert [e["type"] for e in body["errors"]] == ["greater_than_equal", "string_too_long", "string_pattern_mismatch"]
+    assert [e["type"] for e in body["errors"]] == [
+        "greater_than_equal",
+        "string_too_long",
+        "string_pattern_mismatch",
+    ]
     assert body["errors"][1]["loc"] == ["query", "n"]
 
 
@@ -109,39 +136,71 @@ def test_headers(app: App) -> None:
         raw: Annotated[str | None, Header(alias="X-Raw_Name", convert_underscores=False)] = None,
         accept: Annotated[list[str] | None, Header()] = None,
     ) -> dict[str, Any]:
-        return {"key": x_api_key, "agent": user_agent, "count": x_count, "raw": raw, "accept": accept}
+        return {
+            "key": x_api_key,
+            "agent": user_agent,
+            "count": x_count,
+            "raw": raw,
+            "accept": accept,
+        }
 
     client = TestClient(app)
-    body = client.get("/h", headers={"X-API-Key": "secret", "X-Count": "3", "x-raw_name": "r", "accept": "a, b"}).json()
-    assert body == {"key": "secret", "agent": "python-httpx/" + body["agent"].split("/")[1], "count": 3, "raw": "r", "accept": ["a", "b"]}
+    body = client.get(
+        "/h", headers={"X-API-Key": "secret", "X-Count": "3", "x-raw_name": "r", "accept": "a, b"}
+    ).json()
+    assert body == {
+        "key": "secret",
+        "agent": "python-httpx/" + body["agent"].split("/")[1],
+        "count": 3,
+        "raw": "r",
+        "accept": ["a", "b"],
+    }
     errors = problem(client.get("/h"))["errors"]
     assert errors == [{"loc": ["header", "x-api-key"], "msg": "Field required", "type": "missing"}]
 
 
 def test_cookies(app: App) -> None:
     @app.get("/c")
-    def c(session: Annotated[str, Cookie()], theme: Annotated[str, Cookie()] = "light") -> dict[str, str]:
+    def c(
+        session: Annotated[str, Cookie()], theme: Annotated[str, Cookie()] = "light"
+    ) -> dict[str, str]:
         return {"session": session, "theme": theme}
 
     client = TestClient(app)
-    assert client.get("/c", headers={"cookie": "session=abc; theme=dark"}).json() == {"session": "abc", "theme": "dark"}
+    assert client.get("/c", headers={"cookie": "session=abc; theme=dark"}).json() == {
+        "session": "abc",
+        "theme": "dark",
+    }
     assert problem(client.get("/c"))["errors"][0]["loc"] == ["cookie", "session"]
 
 
 def test_request_parameter(app: App) -> None:
     @app.get("/r/{x}")
     async def r(request: Request, x: str) -> dict[str, Any]:
-        return {"method": request.method, "path": request.path, "x": x, "q": dict(request.query_params)}
+        return {
+            "method": request.method,
+            "path": request.path,
+            "x": x,
+            "q": dict(request.query_params),
+        }
 
-    assert TestClient(app).get("/r/1?a=b").json() == {"method": "GET", "path": "/r/1", "x": "1", "q": {"a": "b"}}
+    assert TestClient(app).get("/r/1?a=b").json() == {
+        "method": "GET",
+        "path": "/r/1",
+        "x": "1",
+        "q": {"a": "b"},
+    }
 
 
-@pytest.mark.parametrize(("annotation", "payload", "expected"), [
-    (Item, {"name": "owl", "price": 2.5}, {"name": "owl", "price": 2.5, "tags": []}),
-    (Point, {"x": 1, "y": 2}, {"x": 1, "y": 2}),
-    (Movie, {"title": "Up", "year": 2009}, {"title": "Up", "year": 2009}),
-    (list[Item], [{"name": "a", "price": 1}], [{"name": "a", "price": 1.0, "tags": []}]),
-])
+@pytest.mark.parametrize(
+    ("annotation", "payload", "expected"),
+    [
+        (Item, {"name": "owl", "price": 2.5}, {"name": "owl", "price": 2.5, "tags": []}),
+        (Point, {"x": 1, "y": 2}, {"x": 1, "y": 2}),
+        (Movie, {"title": "Up", "year": 2009}, {"title": "Up", "year": 2009}),
+        (list[Item], [{"name": "a", "price": 1}], [{"name": "a", "price": 1.0, "tags": []}]),
+    ],
+)
 def test_json_body_kinds(app: App, annotation: Any, payload: Any, expected: Any) -> None:
     async def create(body):  # type: ignore[no-untyped-def]
         return body
@@ -161,13 +220,31 @@ def test_json_body_errors(app: App) -> None:
     client = TestClient(app)
     body = problem(client.post("/items", json={"name": "x", "price": -1}))
     assert body["status"] == 422
-    assert body["errors"] == [{"loc": ["body", "price"], "msg": "Input should be greater than 0", "type": "greater_than"}]
-    assert problem(client.post("/items"))["errors"] == [{"loc": ["body"], "msg": "Field required", "type": "missing"}]
-    bad = problem(client.post("/items", content=b'{"name": ', headers={"content-type": "application/json"}))
+    assert body["errors"] == [
+        {"loc": ["body", "price"], "msg": "Input should be greater than 0", "type": "greater_than"}
+    ]
+    assert problem(client.post("/items"))["errors"] == [
+        {"loc": ["body"], "msg": "Field required", "type": "missing"}
+    ]
+    bad = problem(
+        client.post("/items", content=b'{"name": ', headers={"content-type": "application/json"})
+    )
     assert bad["status"] == 400 and bad["detail"].startswith("Malformed JSON body")
-    wrong_type = problem(client.post("/items", content=b"name=x", headers={"content-type": "application/x-www-form-urlencoded"}))
+    wrong_type = problem(
+        client.post(
+            "/items",
+            content=b"name=x",
+            headers={"content-type": "application/x-www-form-urlencoded"},
+        )
+    )
     assert wrong_type["status"] == 415
-    utf8 = problem(client.post("/items", content=b'{"name": "\xff\xfe", "price": 1}', headers={"content-type": "application/json"}))
+    utf8 = problem(
+        client.post(
+            "/items",
+            content=b'{"name": "\xff\xfe", "price": 1}',
+            headers={"content-type": "application/json"},
+        )
+    )
     assert utf8["status"] == 400
     assert problem(client.post("/items", json=[1, 2]))["status"] == 422
 
@@ -177,18 +254,29 @@ def test_json_vendor_content_type_accepted(app: App) -> None:
     def create(item: Item) -> Item:
         return item
 
-    response = TestClient(app).post("/items", content=b'{"name":"a","price":1}', headers={"content-type": "application/merge-patch+json"})
+    response = TestClient(app).post(
+        "/items",
+        content=b'{"name":"a","price":1}',
+        headers={"content-type": "application/merge-patch+json"},
+    )
     assert response.status_code == 200
 
 
 def test_several_body_params_embed_by_name(app: App) -> None:
     @app.put("/orders/{id}")
-    def update(id: int, item: Item, point: Point, note: Annotated[str, Body()] = "") -> dict[str, Any]:
+    def update(
+        id: int, item: Item, point: Point, note: Annotated[str, Body()] = ""
+    ) -> dict[str, Any]:
         return {"id": id, "item": item.name, "x": point.x, "note": note}
 
     client = TestClient(app)
     payload = {"item": {"name": "a", "price": 1}, "point": {"x": 1, "y": 2}, "note": "hi"}
-    assert client.put("/orders/5", json=payload).json() == {"id": 5, "item": "a", "x": 1, "note": "hi"}
+    assert client.put("/orders/5", json=payload).json() == {
+        "id": 5,
+        "item": "a",
+        "x": 1,
+        "note": "hi",
+    }
     errors = problem(client.put("/orders/5", json={"item": {"name": "a", "price": 1}}))["errors"]
     assert errors == [{"loc": ["body", "point"], "msg": "Field required", "type": "missing"}]
 
@@ -242,5 +330,10 @@ def test_unannotated_parameter_typed_by_its_default(app: App) -> None:
         return {"page": page, "ratio": ratio, "exact": exact, "name": name}
 
     client = TestClient(app)
-    assert client.get("/list?page=2&ratio=1.5&exact=yes&name=y").json() == {"page": 2, "ratio": 1.5, "exact": True, "name": "y"}
+    assert client.get("/list?page=2&ratio=1.5&exact=yes&name=y").json() == {
+        "page": 2,
+        "ratio": 1.5,
+        "exact": True,
+        "name": "y",
+    }
     assert client.get("/list?page=two").status_code == 422
