@@ -1,5 +1,6 @@
 """Dependency injection: Depends, generators, caching, nesting, overrides, providers."""
 
+import dataclasses
 import threading
 from collections.abc import AsyncIterator, Iterator
 from typing import Annotated, Any
@@ -292,6 +293,57 @@ def test_bad_signature_is_a_configuration_error(app: App) -> None:
 
     with pytest.raises(ImproperlyConfigured, match="more than one"):
         TestClient(app).get("/x/1")
+
+
+def test_after_handler_hook_runs_before_rendering_and_can_fail(app: App) -> None:
+    order: list[str] = []
+
+    @dataclasses.dataclass
+    class Thing:
+        id: int | None = None
+
+    def store(request: Request) -> Iterator[list[Thing]]:
+        pending: list[Thing] = []
+
+        async def assign_ids(result: object) -> None:
+            order.append(f"after handler {type(result).__name__}")
+            if request.query_params.get("fail"):
+                raise HTTPException(409, "conflict on flush")
+            for number, thing in enumerate(pending, start=1):
+                thing.id = number
+
+        async def commit(response: Response) -> None:
+            order.append("before response")
+
+        request.after_handler(assign_ids)
+        request.before_response(commit)
+        yield pending
+
+    @app.post("/things")
+    def create(things: Annotated[list[Thing], Depends(store)]) -> Thing:
+        order.append("handler")
+        thing = Thing()
+        things.append(thing)
+        return thing  # rendered after the hooks gave it an id
+
+    @app.get("/plain")
+    def plain(request: Request) -> dict[str, str]:  # the fast runner runs hooks too
+        async def note(result: object) -> None:
+            order.append(f"plain {result}")
+
+        request.after_handler(note)
+        return {"a": "b"}
+
+    client = TestClient(app)
+    assert client.post("/things").json() == {"id": 1}
+    assert order == ["handler", "after handler Thing", "before response"]
+    order.clear()
+    failed = client.post("/things?fail=1")
+    assert (failed.status_code, failed.json()["detail"]) == (409, "conflict on flush")
+    assert order == ["handler", "after handler Thing"]
+    order.clear()
+    assert client.get("/plain").json() == {"a": "b"}
+    assert order == ["plain {'a': 'b'}"]
 
 
 def test_before_response_hook_runs_before_sending_and_can_fail(app: App) -> None:

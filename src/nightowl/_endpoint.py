@@ -1,5 +1,8 @@
 """Compile a route into the coroutine that answers it: plan, call, render, send.
 
+In order: solve the parameters, call the handler, run ``request.after_handler`` hooks,
+render the result, run ``request.before_response`` hooks, send, then clean up.
+
 The common shapes (no dependencies, no body) get a specialised runner with nothing
 but lookups, the validators built at startup, the call and the send.
 """
@@ -93,7 +96,10 @@ def compile_route(
         try:
             values = await plan.solve(request, context)
             plan.check(context)
-            response = render(await plan.invoke(values, context))
+            result = await plan.invoke(values, context)
+            if request._after_handler is not None:
+                await request.run_after_handler(result)
+            response = render(result)
             if context.response is not None:
                 _merge(context.response, response)
             if request._before_response is not None:
@@ -123,6 +129,8 @@ def _direct_runner(plan: Plan, render: Renderer) -> Runner:
     status_code = render.status_code
 
     async def respond(request: Request, send: Send, result: Any) -> None:
+        if request._after_handler is not None:
+            await request.run_after_handler(result)
         if request._before_response is None:
             body = json_body(result)
             if body is not None:

@@ -36,6 +36,7 @@ class Request:
     """
 
     __slots__ = (
+        "_after_handler",
         "_before_response",
         "_body",
         "_cookies",
@@ -72,6 +73,7 @@ class Request:
         self._state: State | None = None
         self._stream_consumed = False
         self._pending: Any = None
+        self._after_handler: list[Callable[[Any], Awaitable[None]]] | None = None
         self._before_response: list[Callable[[Any], Awaitable[None]]] | None = None
 
     # -- what was asked for -------------------------------------------------------------------
@@ -261,6 +263,24 @@ class Request:
         except TimeoutError:
             return False
         return bool(message.get("type") == "http.disconnect")
+
+    def after_handler(self, hook: Callable[[Any], Awaitable[None]]) -> None:
+        """Await ``hook(result)`` when the handler returns, before its result is rendered.
+
+        For work the response body depends on, such as flushing a database session so
+        that new rows have their ids. It is not called when the handler raises; if the
+        hook raises, the client gets the error response instead. Hooks run in the order
+        they were added.
+        """
+        if self._after_handler is None:
+            self._after_handler = []
+        self._after_handler.append(hook)
+
+    async def run_after_handler(self, result: Any) -> None:
+        """Run the hooks added with :meth:`after_handler` (the framework calls this)."""
+        hooks, self._after_handler = self._after_handler, None
+        for hook in hooks or ():
+            await hook(result)
 
     def before_response(self, hook: Callable[[Any], Awaitable[None]]) -> None:
         """Await ``hook(response)`` once the response is built, before it is sent.

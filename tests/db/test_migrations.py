@@ -326,6 +326,18 @@ def test_commands(project: Path, nightowl: Run) -> None:
     _fails(nightowl("sqlmigrate", "x"), "Unknown migration 'x'")
 
 
+def test_makemigrations_adds_the_session_table(project: Path, nightowl: Run) -> None:
+    (project / "app.py").write_text(
+        APP.replace(
+            'App(database="sqlite:///notes.db")',
+            'App(database="sqlite:///notes.db", sessions="database", secret_key="k" * 32)',
+        )
+    )
+    made = _ok(nightowl("makemigrations")).splitlines()
+    assert "  - create table nightowl_session" in made
+    assert "  - create table note" in made
+
+
 def test_commands_need_a_database(write: Callable[[str, str], Path], nightowl: Run) -> None:
     write("app.py", "from nightowl import App\napp = App()\n")
     _fails(nightowl("makemigrations"), "The app has no database")

@@ -1,16 +1,17 @@
 """Per-request sessions: commit on success, rollback on failure, always closed."""
 
+import asyncio
 import subprocess
 import sys
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import NullPool, create_engine, func, select, text
 from sqlalchemy.orm import selectinload
 
 from nightowl import App, HTTPException
 from nightowl.db import AsyncSession, Database, Session
 from nightowl.testing import TestClient
-from tests.db.models import Entry, Member
+from tests.db.models import Entry, Member, create_tables, drop_tables
 
 MemberCreate = Member.schema("create")
 
@@ -96,6 +97,37 @@ def test_failures_roll_back(app: App, database: Database, mode: str, failure: st
     )
     assert _emails(database) == []
     assert database.engine.pool.checkedout() == 0
+
+
+def test_added_objects_are_flushed_before_the_response_is_rendered(
+    app: App, database: Database
+) -> None:
+    # db.add(x); return x: no flush() needed for x.id and server defaults in the response.
+    @app.post("/sync", status_code=201)
+    def create_sync(data: MemberCreate, db: Session) -> Member:  # type: ignore[valid-type]
+        member = Member.from_schema(data)
+        db.add(member)
+        return member
+
+    @app.post("/async", status_code=201)
+    async def create_async(data: MemberCreate, db: AsyncSession) -> Member:  # type: ignore[valid-type]
+        member = Member.from_schema(data)
+        db.add(member)
+        return member
+
+    with TestClient(app) as client:
+        made = [
+            client.post(f"/{mode}", json={"email": f"{mode}@example.com", "name": mode})
+            for mode in ("sync", "async")
+        ]
+        duplicate = client.post("/async", json={"email": "sync@example.com", "name": "Again"})
+    for response in made:
+        assert response.status_code == 201, response.text
+        assert isinstance(response.json()["id"], int)
+        assert response.json()["created_at"]
+    assert duplicate.status_code == 409  # the flush fails before anything is rendered
+    assert duplicate.json()["columns"] == ["email"]
+    assert _emails(database) == ["sync@example.com", "async@example.com"]
 
 
 def test_explicit_commit_survives_a_later_error(app: App, database: Database) -> None:
@@ -276,6 +308,69 @@ def test_unreachable_database_is_a_503(url: str) -> None:
             assert response.json()["title"] == "Service Unavailable"
         assert client.get("/health").status_code == 200
     app.state.database.close()
+
+
+@pytest.mark.parametrize("pre_ping", [True, False])
+@pytest.mark.parametrize("mode", ["sync", "async"])
+def test_connection_killed_during_a_request_is_a_503(
+    postgres_url: str, mode: str, pre_ping: bool
+) -> None:
+    # The handler's connection is terminated by the server between two queries. Without
+    # pre-ping, the invalidated pool alone must give the next request a fresh connection.
+    database = Database(postgres_url, pool_pre_ping=pre_ping)
+    create_tables(database)
+    app = App(database=database)
+    admin = create_engine(postgres_url, poolclass=NullPool)
+
+    def kill(pid: int) -> None:
+        with admin.connect() as connection:
+            connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+
+    if mode == "sync":
+
+        @app.post("/members")
+        def create(db: Session) -> list[str]:
+            db.add(Member(email="lost@example.com", name="Lost"))
+            db.flush()
+            kill(db.execute(text("SELECT pg_backend_pid()")).scalar_one())
+            return list(db.scalars(select(Member.email)))
+
+        @app.get("/members")
+        def members(db: Session) -> list[str]:
+            return list(db.scalars(select(Member.email)))
+
+    else:
+
+        @app.post("/members")
+        async def create_async(db: AsyncSession) -> list[str]:
+            db.add(Member(email="lost@example.com", name="Lost"))
+            await db.flush()
+            pid = (await db.execute(text("SELECT pg_backend_pid()"))).scalar_one()
+            await asyncio.to_thread(kill, pid)
+            return list(await db.scalars(select(Member.email)))
+
+        @app.get("/members")
+        async def members_async(db: AsyncSession) -> list[str]:
+            return list(await db.scalars(select(Member.email)))
+
+    def checked_out() -> int:
+        engine = database.engine if mode == "sync" else database.async_engine.sync_engine
+        return int(engine.pool.checkedout())  # type: ignore[attr-defined]
+
+    try:
+        with TestClient(app) as client:
+            for _ in range(2):  # and again, on a fresh connection
+                killed = client.post("/members")
+                assert killed.status_code == 503, killed.text
+                assert killed.headers["content-type"] == "application/problem+json"
+                assert killed.headers["retry-after"] == "1"
+                assert client.get("/members").json() == []  # rolled back; the next one works
+                assert checked_out() == 0  # nothing leaked
+        assert _emails(database) == []
+    finally:
+        drop_tables(database)
+        database.close()
+        admin.dispose()
 
 
 def test_sql_errors_stay_500(app: App) -> None:

@@ -381,3 +381,32 @@ def test_responses_that_ignore_the_session_do_not_vary(tmp_path: Path) -> None:
         assert css.status_code == 200
         assert css.headers["vary"] == "Accept-Encoding"  # not Cookie
         assert "set-cookie" not in css.headers
+
+
+def test_batteries_offer_backends_by_name() -> None:
+    from nightowl.sessions import CookieBackend, register_backend
+
+    made: list[CookieBackend] = []
+
+    def factory() -> CookieBackend:
+        made.append(CookieBackend(salt="mine"))
+        return made[-1]
+
+    app = App(sessions="mine", secret_key=KEY)  # asked for before a battery offers it
+    register_backend(app, "mine", factory)
+
+    @app.get("/count")
+    def count(session: Session) -> dict[str, int]:
+        session["n"] = session.get("n", 0) + 1
+        return {"n": session["n"]}
+
+    with TestClient(app) as client:
+        assert [client.get("/count").json()["n"] for _ in range(2)] == [1, 2]
+    assert len(made) == 1
+    assert made[0].serializer.salt == b"mine"
+
+    with (
+        pytest.raises(ImproperlyConfigured, match="no installed battery offers"),
+        TestClient(App(sessions="nosuch", secret_key=KEY)),
+    ):
+        pass

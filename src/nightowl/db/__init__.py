@@ -42,17 +42,20 @@ from nightowl.db._session import AsyncSession, LazyLoadError, Session
 
 if TYPE_CHECKING:
     from nightowl.app import App
+    from nightowl.db._sessions import DatabaseSessionBackend, SessionRecord
 
 __all__ = [
     "DEFAULT_URL",
     "NAMING_CONVENTION",
     "AsyncSession",
     "Database",
+    "DatabaseSessionBackend",
     "LazyLoadError",
     "Mapped",
     "Model",
     "Page",
     "Session",
+    "SessionRecord",
     "install",
     "is_unavailable",
     "mapped_column",
@@ -70,3 +73,12 @@ def install(app: App, database: Any = None) -> Database:
     ``sqlite:///app.db``.
     """
     return database_from(app, database).install(app)
+
+
+def __getattr__(name: str) -> Any:
+    # Imported on first use: importing it adds the nightowl_session table to Model.metadata.
+    if name in ("DatabaseSessionBackend", "SessionRecord"):
+        from nightowl.db import _sessions
+
+        return getattr(_sessions, name)
+    raise AttributeError(f"module 'nightowl.db' has no attribute {name!r}")

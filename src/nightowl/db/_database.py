@@ -24,6 +24,7 @@ from nightowl.requests import Request
 
 if TYPE_CHECKING:
     from nightowl.app import App
+    from nightowl.db._sessions import DatabaseSessionBackend
 
 __all__ = ["DEFAULT_URL", "Database", "database_from"]
 
@@ -200,9 +201,11 @@ class Database:
 
         Parameters annotated :class:`Session` (sync handlers) or :class:`AsyncSession`
         (async handlers) get the request's session; integrity errors answer 409, an
-        unreachable database 503; the async engine's connections close on shutdown.
+        unreachable database 503; the async engine's connections close on shutdown;
+        ``App(sessions="database")`` keeps ``request.session`` in this database.
         """
         from nightowl.db._errors import install_error_handlers
+        from nightowl.sessions import register_backend
 
         app.state.database = self
         app.provide(Session, self.request_session)
@@ -210,9 +213,20 @@ class Database:
         app.provide(AsyncSession, self.request_async_session)
         app.provide(sa_asyncio.AsyncSession, self.request_async_session)
         install_error_handlers(app, self)
+        register_backend(app, "database", self.session_backend)
         app.on_startup(self.check_migrations)
         app.on_shutdown(self.shutdown)
         return self
+
+    def session_backend(self) -> DatabaseSessionBackend:
+        """A session backend keeping ``request.session`` in this database.
+
+        ``App(database=..., sessions="database")`` calls this; the first call adds the
+        ``nightowl_session`` table to :attr:`metadata`, so migrations pick it up.
+        """
+        from nightowl.db._sessions import DatabaseSessionBackend
+
+        return DatabaseSessionBackend(self)
 
     def check_migrations(self) -> None:
         """Log a warning naming the migrations not yet applied to the database.
@@ -227,14 +241,20 @@ class Database:
         warn_unapplied(self)
 
     def request_session(self, request: Request) -> Iterator[Session]:
-        """The sync session of one request: committed before a success response is sent,
-        rolled back on an exception or an error status, always closed."""
+        """The sync session of one request: flushed when the handler returns (so new
+        objects have their ids in the response), committed before a success response is
+        sent, rolled back on an exception or an error status, always closed."""
         session = self.session()
+
+        async def flush(_result: Any) -> None:
+            if session.new:
+                await asyncio.to_thread(session.flush)
 
         async def finish(response: Any) -> None:
             action = session.commit if response.status_code < 400 else session.rollback
             await asyncio.to_thread(action)
 
+        request.after_handler(flush)
         request.before_response(finish)
         try:
             yield session
@@ -248,12 +268,17 @@ class Database:
         """The async session of one request (see :meth:`request_session`)."""
         session = self.async_session()
 
+        async def flush(_result: Any) -> None:
+            if session.new:
+                await session.flush()
+
         async def finish(response: Any) -> None:
             if response.status_code < 400:
                 await session.commit()
             else:
                 await session.rollback()
 
+        request.after_handler(flush)
         request.before_response(finish)
         try:
             yield session

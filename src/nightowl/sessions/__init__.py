@@ -3,6 +3,7 @@
 ::
 
     app = App(sessions=True, secret_key="...")      # a signed cookie; or "redis://host:6379/0"
+                                                    # or "database" with App(database=...)
 
     @app.post("/visit")
     def visit(request: Request):
@@ -17,7 +18,7 @@
 from __future__ import annotations
 
 import weakref
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from nightowl.exceptions import ImproperlyConfigured
@@ -25,7 +26,13 @@ from nightowl.requests import Request
 from nightowl.sessions._flash import flash, get_flashed_messages
 from nightowl.sessions._secret import secret_key_for
 from nightowl.sessions._session import Session
-from nightowl.sessions.backends import CookieBackend, RedisBackend, SessionBackend, SessionTooLarge
+from nightowl.sessions.backends import (
+    CookieBackend,
+    RedisBackend,
+    ServerSideBackend,
+    SessionBackend,
+    SessionTooLarge,
+)
 from nightowl.sessions.middleware import SessionMiddleware
 
 if TYPE_CHECKING:
@@ -34,6 +41,7 @@ if TYPE_CHECKING:
 __all__ = [
     "CookieBackend",
     "RedisBackend",
+    "ServerSideBackend",
     "Session",
     "SessionBackend",
     "SessionMiddleware",
@@ -42,34 +50,99 @@ __all__ = [
     "flash",
     "get_flashed_messages",
     "install",
+    "register_backend",
     "secret_key_for",
     "sessions_enabled",
 ]
 
 _ENABLED: weakref.WeakSet[App] = weakref.WeakSet()
 _MIDDLEWARE_OPTIONS = {"cookie_name", "max_age", "path", "domain", "same_site", "secure"}
+#: Backends that other batteries offer by name, per app (``"database"`` from nightowl.db).
+_NAMED: weakref.WeakKeyDictionary[App, dict[str, Callable[[], SessionBackend]]] = (
+    weakref.WeakKeyDictionary()
+)
+#: Named backends asked for before the battery offering them was installed.
+_WAITING: weakref.WeakKeyDictionary[App, dict[str, _Named]] = weakref.WeakKeyDictionary()
 
 
-def _backend(value: Any) -> SessionBackend:
+def register_backend(app: App, name: str, factory: Callable[[], SessionBackend]) -> None:
+    """Offer a session backend that ``App(sessions=name)`` selects.
+
+    How a battery provides one without the sessions package importing it: the database
+    battery registers ``"database"``, so ``App(database=url, sessions="database")`` keeps
+    sessions in the app's database. ``factory()`` is called only when the app chooses
+    the name, whichever of the two options comes first.
+    """
+    _NAMED.setdefault(app, {})[name] = factory
+    waiting = _WAITING.get(app, {}).pop(name, None)
+    if waiting is not None:
+        waiting.target = factory()
+
+
+class _Named(SessionBackend):
+    """``App(sessions=name)`` before the battery that offers ``name`` was installed
+    (options are installed in the order given): it stands in for the real backend."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.target: SessionBackend | None = None
+
+    def resolved(self) -> SessionBackend:
+        if self.target is None:
+            hint = " (add App(database=...))" if self.name == "database" else ""
+            raise ImproperlyConfigured(
+                f"App(sessions={self.name!r}): no installed battery offers a session "
+                f"backend called {self.name!r}{hint}."
+            )
+        return self.target
+
+    def bind(self, secret_key: str) -> None:
+        self.resolved().bind(secret_key)
+
+    async def load(self, cookie: str, max_age: int) -> tuple[str | None, dict[str, Any]]:
+        return await self.resolved().load(cookie, max_age)
+
+    async def save(self, session_id: str | None, data: dict[str, Any], max_age: int) -> str:
+        return await self.resolved().save(session_id, data, max_age)
+
+    async def delete(self, session_id: str | None) -> None:
+        await self.resolved().delete(session_id)
+
+    async def close(self) -> None:
+        if self.target is not None:
+            await self.target.close()
+
+
+def _backend(app: App, value: Any) -> SessionBackend:
     if isinstance(value, SessionBackend):
         return value
     if value is True or value in ("cookie", None):
         return CookieBackend()
     if isinstance(value, str) and value.startswith(("redis://", "rediss://", "unix://")):
         return RedisBackend(value)
+    if isinstance(value, str) and value.isidentifier():
+        factory = _NAMED.get(app, {}).get(value)
+        if factory is not None:
+            return factory()
+        waiting = _Named(value)
+        _WAITING.setdefault(app, {})[value] = waiting
+        app.on_startup(waiting.resolved)  # still nobody offers it: refuse to start
+        return waiting
     raise ImproperlyConfigured(
-        f"App(sessions=...) takes True, 'cookie', a redis:// URL, a SessionBackend "
-        f"or a dict of options, not {value!r}."
+        f"App(sessions=...) takes True, 'cookie', 'database', a redis:// URL, "
+        f"a SessionBackend or a dict of options, not {value!r}."
     )
 
 
 def install(app: App, value: Any) -> None:
     """Turn on sessions and CSRF protection for ``app`` (the ``App(sessions=...)`` option).
 
-    ``value`` is ``True`` or ``"cookie"`` (a signed cookie), a ``redis://`` URL, a
-    :class:`SessionBackend`, or a dict with ``backend`` plus :class:`SessionMiddleware`
-    options and ``csrf`` (``False`` to turn CSRF protection off, or a dict of its options).
-    ``False`` leaves sessions off.
+    ``value`` is ``True`` or ``"cookie"`` (a signed cookie), a ``redis://`` URL,
+    ``"database"`` (the app's database, with ``App(database=...)``) or another name a
+    battery offers through :func:`register_backend`, a :class:`SessionBackend`, or a
+    dict with ``backend`` plus :class:`SessionMiddleware` options and ``csrf``
+    (``False`` to turn CSRF protection off, or a dict of its options). ``False`` leaves
+    sessions off.
     """
     if value is False:
         return
@@ -79,7 +152,7 @@ def install(app: App, value: Any) -> None:
     unknown = set(options) - _MIDDLEWARE_OPTIONS - {"backend", "csrf"}
     if unknown:
         raise ImproperlyConfigured(f"Unknown session options: {', '.join(sorted(unknown))}.")
-    backend = _backend(options.pop("backend", None))
+    backend = _backend(app, options.pop("backend", None))
     csrf = options.pop("csrf", True)
     key: list[str] = []
 

@@ -15,7 +15,13 @@ from nightowl.exceptions import ImproperlyConfigured
 if TYPE_CHECKING:
     from redis.asyncio import Redis
 
-__all__ = ["CookieBackend", "RedisBackend", "SessionBackend", "SessionTooLarge"]
+__all__ = [
+    "CookieBackend",
+    "RedisBackend",
+    "ServerSideBackend",
+    "SessionBackend",
+    "SessionTooLarge",
+]
 
 #: Browsers drop a cookie whose name, value and attributes exceed 4096 bytes.
 COOKIE_SIZE_LIMIT = 4096
@@ -104,7 +110,60 @@ class CookieBackend(SessionBackend):
         return value
 
 
-class RedisBackend(SessionBackend):
+class ServerSideBackend(SessionBackend):
+    """The base of backends that keep the data on the server and a signed random id in
+    the cookie (:class:`RedisBackend`, the database's ``DatabaseSessionBackend``).
+
+    Subclasses implement :meth:`load`, :meth:`save` and :meth:`delete` with the helpers
+    below: :meth:`unsign_id` turns the cookie into an id (``None`` if tampered),
+    :meth:`new_id` makes one, :meth:`sign_id` makes the cookie value, and
+    :meth:`encode`/:meth:`decode` turn the data into JSON text and back.
+    """
+
+    _signer: Signer | None = None
+
+    def bind(self, secret_key: str) -> None:
+        """Build the id signer for ``secret_key``."""
+        super().bind(secret_key)
+        self._signer = Signer(secret_key, salt="nightowl.session-id", digest_method=hashlib.sha256)
+
+    def _require_signer(self) -> Signer:
+        if self._signer is None:
+            raise ImproperlyConfigured("The session backend has no secret key yet.")
+        return self._signer
+
+    @staticmethod
+    def new_id() -> str:
+        """A new random session id (256 bits)."""
+        return secrets.token_urlsafe(32)
+
+    def sign_id(self, session_id: str) -> str:
+        """The cookie value for ``session_id``."""
+        return self._require_signer().sign(session_id).decode("ascii")
+
+    def unsign_id(self, cookie: str) -> str | None:
+        """The session id in ``cookie``, or ``None`` when its signature does not match."""
+        try:
+            return self._require_signer().unsign(cookie).decode("ascii")
+        except (BadSignature, UnicodeDecodeError):
+            return None
+
+    @staticmethod
+    def encode(data: dict[str, Any]) -> str:
+        """``data`` as compact JSON text (a clear ``TypeError`` for values JSON cannot hold)."""
+        return _dumps(data)
+
+    @staticmethod
+    def decode(raw: str | bytes) -> dict[str, Any] | None:
+        """The data stored as ``raw``, or ``None`` when it is not a JSON object."""
+        try:
+            data = json.loads(raw)
+        except ValueError:
+            return None
+        return data if isinstance(data, dict) else None
+
+
+class RedisBackend(ServerSideBackend):
     """Sessions in Redis, so every worker on every host sees the same ones.
 
     The cookie holds only a signed random id; the data expires in Redis with the cookie.
@@ -131,12 +190,6 @@ class RedisBackend(SessionBackend):
         self.url = url
         self.prefix = prefix
         self._client = client
-        self._signer: Signer | None = None
-
-    def bind(self, secret_key: str) -> None:
-        """Build the id signer for ``secret_key``."""
-        super().bind(secret_key)
-        self._signer = Signer(secret_key, salt="nightowl.session-id", digest_method=hashlib.sha256)
 
     @property
     def client(self) -> Redis:
@@ -147,32 +200,23 @@ class RedisBackend(SessionBackend):
             self._client = Redis.from_url(self.url)
         return self._client
 
-    def _sign(self, session_id: str) -> str:
-        assert self._signer is not None, "bind() first"
-        return self._signer.sign(session_id).decode("ascii")
-
     async def load(self, cookie: str, max_age: int) -> tuple[str | None, dict[str, Any]]:
         """Check the id's signature, then fetch its data; ``(None, {})`` if unknown."""
-        assert self._signer is not None, "bind() first"
-        try:
-            session_id = self._signer.unsign(cookie).decode("ascii")
-        except (BadSignature, UnicodeDecodeError):
+        session_id = self.unsign_id(cookie)
+        if session_id is None:
             return None, {}
         raw = await self.client.get(self.prefix + session_id)
-        if raw is None:
+        data = self.decode(raw) if raw is not None else None
+        if data is None:
             return None, {}
-        try:
-            data = json.loads(raw)
-        except ValueError:
-            return None, {}
-        return session_id, data if isinstance(data, dict) else {}
+        return session_id, data
 
     async def save(self, session_id: str | None, data: dict[str, Any], max_age: int) -> str:
         """Write the data with an expiry of ``max_age`` seconds."""
         if session_id is None:
-            session_id = secrets.token_urlsafe(32)
-        await self.client.set(self.prefix + session_id, _dumps(data), ex=max_age)
-        return self._sign(session_id)
+            session_id = self.new_id()
+        await self.client.set(self.prefix + session_id, self.encode(data), ex=max_age)
+        return self.sign_id(session_id)
 
     async def delete(self, session_id: str | None) -> None:
         """Remove the session's key."""

@@ -1,0 +1,217 @@
+"""``request.session`` in the database: App(database=url, sessions="database")."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, cast
+
+import pytest
+from sqlalchemy import MetaData, Table, select, update
+
+from nightowl import App, Request
+from nightowl.db import NAMING_CONVENTION, Database, DatabaseSessionBackend, SessionRecord
+from nightowl.db.migrations import Migrations
+from nightowl.exceptions import ImproperlyConfigured
+from nightowl.testing import TestClient
+
+KEY = "a-test-secret-key-that-is-long-enough"
+TABLE = cast("Table", SessionRecord.__table__)
+
+
+def _routes(app: App) -> App:
+    @app.get("/")
+    def show(request: Request) -> dict[str, Any]:
+        return dict(request.session)
+
+    @app.get("/set")
+    async def set_value(request: Request, key: str, value: str) -> dict[str, Any]:
+        request.session[key] = value
+        return dict(request.session)
+
+    @app.get("/logout")
+    def logout(request: Request) -> dict[str, str]:
+        request.session.clear()
+        return {"bye": "now"}
+
+    @app.get("/login")
+    def login(request: Request) -> dict[str, str]:
+        request.session.cycle_id()
+        return {"hello": "again"}
+
+    return app
+
+
+@pytest.fixture
+def session_table(database_url: str) -> Iterator[Database]:
+    """The ``nightowl_session`` table, created for one test and dropped after it."""
+    database = Database(database_url)
+    TABLE.create(database.engine, checkfirst=True)
+    try:
+        yield database
+    finally:
+        TABLE.drop(database.engine, checkfirst=True)
+        database.close()
+
+
+@pytest.fixture
+def build(session_table: Database) -> Iterator[Callable[..., App]]:
+    """``build(**options)``: an app keeping its sessions in the test's database."""
+    apps: list[App] = []
+
+    def make(**options: Any) -> App:
+        options.setdefault("database", str(session_table.url))
+        options.setdefault("sessions", "database")
+        app = _routes(App(secret_key=KEY, **options))
+        apps.append(app)
+        return app
+
+    yield make
+    for app in apps:
+        app.state.database.close()
+
+
+def _rows(database: Database) -> dict[str, dict[str, Any]]:
+    with database.engine.connect() as connection:
+        rows = connection.execute(select(TABLE.c.id, TABLE.c.data))
+        return {row.id: json.loads(row.data) for row in rows}
+
+
+def _id(cookie: str) -> str:
+    return cookie.rsplit(".", 1)[0]
+
+
+def test_only_an_id_is_in_the_cookie(build: Callable[..., App], session_table: Database) -> None:
+    with TestClient(build()) as client:
+        assert client.get("/set?key=user&value=ann@example.com").status_code == 200
+        assert client.get("/set?key=theme&value=dark").status_code == 200
+        assert client.get("/").json() == {"user": "ann@example.com", "theme": "dark"}
+        cookie = client.cookies["session"]
+    assert "ann" not in cookie
+    assert _rows(session_table) == {_id(cookie): {"user": "ann@example.com", "theme": "dark"}}
+
+
+def test_either_order_of_options_and_a_backend_object(
+    build: Callable[..., App], session_table: Database
+) -> None:
+    reversed_order = build(sessions="database", database=str(session_table.url))
+    database = Database(session_table.url)
+    by_hand = build(database=database, sessions=DatabaseSessionBackend(database))
+    for app in (reversed_order, by_hand):
+        with TestClient(app) as client:
+            client.get("/set?key=n&value=1")
+            assert client.get("/").json() == {"n": "1"}
+    assert len(_rows(session_table)) == 2
+
+
+def test_tampered_or_unknown_id_is_an_empty_session(
+    build: Callable[..., App], session_table: Database
+) -> None:
+    with TestClient(build()) as client:
+        client.get("/set?key=user&value=ann")
+        cookie = client.cookies["session"]
+        session_id, signature = cookie.rsplit(".", 1)
+        forged = f"{session_id[:-1]}{'A' if session_id[-1] != 'A' else 'B'}.{signature}"
+        client.cookies.clear()
+        assert client.get("/", headers={"Cookie": f"session={forged}"}).json() == {}
+        assert client.get("/", headers={"Cookie": "session=garbage"}).json() == {}
+        # A correctly signed id of a session that does not exist is not adopted.
+        backend = DatabaseSessionBackend(session_table)
+        backend.bind(KEY)
+        unknown = backend.sign_id("made-up-id")
+        client.cookies.set("session", unknown)
+        response = client.get("/set?key=user&value=mallory")
+        assert _id(response.cookies["session"]) != "made-up-id"
+    assert "made-up-id" not in _rows(session_table)
+
+
+def test_expired_sessions_are_ignored_and_purged(
+    build: Callable[..., App], session_table: Database
+) -> None:
+    app = build()
+    with TestClient(app) as client:
+        client.get("/set?key=user&value=ann")
+        old = _id(client.cookies["session"])
+        with session_table.engine.begin() as connection:
+            connection.execute(
+                update(TABLE).values(expires_at=datetime.now(UTC) - timedelta(seconds=1))
+            )
+        assert client.get("/").json() == {}
+        assert old in _rows(session_table)  # ignored, not yet deleted
+
+    async def save_and_purge() -> int:
+        backend = DatabaseSessionBackend(session_table, purge_interval=0)
+        backend.bind(KEY)
+        try:
+            await backend.save(None, {"user": "bo"}, 60)  # deletes expired rows too
+            return await backend.purge()
+        finally:
+            await session_table.dispose_async()
+
+    assert asyncio.run(save_and_purge()) == 0
+    rows = _rows(session_table)
+    assert old not in rows
+    assert list(rows.values()) == [{"user": "bo"}]
+
+
+def test_clear_and_cycle_id(build: Callable[..., App], session_table: Database) -> None:
+    with TestClient(build()) as client:
+        client.get("/set?key=user&value=ann")
+        first = _id(client.cookies["session"])
+        client.get("/login")
+        second = _id(client.cookies["session"])
+        assert second != first
+        assert _rows(session_table) == {second: {"user": "ann"}}
+        response = client.get("/logout")
+        assert "Max-Age=0" in response.headers["set-cookie"]
+        assert client.get("/").json() == {}
+    assert _rows(session_table) == {}
+
+
+def test_apps_sharing_the_database_share_sessions(build: Callable[..., App]) -> None:
+    with TestClient(build()) as one, TestClient(build()) as two:
+        one.get("/set?key=cart&value=3 books")
+        two.cookies.set("session", one.cookies["session"])
+        assert two.get("/").json() == {"cart": "3 books"}
+        two.get("/set?key=cart&value=4 books")
+        assert one.get("/").json() == {"cart": "4 books"}
+
+
+def test_unreachable_database_is_a_503(build: Callable[..., App]) -> None:
+    app = build(database="postgresql://postgres@127.0.0.1:1/test")
+    with TestClient(app) as client:
+        response = client.get("/set?key=a&value=b")
+        assert response.status_code == 503
+        assert response.headers["retry-after"] == "1"
+        assert response.headers["content-type"] == "application/problem+json"
+
+
+def test_without_a_database_the_app_refuses_to_start() -> None:
+    app = App(sessions="database", secret_key=KEY)
+    with pytest.raises(ImproperlyConfigured, match=r"add App\(database=\.\.\.\)"), TestClient(app):
+        pass
+
+
+def test_migrations_create_the_table_when_database_sessions_are_on(
+    empty_database_url: str, tmp_path: Path
+) -> None:
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    plain = Database(empty_database_url, metadata=metadata, migrations=tmp_path / "m1")
+    App(database=plain)
+    assert Migrations(plain).make("nothing") is None  # no database sessions, no table
+    plain.close()
+
+    database = Database(empty_database_url, metadata=metadata, migrations=tmp_path / "m2")
+    App(database=database, sessions="database", secret_key=KEY)
+    migrations = Migrations(database)
+    made = migrations.make("sessions")
+    assert made is not None
+    assert "create_table('nightowl_session'" in made.read_text()
+    assert "ix_nightowl_session_expires_at" in made.read_text()
+    migrations.migrate()
+    assert migrations.make() is None
+    migrations.migrate("zero")
+    database.close()
