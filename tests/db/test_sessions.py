@@ -3,6 +3,7 @@
 import asyncio
 import subprocess
 import sys
+import time
 
 import pytest
 from sqlalchemy import NullPool, create_engine, func, select, text
@@ -310,10 +311,10 @@ def test_unreachable_database_is_a_503(url: str) -> None:
     app.state.database.close()
 
 
-@pytest.mark.parametrize("pre_ping", [True, False])
+@pytest.mark.parametrize("pre_ping", [True, False, 10.0])
 @pytest.mark.parametrize("mode", ["sync", "async"])
 def test_connection_killed_during_a_request_is_a_503(
-    postgres_url: str, mode: str, pre_ping: bool
+    postgres_url: str, mode: str, pre_ping: bool | float
 ) -> None:
     # The handler's connection is terminated by the server between two queries. Without
     # pre-ping, the invalidated pool alone must give the next request a fresh connection.
@@ -425,3 +426,39 @@ def test_importing_nightowl_does_not_import_sqlalchemy() -> None:
     code = "import sys, nightowl, nightowl.app; print('sqlalchemy' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize("mode", ["sync", "async"])
+def test_idle_connections_are_pinged_before_use(postgres_url: str, mode: str) -> None:
+    # The server drops a connection while it sits in the pool; the default pre-ping
+    # (only for connections idle a while) notices and the request still succeeds.
+    database = Database(postgres_url, pool_pre_ping=0.05, pool_size=1)
+    create_tables(database)
+    app = App(database=database)
+    admin = create_engine(postgres_url, poolclass=NullPool)
+
+    if mode == "sync":
+
+        @app.get("/pid")
+        def pid(db: Session) -> int:
+            return int(db.execute(text("SELECT pg_backend_pid()")).scalar_one())
+
+    else:
+
+        @app.get("/pid")
+        async def pid_async(db: AsyncSession) -> int:
+            return int((await db.execute(text("SELECT pg_backend_pid()"))).scalar_one())
+
+    try:
+        with TestClient(app) as client:
+            first = client.get("/pid").json()
+            with admin.connect() as connection:
+                connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": first})
+            time.sleep(0.2)  # idle past the ping threshold
+            second = client.get("/pid")
+            assert second.status_code == 200, second.text
+            assert second.json() != first  # a fresh connection replaced the dead one
+    finally:
+        drop_tables(database)
+        database.close()
+        admin.dispose()

@@ -47,7 +47,10 @@ class Database:
         pool_size, max_overflow, pool_timeout, pool_recycle: the connection pool's size,
             extra connections allowed beyond it, seconds to wait for a free one, and
             seconds after which a connection is replaced (SQLAlchemy's defaults when ``None``).
-        pool_pre_ping: check a pooled connection is alive before using it.
+        pool_pre_ping: check that a pooled connection is alive before using it: a number
+            of seconds (10 by default) pings only connections that sat idle that long,
+            ``True`` pings on every checkout (a round trip or three per request),
+            ``False`` never (a dead connection is then a 503 once, and the pool recovers).
         echo: log every SQL statement.
         connect_args: extra arguments for the driver's ``connect()``.
         metadata: the tables this database holds (``Model.metadata`` by default).
@@ -63,7 +66,7 @@ class Database:
         max_overflow: int | None = None,
         pool_timeout: float | None = None,
         pool_recycle: int | None = None,
-        pool_pre_ping: bool = True,
+        pool_pre_ping: bool | float = 10.0,
         echo: bool = False,
         connect_args: dict[str, Any] | None = None,
         metadata: MetaData | None = None,
@@ -76,10 +79,11 @@ class Database:
                 max_overflow=max_overflow,
                 pool_timeout=pool_timeout,
                 pool_recycle=pool_recycle,
-                pool_pre_ping=pool_pre_ping,
+                pool_pre_ping=pool_pre_ping is True,
                 echo=echo,
                 connect_args=connect_args,
             ),
+            ping_idle_after=None if isinstance(pool_pre_ping, bool) else float(pool_pre_ping),
         )
         self.metadata = metadata if metadata is not None else Model.metadata
         self.migrations = Path(migrations)

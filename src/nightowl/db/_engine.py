@@ -5,11 +5,13 @@ from __future__ import annotations
 import importlib.util
 import sqlite3
 import threading
+import time
 import uuid
 import weakref
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import event, make_url
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import URL, Engine, create_engine
 from sqlalchemy.pool import AsyncAdaptedQueuePool, QueuePool
 
@@ -122,9 +124,12 @@ class Engines:
     sync engine, the async engine and every pooled connection see the same tables.
     """
 
-    def __init__(self, url: str | URL, options: dict[str, Any]) -> None:
+    def __init__(
+        self, url: str | URL, options: dict[str, Any], *, ping_idle_after: float | None = None
+    ) -> None:
         self.url = normalise_url(url)
         self.options = options
+        self.ping_idle_after = ping_idle_after
         self._memory_keeper: sqlite3.Connection | None = None
         self._engine: Engine | None = None
         self._async_engine: AsyncEngine | None = None
@@ -180,14 +185,14 @@ class Engines:
                 **options.get("connect_args", {}),
             }
         engine = create_engine(sync_url(self._target), **options)
-        _configure(engine, self.backend)
+        _configure(engine, self.backend, self.ping_idle_after)
         return engine
 
     def _create_async(self) -> AsyncEngine:
         from sqlalchemy.ext.asyncio import create_async_engine
 
         engine = create_async_engine(async_url(self._target), **self._kwargs(AsyncAdaptedQueuePool))
-        _configure(engine.sync_engine, self.backend)
+        _configure(engine.sync_engine, self.backend, self.ping_idle_after)
         return engine
 
     def dispose(self) -> None:
@@ -209,12 +214,43 @@ class Engines:
             self._memory_keeper = None
 
 
-def _configure(engine: Engine, backend: str) -> None:
+def _configure(engine: Engine, backend: str, ping_idle_after: float | None) -> None:
+    if ping_idle_after is not None and backend != "sqlite":
+        _ping_when_idle(engine, ping_idle_after)
     if backend == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
     # Some drivers (asyncpg) raise OSError when the server refuses the connection; make it
     # a DBAPI OperationalError so SQLAlchemy wraps it like every other driver does.
     event.listen(engine, "do_connect", _connect)
+
+
+def _ping_when_idle(engine: Engine, seconds: float) -> None:
+    """Ping a pooled connection on checkout only if it sat unused for ``seconds``.
+
+    SQLAlchemy's ``pool_pre_ping`` pings on every checkout (BEGIN, a statement and
+    ROLLBACK on asyncpg: three round trips per request); connections in steady use
+    are alive, and the ones a server or firewall may have dropped are the idle ones.
+    """
+    dialect = engine.dialect
+
+    def checkin(_dbapi_connection: Any, record: Any) -> None:
+        if record is not None:
+            record.info["nightowl_idle_since"] = time.monotonic()
+
+    def checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.get("nightowl_idle_since")
+        if since is None or time.monotonic() - since < seconds:
+            return
+        try:
+            alive = dialect.do_ping(dbapi_connection)
+        except Exception:
+            alive = False
+        if not alive:
+            # The pool discards this connection and checks out a fresh one.
+            raise sa_exc.DisconnectionError("a pooled connection went stale while idle")
+
+    event.listen(engine, "checkin", checkin)
+    event.listen(engine, "checkout", checkout)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
