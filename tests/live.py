@@ -22,24 +22,31 @@ def free_port() -> int:
 
 @contextlib.contextmanager
 def live_server(app: Any, **options: Any) -> Iterator[str]:
-    """Run ``app`` under uvicorn in a thread; yield its base URL; always stop it."""
-    port = free_port()
-    config = uvicorn.Config(
-        app, host="127.0.0.1", port=port, log_level="warning", lifespan="on", **options
-    )
+    """Run ``app`` under uvicorn in a thread; yield its base URL; always stop it.
+
+    The listening socket is bound before uvicorn starts, so no other process can take
+    the port in between. ``options`` go to ``uvicorn.Config`` (``ws=...``, ``lifespan=...``).
+    """
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    options.setdefault("lifespan", "on")
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", **options)
     server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.02)
     try:
+        deadline = time.monotonic() + 20
+        while not server.started:
+            if not thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError("uvicorn did not start")
+            time.sleep(0.01)
         yield f"http://127.0.0.1:{port}"
     finally:
         server.should_exit = True
         thread.join(timeout=20)
+        sock.close()
+        assert not thread.is_alive(), "uvicorn did not stop"
 
 
 @contextlib.contextmanager

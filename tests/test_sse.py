@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import socket
 import threading
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -12,37 +10,11 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from pydantic import BaseModel
 
 from nightowl import App, EventSourceResponse, ServerSentEvent
 from nightowl.testing import TestClient
-
-
-@contextlib.contextmanager
-def serve(app: Any) -> Iterator[str]:
-    """Run ``app`` under uvicorn on a free 127.0.0.1 port; yield its base URL; always stop it."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    config = uvicorn.Config(
-        app, host="127.0.0.1", port=port, log_level="warning", ws="websockets-sansio"
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    try:
-        deadline = time.monotonic() + 10
-        while not server.started:
-            if time.monotonic() > deadline or not thread.is_alive():
-                raise RuntimeError("uvicorn did not start")
-            time.sleep(0.01)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(10)
-        sock.close()
-        assert not thread.is_alive(), "uvicorn did not stop"
+from tests.live import live_server
 
 
 def parse_events(text: str) -> list[dict[str, list[str]]]:
@@ -228,7 +200,7 @@ def test_client_disconnect_stops_an_async_generator_and_runs_its_cleanup() -> No
         finally:
             cleaned_up.set()
 
-    with serve(sse_app(endless, ping=0.05)) as base_url:
+    with live_server(sse_app(endless, ping=0.05)) as base_url:
         received = read_events_then_disconnect(base_url + "/events", 3)
         assert received == ['{"n":1}', '{"n":2}', '{"n":3}']
         assert cleaned_up.wait(5), "the generator's finally block did not run"
@@ -250,6 +222,6 @@ def test_client_disconnect_stops_a_sync_generator_and_runs_its_cleanup() -> None
         finally:
             cleaned_up.set()
 
-    with serve(sse_app(endless)) as base_url:
+    with live_server(sse_app(endless)) as base_url:
         assert read_events_then_disconnect(base_url + "/events", 2) == ["tick 1", "tick 2"]
         assert cleaned_up.wait(5), "the generator's finally block did not run"

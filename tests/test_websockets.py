@@ -2,45 +2,15 @@
 
 from __future__ import annotations
 
-import contextlib
-import socket
-import threading
-import time
 from collections.abc import Iterator
-from typing import Annotated, Any
+from typing import Annotated
 
 import pytest
-import uvicorn
 
 from nightowl import App, Depends, WebSocket
 from nightowl.exceptions import WebSocketDisconnect
 from nightowl.testing import TestClient
-
-
-@contextlib.contextmanager
-def serve(app: Any) -> Iterator[str]:
-    """Run ``app`` under uvicorn on a free 127.0.0.1 port; yield ``host:port``; always stop it."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    config = uvicorn.Config(
-        app, host="127.0.0.1", port=port, log_level="warning", ws="websockets-sansio"
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    try:
-        deadline = time.monotonic() + 10
-        while not server.started:
-            if time.monotonic() > deadline or not thread.is_alive():
-                raise RuntimeError("uvicorn did not start")
-            time.sleep(0.01)
-        yield f"127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(10)
-        sock.close()
-        assert not thread.is_alive(), "uvicorn did not stop"
+from tests.live import live_server
 
 
 def make_app() -> App:
@@ -231,7 +201,8 @@ def test_through_uvicorn_with_the_websockets_package() -> None:
         await ws.send_json({"room_id": room_id})
         await ws.close(4001, "done")
 
-    with serve(app) as host:
+    with live_server(app, ws="websockets-sansio") as base_url:
+        host = base_url.removeprefix("http://")
         with connect(f"ws://{host}/echo", open_timeout=5, close_timeout=5) as ws:
             ws.send("hi")
             assert ws.recv(timeout=5) == "echo: hi"
