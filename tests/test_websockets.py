@@ -223,11 +223,6 @@ def test_through_uvicorn_with_the_websockets_package() -> None:
 
 
 def test_client_leaving_is_not_logged_as_an_error(caplog: pytest.LogCaptureFixture) -> None:
-    import logging
-
-    from nightowl import App
-    from nightowl.testing import TestClient
-
     app = App()
 
     @app.websocket("/ws")
@@ -237,7 +232,7 @@ def test_client_leaving_is_not_logged_as_an_error(caplog: pytest.LogCaptureFixtu
             await websocket.receive_text()  # raises WebSocketDisconnect when the client leaves
 
     with (
-        caplog.at_level(logging.ERROR),
+        caplog.at_level("ERROR"),
         TestClient(app) as client,
         client.websocket_connect("/ws") as session,
     ):
