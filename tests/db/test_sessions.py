@@ -6,11 +6,11 @@ import sys
 import time
 
 import pytest
-from sqlalchemy import NullPool, create_engine, func, select, text
+from sqlalchemy import NullPool, create_engine, event, func, select, text
 from sqlalchemy.orm import selectinload
 
 from nightowl import App, HTTPException
-from nightowl.db import AsyncSession, Database, Session
+from nightowl.db import AsyncSession, Database, LazyLoadError, Session
 from nightowl.testing import TestClient
 from tests.db.models import Entry, Member, create_tables, drop_tables
 
@@ -144,6 +144,65 @@ def test_explicit_commit_survives_a_later_error(app: App, database: Database) ->
     assert _emails(database) == ["kept@example.com"]
 
 
+@pytest.mark.parametrize("mode", ["sync", "async"])
+def test_whatever_the_handler_changed_is_committed(app: App, database: Database, mode: str) -> None:
+    # Nothing is pending in the session but the work must still be committed: a raw
+    # UPDATE, and a change made after the handler's own commit (no transaction left).
+    member_id = _add(database)
+    update = text("UPDATE member SET nickname = 'raw' WHERE id = :id")
+    if mode == "sync":
+
+        @app.post("/raw")
+        def raw(db: Session) -> None:
+            db.execute(update, {"id": member_id})
+
+        @app.post("/after-commit")
+        def after_commit(db: Session) -> None:
+            member = db.get_or_404(Member, member_id)
+            db.commit()
+            member.name = "Changed"
+
+    else:
+
+        @app.post("/raw")
+        async def raw_async(db: AsyncSession) -> None:
+            await db.execute(update, {"id": member_id})
+
+        @app.post("/after-commit")
+        async def after_commit_async(db: AsyncSession) -> None:
+            member = await db.get_or_404(Member, member_id)
+            await db.commit()
+            member.name = "Changed"
+
+    with TestClient(app) as client:
+        assert client.post("/raw").status_code == 200
+        assert client.post("/after-commit").status_code == 200
+    with database.session() as session:
+        member = session.get_one(Member, member_id)
+        assert (member.nickname, member.name) == ("raw", "Changed")
+    assert database.engine.pool.checkedout() == 0
+
+
+@pytest.mark.parametrize("status", [200, 400])
+def test_an_unused_session_begins_nothing(app: App, database: Database, status: int) -> None:
+    began: list[object] = []
+
+    @app.get("/sync")
+    def unused_sync(db: Session) -> tuple[dict[str, str], int]:
+        event.listen(db, "after_transaction_create", lambda *_: began.append(db))
+        return {"ok": "yes"}, status
+
+    @app.get("/async")
+    async def unused_async(db: AsyncSession) -> tuple[dict[str, str], int]:
+        event.listen(db.sync_session, "after_transaction_create", lambda *_: began.append(db))
+        return {"ok": "yes"}, status
+
+    with TestClient(app) as client:
+        assert client.get("/sync").status_code == status
+        assert client.get("/async").status_code == status
+    assert began == []
+
+
 def test_get_or_404(app: App, database: Database) -> None:
     member_id = _add(database)
 
@@ -233,6 +292,25 @@ def test_lazy_loading_in_async_code_names_the_relationship(
         assert eager_body["author"]["email"] == "ann@example.com"
         assert "password_hash" not in eager_body["author"]
         assert client.get("/sync/1").json() == eager_body
+
+
+def test_lazy_loading_of_a_column_in_async_code_is_a_lazy_load_error(
+    app: App, database: Database
+) -> None:
+    member_id = _add(database)
+
+    @app.get("/expired")
+    async def expired(db: AsyncSession) -> dict[str, str]:
+        member = await db.get_or_404(Member, member_id)
+        db.expire(member, ["name"])
+        try:
+            return {"name": member.name}
+        except LazyLoadError as exc:
+            return {"error": str(exc)}
+
+    with TestClient(app) as client:
+        body = client.get("/expired").json()
+    assert "is not loaded, and async code cannot load it on access" in body["error"]
 
 
 def test_integrity_errors_are_409_problems(app: App, database: Database) -> None:

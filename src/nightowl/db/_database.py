@@ -249,17 +249,9 @@ class Database:
         objects have their ids in the response), committed before a success response is
         sent, rolled back on an exception or an error status, always closed."""
         session = self.session()
-
-        async def flush(_result: Any) -> None:
-            if session.new:
-                await asyncio.to_thread(session.flush)
-
-        async def finish(response: Any) -> None:
-            action = session.commit if response.status_code < 400 else session.rollback
-            await asyncio.to_thread(action)
-
-        request.after_handler(flush)
-        request.before_response(finish)
+        hooks = _SyncRequestHooks(session)
+        request.after_handler(hooks.flush)
+        request.before_response(hooks.finish)
         try:
             yield session
         except BaseException:
@@ -271,32 +263,79 @@ class Database:
     async def request_async_session(self, request: Request) -> AsyncIterator[AsyncSession]:
         """The async session of one request (see :meth:`request_session`)."""
         session = self.async_session()
-
-        async def flush(_result: Any) -> None:
-            if session.new:
-                await session.flush()
-
-        async def finish(response: Any) -> None:
-            if response.status_code < 400:
-                await session.commit()
-            else:
-                await session.rollback()
-
-        request.after_handler(flush)
-        request.before_response(finish)
+        sync_session = session.sync_session
+        hooks = _AsyncRequestHooks(session)
+        request.after_handler(hooks.flush)
+        request.before_response(hooks.finish)
         try:
             yield session
         except BaseException:
-            try:
-                await session.rollback()
-            except Exception:
-                logger.warning("Rolling back the request's session failed", exc_info=True)
+            if sync_session.in_transaction():  # rolling back no transaction does nothing
+                try:
+                    await session.rollback()
+                except Exception:
+                    logger.warning("Rolling back the request's session failed", exc_info=True)
             raise
         finally:
             try:
-                await session.close()
+                if sync_session.in_transaction():
+                    await session.close()
+                else:
+                    # No transaction, so no connection: closing only forgets the objects,
+                    # with no I/O, so it needs no trip through SQLAlchemy's greenlet bridge.
+                    sync_session.close()
             except Exception:
                 logger.warning("Closing the request's session failed", exc_info=True)
+
+
+def _nothing_to_commit(session: sa_orm.Session) -> bool:
+    """True when ``commit()`` would send nothing: no transaction began, nothing to flush.
+
+    (Committing such a session only begins and ends an empty transaction in Python.)
+    """
+    return not session.in_transaction() and not (session.new or session.dirty or session.deleted)
+
+
+class _SyncRequestHooks:
+    """The request hooks that flush and finish one request's sync session."""
+
+    __slots__ = ("session",)
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    async def flush(self, _result: Any) -> None:
+        if self.session.new:
+            await asyncio.to_thread(self.session.flush)
+
+    async def finish(self, response: Any) -> None:
+        session = self.session
+        if response.status_code < 400:
+            if not _nothing_to_commit(session):
+                await asyncio.to_thread(session.commit)
+        elif session.in_transaction():  # rolling back nothing does nothing
+            await asyncio.to_thread(session.rollback)
+
+
+class _AsyncRequestHooks:
+    """The request hooks that flush and finish one request's async session."""
+
+    __slots__ = ("session",)
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def flush(self, _result: Any) -> None:
+        if self.session.sync_session.new:
+            await self.session.flush()
+
+    async def finish(self, response: Any) -> None:
+        session = self.session
+        if response.status_code < 400:
+            if not _nothing_to_commit(session.sync_session):
+                await session.commit()
+        elif session.sync_session.in_transaction():  # rolling back nothing does nothing
+            await session.rollback()
 
 
 def _quietly(action: Any) -> None:

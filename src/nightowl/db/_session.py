@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, TypeVar
 
-from sqlalchemy import event
 from sqlalchemy import orm as sa_orm
 from sqlalchemy.ext import asyncio as sa_asyncio
 from sqlalchemy.orm import ORMExecuteState
@@ -64,17 +63,28 @@ class Session(sa_orm.Session):
 
 
 class _AsyncBackedSession(Session):
-    """The sync session behind an :class:`AsyncSession`; lazy loads raise LazyLoadError."""
+    """The sync session behind an :class:`AsyncSession`; lazy loads raise LazyLoadError.
+
+    The async session runs its statements inside SQLAlchemy's greenlet bridge, where
+    they can await. Outside it, a statement (a lazy load on attribute access, in
+    practice) would fail with ``MissingGreenlet``: only those statements get the guard,
+    as a ``do_orm_execute`` hook for that one call (``execute(_add_event=...)``, which
+    SQLAlchemy's bulk updates use the same way, since 1.4). A listener on the class
+    would make SQLAlchemy build an ``ORMExecuteState`` and run ``orm_pre_session_exec``
+    twice for every statement; this costs one ``in_greenlet()`` check instead.
+    """
+
+    def execute(self, *args: Any, **kwargs: Any) -> Any:
+        if in_greenlet():
+            return super().execute(*args, **kwargs)
+        if kwargs.get("_add_event") is None:
+            kwargs["_add_event"] = _guard_lazy_loads
+        return super().execute(*args, **kwargs)
 
 
-def _in_greenlet() -> bool:
-    """True inside SQLAlchemy's greenlet bridge, where a lazy load can await."""
-    return bool(in_greenlet())
-
-
-@event.listens_for(_AsyncBackedSession, "do_orm_execute")
 def _guard_lazy_loads(state: ORMExecuteState) -> None:
-    if _in_greenlet() or not (state.is_relationship_load or state.is_column_load):
+    """Raise :class:`LazyLoadError`, naming the attribute, for a lazy load outside the bridge."""
+    if not (state.is_relationship_load or state.is_column_load):
         return
     path = state.loader_strategy_path
     where = "an attribute"
