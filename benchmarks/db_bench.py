@@ -21,14 +21,11 @@ peer's package, the run skips with a note.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import importlib
 import json
 import os
-import platform
 import random
 import sys
-import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -44,6 +41,7 @@ from te_harness import (
     call,
     check_fortunes_json,
     print_tables,
+    run_main,
     run_scenario,
 )
 
@@ -331,23 +329,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> None:
     """Entry point."""
     args = parse_args(argv)
-    print(
-        f"Python {platform.python_version()}, loop={args.loop}, load average "
-        f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}"
-    )
-    started = time.perf_counter()
-    runner: Any = asyncio.run
-    if args.loop == "uvloop":
-        try:
-            import uvloop
-        except ImportError:
-            print("uvloop is not installed; using asyncio's loop")
-        else:
-            runner = uvloop.run
-    results = runner(main_async(args))
+    results = run_main(lambda: main_async(args), args.loop)
     if args.json and results:
         args.json.write_text(json.dumps(results, indent=2))
-    print(f"\ntotal time {time.perf_counter() - started:.0f} s")
 
 
 if __name__ == "__main__":

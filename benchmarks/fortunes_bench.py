@@ -21,11 +21,9 @@ timing. Missing packages or no PostgreSQL server: that part is skipped with a no
 from __future__ import annotations
 
 import argparse
-import asyncio
 import gc
 import importlib
 import os
-import platform
 import statistics
 import sys
 import time
@@ -46,6 +44,7 @@ from te_harness import (
     check_fortunes_html,
     print_tables,
     ratio_text,
+    run_main,
     run_scenario,
 )
 
@@ -255,21 +254,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> None:
     """Entry point."""
     args = parse_args(argv)
-    print(
-        f"Python {platform.python_version()}, loop={args.loop}, load average "
-        f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}"
-    )
-    started = time.perf_counter()
-    runner: Any = asyncio.run
-    if args.loop == "uvloop":
-        try:
-            import uvloop
-        except ImportError:
-            print("uvloop is not installed; using asyncio's loop")
-        else:
-            runner = uvloop.run
-    runner(main_async(args))
-    print(f"\ntotal time {time.perf_counter() - started:.0f} s")
+    run_main(lambda: main_async(args), args.loop)
 
 
 if __name__ == "__main__":

@@ -303,3 +303,26 @@ def print_tables(
         cells = [f"{cpu[n]:,.0f}" if n in cpu else "-" for n in names]
         print(f"| {s.name} | {c} | " + " | ".join(cells) + " |")
     return outcome
+
+
+def run_main(main_async: Callable[[], Awaitable[Any]], loop: str) -> Any:
+    """Print the machine's state, run ``main_async()`` on ``loop`` and print the total time."""
+    import os
+    import platform
+
+    print(
+        f"Python {platform.python_version()}, loop={loop}, load average "
+        f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}"
+    )
+    started = time.perf_counter()
+    runner: Any = asyncio.run
+    if loop == "uvloop":
+        try:
+            import uvloop
+        except ImportError:
+            print("uvloop is not installed; using asyncio's loop")
+        else:
+            runner = uvloop.run
+    result = runner(main_async())
+    print(f"\ntotal time {time.perf_counter() - started:.0f} s")
+    return result
