@@ -251,18 +251,21 @@ async def time_once(
         (_make_scope(pool[(offset + i) % size], state), Receiver(pool[(offset + i) % size].body))
         for i in range(count)
     ]
-    app = contender.app
-    send = _discard
     gc.collect()
     start = time.perf_counter()
+    await drive(contender.app, batch, concurrency)
+    return (time.perf_counter() - start) / count
+
+
+async def drive(app: Any, batch: list[tuple[Any, Any]], concurrency: int) -> None:
+    """Call ``app`` once per ``(scope, receive)``: in order, or in ``gather`` batches."""
     if concurrency <= 1:
         for scope, receive in batch:
-            await app(scope, receive, send)
+            await app(scope, receive, _discard)
     else:
-        for first in range(0, count, concurrency):
+        for first in range(0, len(batch), concurrency):
             chunk = batch[first : first + concurrency]
-            await asyncio.gather(*[app(scope, receive, send) for scope, receive in chunk])
-    return (time.perf_counter() - start) / count
+            await asyncio.gather(*[app(scope, receive, _discard) for scope, receive in chunk])
 
 
 async def run_mode(

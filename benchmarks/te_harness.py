@@ -25,7 +25,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from apps.techempower import expected_fortunes
-from asgi_bench import Lifespan, ratio_text
+from asgi_bench import Lifespan, drive, ratio_text
 
 Message = MutableMapping[str, Any]
 Scope = dict[str, Any]
@@ -67,10 +67,6 @@ class Receiver:
             return {"type": "http.request", "body": b"", "more_body": False}
         await asyncio.Event().wait()  # cancelled by whoever listens for a disconnect
         return {"type": "http.disconnect"}
-
-
-async def _discard(message: Message) -> None:
-    """The ``send`` used while timing: does nothing."""
 
 
 def make_scope(path: str, query: bytes = b"") -> Scope:
@@ -213,18 +209,10 @@ async def time_once(
 ) -> float:
     """Seconds per request for ``count`` requests, ``concurrency`` at a time (gather batches)."""
     batch = [(contender.scope(scenario.path, scenario.query), Receiver()) for _ in range(count)]
-    app = contender.app
-    send = _discard
     gc.collect()
     cpu_start = time.process_time()
     start = time.perf_counter()
-    if concurrency <= 1:
-        for scope, receive in batch:
-            await app(scope, receive, send)
-    else:
-        for first in range(0, count, concurrency):
-            chunk = batch[first : first + concurrency]
-            await asyncio.gather(*[app(scope, receive, send) for scope, receive in chunk])
+    await drive(contender.app, batch, concurrency)
     wall = time.perf_counter() - start
     return wall / count, (time.process_time() - cpu_start) / count
 

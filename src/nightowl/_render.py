@@ -225,6 +225,3 @@ def _unpack_tuple(
             f"{len(result)}; expected (body, status), (body, headers) or (body, status, headers)."
         )
     return body, status_code, headers
-
-
-RenderFunc = Callable[[Any], Response]

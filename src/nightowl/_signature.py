@@ -36,9 +36,6 @@ __all__ = [
     "is_sequence_annotation",
 ]
 
-#: Parameters filled from the connection itself, by annotation.
-SPECIAL_KINDS = ("request", "websocket", "background", "response")
-
 
 @dataclasses.dataclass(slots=True)
 class Field:

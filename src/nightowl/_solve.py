@@ -50,7 +50,6 @@ class RequestContext:
         if self.response is None:
             # A placeholder whose headers, cookies and status are copied onto the real response.
             self.response = Response(status_code=0)
-            self.response.raw_headers = []
         return self.response
 
     async def close(self, exc: BaseException | None) -> None:
