@@ -261,6 +261,142 @@ def test_startup_is_quiet_without_migrations(
     database.close()
 
 
+# -- enum types -----------------------------------------------------------------------------
+
+
+class Color(enum.Enum):
+    red = "red"
+    green = "green"
+
+
+def shelves(*, with_color: bool = False, boxes: bool = False) -> MetaData:
+    """Shelves, maybe with a color (a PostgreSQL enum type), and maybe boxes of a color."""
+
+    class Base(DeclarativeBase):
+        metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+    class Shelf(Base):
+        __tablename__ = "shelf"
+        id: Mapped[int] = mapped_column(primary_key=True)
+        name: Mapped[str] = mapped_column(String(50))
+        if with_color:
+            color: Mapped[Color] = mapped_column(server_default="red")
+
+    if boxes:
+
+        class Box(Base):
+            __tablename__ = "box"
+            id: Mapped[int] = mapped_column(primary_key=True)
+            color: Mapped[Color]
+
+    return Base.metadata
+
+
+def _enum_types(database: Database) -> set[str]:
+    if database.backend != "postgresql":
+        return set()
+    return {
+        str(name) for (name,) in _rows(database, "SELECT typname FROM pg_type WHERE typtype = 'e'")
+    }
+
+
+def _upgrade_and_downgrade(migration: Path) -> tuple[str, str]:
+    upgrade, downgrade = migration.read_text().split("def downgrade")
+    return upgrade, downgrade
+
+
+def _in_order(source: str, *parts: str) -> bool:
+    positions = [source.find(part) for part in parts]
+    return -1 not in positions and positions == sorted(positions)
+
+
+def test_enum_column_on_an_existing_table(
+    databases: Callable[[MetaData], Database], folder: Path, tmp_path: Path
+) -> None:
+    v1 = databases(shelves())
+    Migrations(v1).make("shelves")
+    Migrations(v1).migrate()
+    with v1.engine.begin() as connection:
+        connection.execute(text("INSERT INTO shelf (id, name) VALUES (1, 'top')"))
+
+    v2 = databases(shelves(with_color=True))
+    migrations = Migrations(v2)
+    added = migrations.make("add color")
+    assert added is not None
+    upgrade, downgrade = _upgrade_and_downgrade(added)
+    assert _in_order(upgrade, "op.create_enum('color', ['red', 'green'])", "add_column")
+    assert _in_order(downgrade, "drop_column('color')", "op.drop_enum('color')")
+    postgres = v2.backend == "postgresql"
+    assert migrations.migrate() == [("0002_add_color", True)]
+    assert _enum_types(v2) == ({"color"} if postgres else set())
+    with v2.engine.begin() as connection:
+        connection.execute(text("INSERT INTO shelf (id, name, color) VALUES (2, 'low', 'green')"))
+    assert _rows(v2, "SELECT name, color FROM shelf ORDER BY id") == [
+        ("top", "red"),
+        ("low", "green"),
+    ]
+
+    # Back and forth: the type goes with the column, the other columns keep their data.
+    assert migrations.migrate("-1") == [("0002_add_color", False)]
+    assert _columns(v2, "shelf") == ["id", "name"]
+    assert _enum_types(v2) == set()
+    assert migrations.migrate() == [("0002_add_color", True)]
+    assert _rows(v2, "SELECT name, color FROM shelf ORDER BY id") == [
+        ("top", "red"),
+        ("low", "red"),
+    ]
+
+    # Dropping the column drops the type (PostgreSQL tells autogenerate it was an enum).
+    v3 = databases(shelves())
+    dropped = Migrations(v3).make("drop color")
+    assert dropped is not None
+    upgrade, downgrade = _upgrade_and_downgrade(dropped)
+    if postgres:
+        assert _in_order(upgrade, "drop_column('color')", "op.drop_enum('color')")
+        assert _in_order(downgrade, "op.create_enum('color', ['red', 'green'])", "add_column")
+    assert Migrations(v3).migrate() == [("0003_drop_color", True)]
+    assert _enum_types(v3) == set()
+    assert Migrations(v3).migrate("-1") == [("0003_drop_color", False)]
+    assert _enum_types(v3) == ({"color"} if postgres else set())
+    assert Migrations(v3).migrate() == [("0003_drop_color", True)]
+    assert _rows(v3, "SELECT id, name FROM shelf ORDER BY id") == [(1, "top"), (2, "low")]
+
+    # The enum operations do nothing on SQLite, wherever the migration was made.
+    copy = Database(f"sqlite:///{tmp_path / 'copy.db'}", metadata=shelves(), migrations=folder)
+    try:
+        assert len(Migrations(copy).migrate("0002_add_color")) == 2
+        assert len(Migrations(copy).migrate("zero")) == 2
+        assert len(Migrations(copy).migrate()) == 3
+    finally:
+        copy.close()
+
+
+def test_new_table_with_an_existing_enum_type(databases: Callable[[MetaData], Database]) -> None:
+    v1 = databases(shelves(with_color=True))
+    Migrations(v1).make()
+    Migrations(v1).migrate()
+
+    v2 = databases(shelves(with_color=True, boxes=True))
+    migrations = Migrations(v2)
+    made = migrations.make("add boxes")
+    assert made is not None
+    upgrade, downgrade = _upgrade_and_downgrade(made)
+    # op.create_table() would create the type again, and fail.
+    assert _in_order(upgrade, "op.create_enum('color', ['red', 'green'])", "create_table('box'")
+    assert "drop_enum" not in downgrade  # the shelves still use it
+    assert migrations.migrate() == [("0002_add_boxes", True)]
+    with v2.engine.begin() as connection:
+        connection.execute(text("INSERT INTO box (id, color) VALUES (1, 'green')"))
+    assert migrations.migrate("-1") == [("0002_add_boxes", False)]
+    assert _enum_types(v2) == ({"color"} if v2.backend == "postgresql" else set())
+    assert migrations.migrate() == [("0002_add_boxes", True)]
+    assert migrations.migrate("zero") == [
+        ("0002_add_boxes", False),
+        ("0001_initial", False),
+    ]
+    assert _enum_types(v2) == set()
+
+
 # -- the commands ---------------------------------------------------------------------------
 
 MODELS_V1 = """

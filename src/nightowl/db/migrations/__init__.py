@@ -3,6 +3,7 @@
 ::
 
     nightowl makemigrations -m "add users"   # migrations/versions/0001_add_users.py
+    nightowl makemigrations --merge           # join migrations made on two branches
     nightowl migrate                          # apply every pending migration
     nightowl migrate 0001                     # go up or down to a migration
     nightowl migrate -1                       # roll back the last one

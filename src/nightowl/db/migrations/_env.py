@@ -5,7 +5,7 @@ from __future__ import annotations
 from alembic import context
 from alembic.util import CommandError
 
-from nightowl.db.migrations import _enums  # noqa: F401  (registers op.drop_enum)
+from nightowl.db.migrations import _enums  # noqa: F401  (registers op.create_enum, op.drop_enum)
 from nightowl.db.migrations._migrations import RunState
 
 __all__ = ["run_env"]

@@ -2,7 +2,8 @@
 
 No ``alembic.ini``: the configuration is built here, the project's ``migrations/``
 folder holds a tiny ``env.py`` that calls :func:`run_env`, and revisions are numbered
-``0001``, ``0002``... in files named after their message (``0002_add_email.py``).
+``0001``, ``0002``... in files named after their message (``0002_add_email.py``), which
+is their id too (see ``_history``).
 """
 
 from __future__ import annotations
@@ -26,10 +27,21 @@ from alembic.operations import ops
 from alembic.runtime.migration import MigrationContext, MigrationInfo
 from alembic.script import Script, ScriptDirectory
 from alembic.util import CommandError
-from sqlalchemy import Enum, MetaData
+from sqlalchemy import MetaData
 from sqlalchemy.engine import URL, Connection
 
 from nightowl.db._engine import sync_url
+from nightowl.db.migrations._history import (
+    MigrationError,
+    back_to,
+    check_one_head,
+    check_readable,
+    heads,
+    listed,
+    name_of,
+    next_name,
+    number,
+)
 
 if TYPE_CHECKING:
     from nightowl.db._database import Database
@@ -40,12 +52,7 @@ logger = logging.getLogger("nightowl.db")
 
 TEMPLATES = Path(__file__).parent / "templates"
 _SCAFFOLD = ("env.py", "script.py.mako", "README")
-_NUMBERED = re.compile(r"^(\d+)(?:_\w*)?$")
 _RELATIVE = re.compile(r"^[-+]\d+$")
-
-
-class MigrationError(Exception):
-    """A migration command cannot proceed; the message says why and what to do."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,7 +60,7 @@ class Migration:
     """One migration file, as :meth:`Migrations.status` lists it.
 
     Attributes:
-        revision: its id (``"0002"``).
+        revision: its id, the file name cut to 32 characters (``"0002_add_email"``).
         name: its file name without ``.py`` (``"0002_add_email"``).
         message: the message it was made with.
         applied: whether the database has it.
@@ -93,11 +100,9 @@ class RunState:
             directives[:] = []
             return
         self.operations = [line for op in upgrade_ops.ops for line in _describe(op)]
-        from nightowl.db.migrations._enums import add_enum_drops
+        from nightowl.db.migrations._enums import add_enum_ops
 
-        for container in (upgrade_ops, directives[0].downgrade_ops):
-            dropped = {op.table_name for op in container.ops if isinstance(op, ops.DropTableOp)}
-            add_enum_drops(container, _enums_in_use(self.metadata, dropped))
+        add_enum_ops(upgrade_ops, directives[0].downgrade_ops, self.metadata)
 
     def on_version_apply(
         self, ctx: MigrationContext, step: MigrationInfo, heads: Any, run_args: Any
@@ -109,7 +114,7 @@ class RunState:
         if ctx.script is not None and revision is not None:
             found = ctx.script.get_revision(revision)
             if found is not None:
-                name = _name(found)
+                name = name_of(found)
         self.steps.append((name, step.is_upgrade))
         if self.report is not None:
             verb = "Applying" if step.is_upgrade else "Unapplying"
@@ -178,14 +183,15 @@ class Migrations:
         """
         self.init()
         script = self._script()
-        known = list(script.walk_revisions())
+        check_one_head(script)
         if not message:
-            message = "initial" if not known else f"auto_{datetime.now():%Y%m%d_%H%M}"
-        numbers = [int(s.revision) for s in known if s.revision.isdigit()]
-        rev_id = f"{max(numbers, default=0) + 1:04d}"
+            first = script.get_current_head() is None
+            message = "initial" if first else f"auto_{datetime.now():%Y%m%d_%H%M}"
+        name, rev_id = next_name(script, message)
         created: list[Script] = []
 
         def revision(config: Config) -> None:
+            config.set_main_option("file_template", name)  # the whole name, nothing to fill in
             result = command.revision(
                 config, message=message, autogenerate=not empty, rev_id=rev_id
             )
@@ -197,6 +203,38 @@ class Migrations:
         if state.no_changes or not created:
             return None
         return Path(created[0].path)
+
+    def merge(self, message: str | None = None) -> Path | None:
+        """Write a migration that merges the latest migrations of separate branches.
+
+        When two branches (two developers, say) each add a migration after the same
+        one, there are two latest migrations and :meth:`make` and :meth:`migrate` stop
+        there. The merge migration follows both and changes nothing itself; once it is
+        made, ``migrate()`` applies both branches.
+
+        Args:
+            message: names the file; by default ``merge`` and the merged migrations
+                (``0003_merge_0002_add_email_0002_add_phone.py``).
+
+        Returns:
+            The new file, or ``None`` when there is one latest migration ("No conflicts
+            detected to merge").
+        """
+        script = self._script()
+        latest = heads(script)
+        if len(latest) < 2:
+            return None
+        merged = [name_of(head) for head in latest]
+        message = message or "merge " + ", ".join(merged)
+        name, rev_id = next_name(script, message)
+        config = self._config(None)
+        config.set_main_option("file_template", name)
+        with _explained():
+            created = command.merge(
+                config, [head.revision for head in latest], message=message, rev_id=rev_id
+            )
+        self.operations = [f"merge {each}" for each in merged]
+        return Path(created.path) if created is not None else None
 
     def migrate(self, target: str | None = None) -> list[tuple[str, bool]]:
         """Go up or down to ``target``; returns the ``(name, applied)`` steps taken.
@@ -233,7 +271,7 @@ class Migrations:
             current = MigrationContext.configure(connection).get_current_heads()
         applied = {s.revision for s in _ancestors(script, current)}
         return [
-            Migration(s.revision, _name(s), str(s.doc or ""), s.revision in applied)
+            Migration(s.revision, name_of(s), str(s.doc or ""), s.revision in applied)
             for s in reversed(list(script.walk_revisions()))
         ]
 
@@ -247,7 +285,7 @@ class Migrations:
         found = self._resolve(script, name)
         down = found.down_revision
         if isinstance(down, (tuple, list)):
-            raise MigrationError(f"{_name(found)} merges several migrations; show one at a time.")
+            raise MigrationError(f"{name_of(found)} merges several migrations; show one at a time.")
         output = io.StringIO()
         try:
             if backwards:
@@ -311,13 +349,18 @@ class Migrations:
         return config
 
     def _script(self) -> ScriptDirectory:
+        self._check_folder()
+        with _explained():
+            script = ScriptDirectory.from_config(self._config(None))
+        check_readable(script)
+        return script
+
+    def _check_folder(self) -> None:
         if not self.exists:
             raise MigrationError(
                 f"There is no migrations folder at {self.folder.absolute()}: "
                 "run `nightowl makemigrations` to create it."
             )
-        with _explained():
-            return ScriptDirectory.from_config(self._config(None))
 
     def _run(
         self,
@@ -326,7 +369,7 @@ class Migrations:
         autogenerate: bool = False,
         state: RunState | None = None,
     ) -> RunState:
-        self._script()
+        self._check_folder()
         state = state or self._state(autogenerate=autogenerate)
         with self._connect() as connection:
             state.connection = connection
@@ -362,35 +405,40 @@ class Migrations:
     ) -> tuple[bool, str]:
         """``(upgrade?, alembic destination)`` for a ``nightowl migrate`` target."""
         if target in (None, "", "head", "heads"):
+            check_one_head(script)
             return True, "heads"
         assert target is not None
         if target in ("zero", "base"):
             return False, "base"
         if _RELATIVE.match(target):
             steps = int(target)
-            if steps < 0 and -steps > len(_ancestors(script, current)):
+            if steps > 0:
+                return True, target
+            if -steps > len(_ancestors(script, current)):
                 raise MigrationError(
                     f"Cannot go back {-steps}: the database has "
                     f"{len(_ancestors(script, current))} migrations applied."
                 )
-            return steps > 0, target
+            return False, back_to(script, current, -steps)
         found = self._resolve(script, target)
         applied = {s.revision for s in _ancestors(script, current)}
         return found.revision not in applied, found.revision
 
     def _resolve(self, script: ScriptDirectory, name: str) -> Script:
-        """A migration by id (``0002``), number (``2``) or file name (``0002_add_email``)."""
+        """A migration by file name or id (``0002_add_email``), or number (``0002``, ``2``)."""
         every = list(script.walk_revisions())
         for found in every:
-            if name in (found.revision, _name(found)):
+            if name in (found.revision, name_of(found)):
                 return found
-        numbered = _NUMBERED.match(name)
-        if numbered:
-            wanted = f"{int(numbered.group(1)):04d}"
-            for found in every:
-                if found.revision == wanted:
-                    return found
-        known = ", ".join(_name(s) for s in reversed(every)) or "none yet"
+        wanted = number(name)
+        if wanted is not None:
+            matches = [s for s in every if number(name_of(s)) == wanted]
+            if len(matches) == 1:
+                return matches[0]
+            if matches:
+                names = listed(sorted(name_of(s) for s in matches))
+                raise MigrationError(f"{name!r} could be {names}: give its full name.")
+        known = ", ".join(name_of(s) for s in reversed(every)) or "none yet"
         raise MigrationError(f"Unknown migration {name!r}. Migrations: {known}.")
 
 
@@ -400,17 +448,6 @@ def _ancestors(script: ScriptDirectory, current: Sequence[str]) -> list[Script]:
         return []
     with _explained():
         return [s for s in script.iterate_revisions(tuple(current), "base") if s is not None]
-
-
-def _enums_in_use(metadata: MetaData, dropped: set[str]) -> set[str]:
-    """Enum type names the models' tables use, leaving out the tables being dropped."""
-    return {
-        column.type.name
-        for table in metadata.tables.values()
-        if table.name not in dropped
-        for column in table.columns
-        if isinstance(column.type, Enum) and column.type.name
-    }
 
 
 def _inline(statement: str, params: Any) -> str:
@@ -430,10 +467,6 @@ def _inline(statement: str, params: Any) -> str:
     return re.sub(r"\?", literal, statement.strip())
 
 
-def _name(script: Script) -> str:
-    return Path(script.path).stem
-
-
 @contextmanager
 def _explained() -> Iterator[None]:
     """Alembic's errors as :class:`MigrationError`, reworded where they would puzzle."""
@@ -445,6 +478,11 @@ def _explained() -> Iterator[None]:
             message = (
                 "The database is not up to date with the migrations: run `nightowl migrate` "
                 "first, then make the next migration."
+            )
+        elif "Ambiguous walk" in message:
+            message = (
+                "Cannot go up by a number here: the migrations branch. Name the migration "
+                "to go to instead (`nightowl migrate 0002_add_email`)."
             )
         elif "Can't locate revision" in message:
             message += " (the database was migrated with a migration this project no longer has)"

@@ -80,20 +80,30 @@ def _shown(path: Path) -> str:
 @click.command("makemigrations")
 @click.option("-m", "--message", help="What the migration does; it names the file.")
 @click.option("--empty", is_flag=True, help="Write an empty migration to fill in by hand.")
+@click.option("--merge", is_flag=True, help="Merge the latest migrations of separate branches.")
 @_readable_errors
-def makemigrations(message: str | None, empty: bool) -> None:
+def makemigrations(message: str | None, empty: bool, merge: bool) -> None:
     """Write the next migration from the changes to the models.
 
     The models are compared with the database, which must have every migration applied.
-    The migrations/ folder is created on first use.
+    The migrations/ folder is created on first use. With --merge, write a migration that
+    merges migrations made on separate branches instead.
     """
+    if merge and empty:
+        raise click.UsageError("--merge and --empty cannot be used together.")
     with _migrations() as migrations:
-        if migrations.init():
-            click.echo(f"Created {_shown(migrations.folder)}/")
-        path = migrations.make(message, empty=empty)
-        if path is None:
-            click.echo("No changes detected")
-            return
+        if merge:
+            path = migrations.merge(message)
+            if path is None:
+                click.echo("No conflicts detected to merge.")
+                return
+        else:
+            if migrations.init():
+                click.echo(f"Created {_shown(migrations.folder)}/")
+            path = migrations.make(message, empty=empty)
+            if path is None:
+                click.echo("No changes detected")
+                return
         click.echo(f"Created {_shown(path)}")
         for line in migrations.operations:
             click.echo(f"  - {line}")
