@@ -13,10 +13,17 @@ import pytest
 from sqlalchemy import MetaData, Table, select, update
 
 from nightowl import App, Request
-from nightowl.db import NAMING_CONVENTION, Database, DatabaseSessionBackend, SessionRecord
+from nightowl.db import (
+    NAMING_CONVENTION,
+    Database,
+    DatabaseSessionBackend,
+    Session,
+    SessionRecord,
+)
 from nightowl.db.migrations import Migrations
 from nightowl.exceptions import ImproperlyConfigured
 from nightowl.testing import TestClient
+from tests.db.models import Member
 
 KEY = "a-test-secret-key-that-is-long-enough"
 TABLE = cast("Table", SessionRecord.__table__)
@@ -215,3 +222,88 @@ def test_migrations_create_the_table_when_database_sessions_are_on(
     assert migrations.make() is None
     migrations.migrate("zero")
     database.close()
+
+
+FIX = "run `nightowl makemigrations` then `nightowl migrate` to create it"
+
+
+def test_missing_table_is_a_503_with_the_fix_in_the_log(
+    database_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    _check_missing_table(database_url, caplog)
+
+
+def test_missing_table_on_mariadb(mariadb_url: str, caplog: pytest.LogCaptureFixture) -> None:
+    _check_missing_table(mariadb_url, caplog)
+
+
+def _check_missing_table(url: str, caplog: pytest.LogCaptureFixture) -> None:
+    database = Database(url, metadata=MetaData())  # holds only the sessions' table
+    TABLE.drop(database.engine, checkfirst=True)
+    app = _routes(App(database=database, sessions="database", secret_key=KEY))
+    backend = database.session_backend()
+    backend.bind(KEY)
+    try:
+        with TestClient(app) as client:
+            startup = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+            assert any("nightowl_session table" in m and FIX in m for m in startup), startup
+            caplog.clear()
+
+            assert client.get("/").json() == {}  # pages that do not save the session work
+            saving = client.get("/set?key=user&value=ann")
+            assert saving.status_code == 503
+            assert saving.headers["content-type"] == "application/problem+json"
+            assert saving.json()["title"] == "Service Unavailable"
+            assert "nightowl_session" not in saving.text  # no SQL, no table names
+            assert caplog.messages == [
+                "Could not save request.session: the nightowl_session table does not exist; "
+                f"{FIX} (in tests, `database.create_all()`)."
+            ]
+            assert caplog.records[0].exc_info is None  # one line, no traceback
+
+            caplog.clear()
+            client.cookies.set("session", backend.sign_id("an-id-from-before"))
+            assert client.get("/").json() == {}  # a session it cannot read is an empty one
+            assert "Could not read request.session" in caplog.text
+            client.run(backend.delete("an-id-from-before"))  # nothing to delete: no error
+
+            database.create_all()
+            assert client.get("/set?key=user&value=ann").json() == {"user": "ann"}
+            assert client.get("/").json() == {"user": "ann"}
+        caplog.clear()
+        with TestClient(app):
+            assert "nightowl_session" not in caplog.text  # the table is there: no warning
+    finally:
+        database.drop_all()
+        database.close()
+
+
+def test_an_unreachable_database_only_warns_at_startup(caplog: pytest.LogCaptureFixture) -> None:
+    app = App(
+        database="postgresql://postgres@127.0.0.1:1/test", sessions="database", secret_key=KEY
+    )
+    with TestClient(app):
+        pass
+    assert "Could not check that the nightowl_session table exists" in caplog.text
+    app.state.database.close()
+
+
+def test_sessions_are_rolled_back_with_the_test_session(
+    build: Callable[..., App], session_table: Database, database: Database
+) -> None:
+    app = build()  # its own Database, on the URL of ``database`` (which made the tables)
+
+    @app.post("/members")
+    def join(request: Request, db: Session) -> None:
+        db.add(Member(email="ann@example.com", name="Ann"))
+        db.flush()  # on SQLite, the test's transaction now holds the write lock...
+        request.session["member"] = "ann"  # ...and saving the session must not wait for it
+
+    with app.state.database.test_session(), TestClient(app) as client:
+        assert client.post("/members").status_code == 200
+        assert client.get("/").json() == {"member": "ann"}
+        assert client.get("/login").status_code == 200  # a new id: a delete and an insert
+        assert client.get("/").json() == {"member": "ann"}
+    assert _rows(session_table) == {}
+    with database.session() as session:
+        assert session.scalars(select(Member)).all() == []

@@ -8,13 +8,15 @@ import os
 from collections.abc import AsyncIterator, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import MetaData
+from sqlalchemy import Executable, MetaData
 from sqlalchemy import orm as sa_orm
-from sqlalchemy.engine import URL, Engine
+from sqlalchemy.engine import URL, Connection, Engine, Result
+from sqlalchemy.exc import InvalidRequestError
 from sqlalchemy.ext import asyncio as sa_asyncio
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, async_sessionmaker
 
 from nightowl.db._engine import Engines, engine_options
 from nightowl.db._model import Model
@@ -29,6 +31,8 @@ if TYPE_CHECKING:
 __all__ = ["DEFAULT_URL", "Database", "database_from"]
 
 logger = logging.getLogger("nightowl.db")
+
+_NO_OPTIONS: Mapping[str, Any] = MappingProxyType({})
 
 #: The database used when neither the app, its settings nor the environment names one.
 DEFAULT_URL = "sqlite:///app.db"
@@ -89,6 +93,8 @@ class Database:
         self.migrations = Path(migrations)
         self._sessionmaker: sa_orm.sessionmaker[Session] | None = None
         self._async_sessionmaker: async_sessionmaker[AsyncSession] | None = None
+        self._session_backend: DatabaseSessionBackend | None = None
+        self._test_sessions: _JoinedSessions | None = None
 
     def __repr__(self) -> str:
         return f"Database({self.url.render_as_string(hide_password=True)!r})"
@@ -115,6 +121,8 @@ class Database:
 
     def session(self) -> Session:
         """A new sync session; use it as a context manager: ``with db.session() as s:``."""
+        if self._test_sessions is not None:
+            return self._test_sessions.sync()
         if self._sessionmaker is None:
             self._sessionmaker = sa_orm.sessionmaker(
                 self.engine, class_=Session, expire_on_commit=False
@@ -123,6 +131,8 @@ class Database:
 
     def async_session(self) -> AsyncSession:
         """A new async session: ``async with db.async_session() as s:``."""
+        if self._test_sessions is not None:
+            return self._test_sessions.async_()
         if self._async_sessionmaker is None:
             self._async_sessionmaker = async_sessionmaker(
                 self.async_engine, class_=AsyncSession, expire_on_commit=False
@@ -133,11 +143,14 @@ class Database:
     def test_session(self) -> Iterator[Session]:
         """A session for one test, whose work is rolled back at the end of the block.
 
-        While the block runs, every sync session of this database, the requests'
-        :class:`Session` included, works inside one transaction on one connection, and
-        ``commit()`` only releases a savepoint: the test sees what its requests wrote and
-        leaves nothing behind. (Async sessions use their own connections and are not
-        included.)
+        While the block runs, every session of this database, sync and async, the
+        requests' :class:`Session` and :class:`AsyncSession` included, works inside one
+        transaction on one connection, and ``commit()`` only releases a savepoint: the
+        test sees what its requests wrote and leaves nothing behind.
+
+        Async sessions run on that connection too, through the sync driver (psycopg,
+        pysqlite), so that sync and async handlers share the transaction; in the block,
+        ``await session.connection()`` is not available.
 
         ::
 
@@ -157,18 +170,13 @@ class Database:
             transaction = connection.begin()
             if sqlite:
                 connection.exec_driver_sql("BEGIN")
-            previous = self._sessionmaker
-            self._sessionmaker = sa_orm.sessionmaker(
-                connection,
-                class_=Session,
-                expire_on_commit=False,
-                join_transaction_mode="create_savepoint",
-            )
+            previous = self._test_sessions
+            self._test_sessions = _JoinedSessions(connection)
             try:
                 with self.session() as session:
                     yield session
             finally:
-                self._sessionmaker = previous
+                self._test_sessions = previous
                 transaction.rollback()
                 if sqlite:
                     driver.isolation_level = level  # type: ignore[union-attr]
@@ -189,7 +197,10 @@ class Database:
     async def shutdown(self) -> None:
         """Close both engines' pooled connections (the app calls this when it stops)."""
         await self.dispose_async()
-        await asyncio.to_thread(self.dispose)
+        # Inside test_session() (a TestClient closed in the block), disposing would replace
+        # the pool, and the test's connection would go back to the old one, never closed.
+        if self._test_sessions is None:
+            await asyncio.to_thread(self.dispose)
 
     def dispose(self) -> None:
         """Close the sync engine's pooled connections."""
@@ -219,6 +230,7 @@ class Database:
         install_error_handlers(app, self)
         register_backend(app, "database", self.session_backend)
         app.on_startup(self.check_migrations)
+        app.on_startup(self.check_session_table)
         app.on_shutdown(self.shutdown)
         return self
 
@@ -243,6 +255,12 @@ class Database:
         from nightowl.db.migrations import warn_unapplied
 
         warn_unapplied(self)
+
+    async def check_session_table(self) -> None:
+        """Log a warning when ``request.session`` is kept in this database but its table,
+        ``nightowl_session``, does not exist (the app runs this when it starts)."""
+        if self._session_backend is not None:
+            await self._session_backend.check_table()
 
     def request_session(self, request: Request) -> Iterator[Session]:
         """The sync session of one request: flushed when the handler returns (so new
@@ -286,6 +304,75 @@ class Database:
                     sync_session.close()
             except Exception:
                 logger.warning("Closing the request's session failed", exc_info=True)
+
+
+class _JoinedSessions:
+    """The session factories of :meth:`Database.test_session`: every session, sync or
+    async, joins the transaction of one connection, and commits release savepoints."""
+
+    __slots__ = ("async_", "sync")
+
+    def __init__(self, connection: Connection) -> None:
+        self.sync = sa_orm.sessionmaker(
+            connection,
+            class_=Session,
+            expire_on_commit=False,
+            join_transaction_mode="create_savepoint",
+        )
+
+        def on_connection(bind: Any = None, **options: Any) -> sa_orm.Session:
+            # An AsyncSession takes only async binds: its sync session gets the connection here.
+            return _JoinedAsyncSession.sync_session_class(bind=connection, **options)
+
+        self.async_ = async_sessionmaker(
+            class_=_JoinedAsyncSession,
+            sync_session_class=on_connection,
+            expire_on_commit=False,
+            join_transaction_mode="create_savepoint",
+        )
+
+
+class _JoinedAsyncSession(AsyncSession):
+    """An :class:`AsyncSession` on the sync connection of :meth:`Database.test_session`.
+
+    One transaction lives on one connection, of one driver, and sync handlers (in
+    threads) cannot use an async driver's: so the async sessions of a test use the sync
+    driver's, in SQLAlchemy's greenlet bridge as usual, where each query simply blocks.
+    """
+
+    async def execute(
+        self,
+        statement: Executable,
+        params: Any = None,
+        *,
+        execution_options: Mapping[str, Any] = _NO_OPTIONS,
+        bind_arguments: dict[str, Any] | None = None,
+        **kw: Any,
+    ) -> Result[Any]:
+        """``AsyncSession.execute()``, without its last step, which closes the async
+        driver's cursor: a sync driver's cursor has no such method, and needs no bridge
+        to read its rows."""
+        options = {**execution_options, "prebuffer_rows": True}  # as AsyncSession does
+
+        def execute(session: sa_orm.Session) -> Result[Any]:
+            return session.execute(
+                statement, params, execution_options=options, bind_arguments=bind_arguments, **kw
+            )
+
+        return await self.run_sync(execute)
+
+    async def connection(
+        self,
+        bind_arguments: dict[str, Any] | None = None,
+        execution_options: Mapping[str, Any] | None = None,
+        **kw: Any,
+    ) -> AsyncConnection:
+        """Not available: the connection of the test is a sync one."""
+        raise InvalidRequestError(
+            "await session.connection() is not available inside Database.test_session(), "
+            "where async sessions run on the test's sync connection; use "
+            "await session.execute(...) or await session.run_sync(...) instead."
+        )
 
 
 def _nothing_to_commit(session: sa_orm.Session) -> bool:

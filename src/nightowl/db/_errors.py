@@ -17,7 +17,13 @@ if TYPE_CHECKING:
     from nightowl.app import App
     from nightowl.db._database import Database
 
-__all__ = ["ConstraintInfo", "describe_integrity_error", "install_error_handlers", "is_unavailable"]
+__all__ = [
+    "ConstraintInfo",
+    "describe_integrity_error",
+    "install_error_handlers",
+    "is_missing_table",
+    "is_unavailable",
+]
 
 logger = logging.getLogger("nightowl.db")
 
@@ -41,6 +47,9 @@ _KINDS = {
 # MySQL/MariaDB errors that mean "the server is not there (now)", not "your SQL is wrong".
 _MYSQL_UNAVAILABLE = {1040, 1053, 1205, 1213, 2002, 2003, 2005, 2006, 2013, 2055}
 _SQLITE_UNAVAILABLE = ("database is locked", "unable to open database", "disk i/o error")
+# "Relation does not exist" on PostgreSQL, "table doesn't exist" on MySQL/MariaDB (as a
+# SQLSTATE from the async adapters, or as the server's error number).
+_UNDEFINED_TABLE = {"42P01", "42S02", 1146}
 
 
 class ConstraintInfo:
@@ -229,6 +238,20 @@ def is_unavailable(error: BaseException) -> bool:
         text = str(orig).lower()
         return any(marker in text for marker in _SQLITE_UNAVAILABLE)
     return True
+
+
+def is_missing_table(error: BaseException) -> bool:
+    """True when ``error`` says that a table the statement uses does not exist."""
+    if not isinstance(error, sa_exc.DBAPIError):
+        return False
+    orig = _driver_error(error)
+    code = getattr(orig, "sqlstate", None)
+    args = getattr(orig, "args", ())
+    if code is None and _is_mysql(orig) and args and isinstance(args[0], int):
+        code = args[0]
+    if code is not None:
+        return code in _UNDEFINED_TABLE
+    return "no such table" in str(orig).lower()  # sqlite3 has no error codes to go by
 
 
 def install_error_handlers(app: App, database: Database) -> None:

@@ -9,22 +9,34 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import DateTime, String, Table, Text, delete, insert, select, update
+from sqlalchemy import DateTime, String, Table, Text, delete, insert, inspect, select, update
 from sqlalchemy import exc as sa_exc
+from sqlalchemy.engine import Connection, CursorResult, Result
+from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.orm import Mapped
 
+from nightowl.db._errors import is_missing_table
 from nightowl.db._model import Model, mapped_column
+from nightowl.db._session import AsyncSession
+from nightowl.exceptions import HTTPException
 from nightowl.sessions.backends import ServerSideBackend
 
 if TYPE_CHECKING:
     from nightowl.db._database import Database
 
-__all__ = ["DatabaseSessionBackend", "SessionRecord"]
+__all__ = ["DatabaseSessionBackend", "SessionRecord", "SessionTableMissing"]
 
 logger = logging.getLogger("nightowl.db")
+
+_HOW_TO_CREATE = (
+    "run `nightowl makemigrations` then `nightowl migrate` to create it "
+    "(in tests, `database.create_all()`)"
+)
 
 
 class SessionRecord(Model):
@@ -39,6 +51,17 @@ class SessionRecord(Model):
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     data: Mapped[str] = mapped_column(Text)
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
+class SessionTableMissing(HTTPException):
+    """The sessions' table does not exist, so ``request.session`` cannot be saved: a 503.
+
+    The problem's detail says only that sessions are unavailable; the log says which
+    table is missing and how to create it.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(503, "Sessions are unavailable: the server's database is not set up.")
 
 
 def _now() -> datetime:
@@ -56,7 +79,10 @@ class DatabaseSessionBackend(ServerSideBackend):
 
     The table, ``nightowl_session``, is part of the database's metadata, so
     ``nightowl makemigrations`` creates it (or ``database.create_all()`` in tests).
-    Queries go through the database's async engine.
+    When the app starts without it, a warning says so; until it exists, requests that
+    save a session answer 503 (:class:`SessionTableMissing`) and the others go on with an
+    empty session. Queries go through the database's async engine (inside
+    :meth:`Database.test_session`, through the test's transaction).
 
     Args:
         database: the :class:`~nightowl.db.Database` to keep the sessions in.
@@ -70,6 +96,7 @@ class DatabaseSessionBackend(ServerSideBackend):
         self.purge_interval = purge_interval
         self.table: Table = _table_in(database)
         self._next_purge = 0.0  # the first save of each process purges
+        database._session_backend = self  # so that the database's startup check covers it
 
     async def load(self, cookie: str, max_age: int) -> tuple[str | None, dict[str, Any]]:
         """Check the id's signature, then read its row; ``(None, {})`` if unknown or expired."""
@@ -78,39 +105,35 @@ class DatabaseSessionBackend(ServerSideBackend):
             return None, {}
         table = self.table
         query = select(table.c.data).where(table.c.id == session_id, table.c.expires_at > _now())
-        async with self.database.async_engine.connect() as connection:
-            raw = (await connection.execute(query)).scalar_one_or_none()
+        try:
+            async with self._transaction() as connection:
+                raw = (await connection.execute(query)).scalar_one_or_none()
+        except sa_exc.DBAPIError as exc:
+            if not is_missing_table(exc):
+                raise
+            # Without the table there is no session to read: the request goes on with an
+            # empty one (pages that only read it still work), and only saving it fails.
+            self._log_missing("read request.session (it is empty for this request)")
+            return None, {}
         data = self.decode(raw) if raw is not None else None
         if data is None:
             return None, {}
         return session_id, data
 
     async def save(self, session_id: str | None, data: dict[str, Any], max_age: int) -> str:
-        """Write the row (a new one for a new session), expiring in ``max_age`` seconds."""
-        text = self.encode(data)
-        expires_at = _now() + timedelta(seconds=max_age)
-        table = self.table
-        values = {"data": text, "expires_at": expires_at}
-        engine = self.database.async_engine
-        if session_id is not None:
-            async with engine.begin() as connection:
-                done = await connection.execute(
-                    update(table).where(table.c.id == session_id).values(values)
-                )
-            if done.rowcount:
-                await self._maybe_purge()
-                return self.sign_id(session_id)
-            # The row expired and was purged meanwhile: start again under the same id.
-        session_id = session_id or self.new_id()
+        """Write the row (a new one for a new session), expiring in ``max_age`` seconds.
+
+        Raises:
+            SessionTableMissing: the table does not exist (a 503 problem).
+        """
+        values = {"data": self.encode(data), "expires_at": _now() + timedelta(seconds=max_age)}
         try:
-            async with engine.begin() as connection:
-                await connection.execute(insert(table).values(id=session_id, **values))
-        except sa_exc.IntegrityError:
-            # A concurrent request of the same browser inserted it first.
-            async with engine.begin() as connection:
-                await connection.execute(
-                    update(table).where(table.c.id == session_id).values(values)
-                )
+            session_id = await self._write(session_id, values)
+        except sa_exc.DBAPIError as exc:
+            if not is_missing_table(exc):
+                raise
+            self._log_missing("save request.session")
+            raise SessionTableMissing from exc
         await self._maybe_purge()
         return self.sign_id(session_id)
 
@@ -118,16 +141,87 @@ class DatabaseSessionBackend(ServerSideBackend):
         """Delete the session's row."""
         if session_id is None:
             return
-        async with self.database.async_engine.begin() as connection:
-            await connection.execute(delete(self.table).where(self.table.c.id == session_id))
+        try:
+            async with self._transaction() as connection:
+                await connection.execute(delete(self.table).where(self.table.c.id == session_id))
+        except sa_exc.DBAPIError as exc:
+            if not is_missing_table(exc):
+                raise
+            # No table, no row: the session is gone already, so logging out still works.
+            self._log_missing("delete request.session")
 
     async def purge(self) -> int:
         """Delete the expired rows now; returns how many there were."""
-        async with self.database.async_engine.begin() as connection:
+        async with self._transaction() as connection:
             done = await connection.execute(
                 delete(self.table).where(self.table.c.expires_at <= _now())
             )
-        return int(done.rowcount or 0)
+        return _rowcount(done)
+
+    async def check_table(self) -> None:
+        """Log a warning when the table does not exist; the app runs this when it starts.
+
+        It only warns, never fails, also when the database cannot be read.
+        """
+        table = self.table
+
+        def exists(connection: Connection) -> bool:
+            return inspect(connection).has_table(table.name, schema=table.schema)
+
+        try:
+            async with self.database.async_engine.connect() as connection:
+                found = await connection.run_sync(exists)
+        except Exception as exc:
+            logger.warning(
+                "Could not check that the %s table exists: %s: %s",
+                table.fullname,
+                type(exc).__name__,
+                exc,
+            )
+            return
+        if not found:
+            logger.warning(
+                'The %s table, where App(sessions="database") keeps request.session, '
+                "does not exist: %s. Until then, requests that save a session answer 503.",
+                table.fullname,
+                _HOW_TO_CREATE,
+            )
+
+    async def _write(self, session_id: str | None, values: dict[str, Any]) -> str:
+        """Update the session's row, or insert one; returns the session's id."""
+        table = self.table
+        if session_id is not None:
+            async with self._transaction() as connection:
+                done = await connection.execute(
+                    update(table).where(table.c.id == session_id).values(values)
+                )
+            if _rowcount(done):
+                return session_id
+            # The row expired and was purged meanwhile: start again under the same id.
+        session_id = session_id or self.new_id()
+        try:
+            async with self._transaction() as connection:
+                await connection.execute(insert(table).values(id=session_id, **values))
+        except sa_exc.IntegrityError:
+            # A concurrent request of the same browser inserted it first.
+            async with self._transaction() as connection:
+                await connection.execute(
+                    update(table).where(table.c.id == session_id).values(values)
+                )
+        return session_id
+
+    @asynccontextmanager
+    async def _transaction(self) -> AsyncIterator[AsyncConnection | AsyncSession]:
+        """A transaction, committed at the end of the block."""
+        database = self.database
+        if database._test_sessions is None:
+            async with database.async_engine.begin() as connection:
+                yield connection
+            return
+        # Inside Database.test_session(): a savepoint of the test's transaction, so that
+        # the sessions are rolled back with it (and SQLite's lock is not waited for).
+        async with database.async_session() as session, session.begin():
+            yield session
 
     async def _maybe_purge(self) -> None:
         if self.purge_interval is None or time.monotonic() < self._next_purge:
@@ -138,6 +232,19 @@ class DatabaseSessionBackend(ServerSideBackend):
         except sa_exc.SQLAlchemyError:
             # Housekeeping: the session was saved, so the request must not fail for this.
             logger.warning("Deleting expired sessions failed", exc_info=True)
+
+    def _log_missing(self, action: str) -> None:
+        logger.error(
+            "Could not %s: the %s table does not exist; %s.",
+            action,
+            self.table.fullname,
+            _HOW_TO_CREATE,
+        )
+
+
+def _rowcount(result: Result[Any]) -> int:
+    # An AsyncSession types what it returns as a Result; for DML it is a CursorResult.
+    return int(cast("CursorResult[Any]", result).rowcount or 0)
 
 
 def _table_in(database: Database) -> Table:
