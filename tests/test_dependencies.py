@@ -1,8 +1,9 @@
 """Dependency injection: Depends, generators, caching, nesting, overrides, providers."""
 
+import contextvars
 import dataclasses
 import threading
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Coroutine, Iterator
 from typing import Annotated, Any
 
 import pytest
@@ -199,6 +200,42 @@ def test_provide_injects_by_annotation(app: App) -> None:
 
     assert TestClient(app).get("/").json() is True
     assert len(created) == 1 and created[0].closed
+
+
+def test_a_providers_runner_awaits_the_async_handlers_that_take_its_value(app: App) -> None:
+    class Clock:
+        pass
+
+    running: contextvars.ContextVar[str] = contextvars.ContextVar("running", default="plain")
+    handed: list[str] = []
+
+    async def in_the_clocks_context(coroutine: Coroutine[Any, Any, Any]) -> Any:
+        handed.append(coroutine.__qualname__)
+        token = running.set("in the runner")
+        try:
+            return await coroutine
+        finally:
+            running.reset(token)
+
+    app.provide(Clock, Clock, runner=in_the_clocks_context)
+
+    @app.get("/async")
+    async def with_clock(clock: Clock) -> str:
+        return running.get()
+
+    @app.get("/sync")
+    def sync_with_clock(clock: Clock) -> str:
+        return running.get()  # a plain def runs in the thread pool, never in a runner
+
+    @app.get("/without")
+    async def without_clock() -> str:
+        return running.get()
+
+    client = TestClient(app)
+    assert client.get("/async").json() == "in the runner"
+    assert client.get("/sync").json() == "plain"
+    assert client.get("/without").json() == "plain"
+    assert handed == [with_clock.__qualname__]
 
 
 def test_settings_injected_by_type() -> None:

@@ -10,7 +10,7 @@ but lookups, the validators built at startup, the call and the send.
 from __future__ import annotations
 
 import inspect
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from typing import Any
 
 from nightowl._concurrency import run_in_threadpool
@@ -23,9 +23,11 @@ from nightowl.exceptions import RequestValidationError
 from nightowl.requests import Request
 from nightowl.routing import Route, WebSocketRoute
 
-__all__ = ["Runner", "compile_route", "compile_websocket", "route_dependant"]
+__all__ = ["HandlerRunner", "Runner", "compile_route", "compile_websocket", "route_dependant"]
 
 Runner = Callable[[Request, Send], Awaitable[None]]
+#: How a provider wants the ``async def`` handlers that use it awaited (``app.provide``).
+HandlerRunner = Callable[[Coroutine[Any, Any, Any]], Awaitable[Any]]
 
 
 def _view_call(view: type, method_name: str) -> tuple[Callable[..., Any], Callable[..., Any]]:
@@ -72,9 +74,11 @@ def compile_route(
     errors: ExceptionHandlers,
     overrides: Mapping[Callable[..., Any], Callable[..., Any]],
     compile_override: Callable[[Callable[..., Any]], Plan],
+    handler_runners: Mapping[Callable[..., Any], HandlerRunner] = {},
 ) -> Runner:
-    """The runner for ``route``."""
+    """The runner for ``route``; ``handler_runners`` maps providers to their handler runner."""
     plan = Plan(dependant, compile_override=compile_override)
+    invoke = _invoker(plan, dependant, handler_runners)
     render = Renderer(
         response_model_from(dependant.return_annotation, route.response_model),
         route.response_class,
@@ -96,7 +100,7 @@ def compile_route(
         try:
             values = await plan.solve(request, context)
             plan.check(context)
-            result = await plan.invoke(values, context)
+            result = await invoke(values, context)
             if request._after_handler is not None:
                 await request.run_after_handler(result)
             response = render(result)
@@ -116,6 +120,31 @@ def compile_route(
                 await context.close(error)
 
     return run
+
+
+def _invoker(
+    plan: Plan, dependant: Dependant, handler_runners: Mapping[Callable[..., Any], HandlerRunner]
+) -> Callable[[dict[str, Any], RequestContext], Awaitable[Any]]:
+    """``plan.invoke``, or, for an ``async def`` handler taking a value whose provider has a
+    runner, the handler's coroutine awaited through that runner."""
+    if not plan.is_async or plan.is_async_generator:
+        return plan.invoke
+    runner = next(
+        (
+            handler_runners[sub.call]
+            for _, sub, _ in dependant.dependencies
+            if sub.call in handler_runners
+        ),
+        None,
+    )
+    if runner is None:
+        return plan.invoke
+    call = plan.call
+
+    async def invoke(values: dict[str, Any], _context: RequestContext) -> Any:
+        return await runner(call(**values))
+
+    return invoke
 
 
 def _direct_runner(plan: Plan, render: Renderer) -> Runner:

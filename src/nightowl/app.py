@@ -9,7 +9,13 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequenc
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from nightowl._concurrency import is_async_callable, run_in_threadpool
-from nightowl._endpoint import Runner, compile_route, compile_websocket, route_dependant
+from nightowl._endpoint import (
+    HandlerRunner,
+    Runner,
+    compile_route,
+    compile_websocket,
+    route_dependant,
+)
 from nightowl._errors import ErrorPageRenderer, ExceptionHandler, ExceptionHandlers
 from nightowl._signature import analyse
 from nightowl._solve import Plan
@@ -103,6 +109,7 @@ class App(Router):
         self._startup: list[Callable[[], Any]] = []
         self._shutdown: list[Callable[[], Any]] = []
         self._providers: dict[Any, Callable[..., Any]] = {}
+        self._runners: dict[Callable[..., Any], HandlerRunner] = {}
         self._middleware: list[tuple[Callable[..., ASGIApp], dict[str, Any]]] = []
         self._mounts: list[tuple[str, ASGIApp, str | None]] = []
         self._stack: ASGIApp | None = None
@@ -135,13 +142,26 @@ class App(Router):
         self._errors.debug = value
 
     # -- configuration hooks ------------------------------------------------------------------
-    def provide(self, annotation: Any, factory: Callable[..., Any]) -> None:
+    def provide(
+        self,
+        annotation: Any,
+        factory: Callable[..., Any],
+        *,
+        runner: HandlerRunner | None = None,
+    ) -> None:
         """Inject ``factory()``'s value into every parameter annotated ``annotation``.
 
         ``factory`` is a dependency like any other: it may take parameters, be async,
         or be a generator whose cleanup runs after the response.
+
+        ``runner``, for batteries: the ``async def`` handlers that take this value are
+        awaited as ``await runner(handler(...))``, so that they run in a context the
+        value needs (the database battery runs them inside SQLAlchemy's greenlet bridge,
+        where their queries need no hop of their own).
         """
         self._providers[annotation] = factory
+        if runner is not None:
+            self._runners[factory] = runner
         self._invalidate()
 
     def add_middleware(self, middleware: Callable[..., ASGIApp], **options: Any) -> None:
@@ -304,7 +324,12 @@ class App(Router):
                 )
                 continue
             runner = compile_route(
-                route, dependant, self._errors, self.dependency_overrides, self._compile_override
+                route,
+                dependant,
+                self._errors,
+                self.dependency_overrides,
+                self._compile_override,
+                self._runners,
             )
             table.add(route.template, route.methods, runner)
             if "GET" in route.methods and "HEAD" not in route.methods:
