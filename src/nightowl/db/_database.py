@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, async_sessionma
 
 from nightowl.db._engine import Engines, engine_options
 from nightowl.db._model import Model
-from nightowl.db._session import AsyncSession, Session
+from nightowl.db._session import AsyncSession, Session, run_in_bridge
 from nightowl.exceptions import ImproperlyConfigured
 from nightowl.requests import Request
 
@@ -225,8 +225,8 @@ class Database:
         app.state.database = self
         app.provide(Session, self.request_session)
         app.provide(sa_orm.Session, self.request_session)
-        app.provide(AsyncSession, self.request_async_session)
-        app.provide(sa_asyncio.AsyncSession, self.request_async_session)
+        app.provide(AsyncSession, self.request_async_session, runner=run_in_bridge)
+        app.provide(sa_asyncio.AsyncSession, self.request_async_session, runner=run_in_bridge)
         install_error_handlers(app, self)
         register_backend(app, "database", self.session_backend)
         app.on_startup(self.check_migrations)
