@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, async_sessionma
 
 from nightowl.db._engine import Engines, engine_options
 from nightowl.db._model import Model
-from nightowl.db._session import AsyncSession, Session, run_in_bridge
+from nightowl.db._session import AsyncSession, Session, prebuffered, run_in_bridge
 from nightowl.exceptions import ImproperlyConfigured
 from nightowl.requests import Request
 
@@ -352,7 +352,7 @@ class _JoinedAsyncSession(AsyncSession):
         """``AsyncSession.execute()``, without its last step, which closes the async
         driver's cursor: a sync driver's cursor has no such method, and needs no bridge
         to read its rows."""
-        options = {**execution_options, "prebuffer_rows": True}  # as AsyncSession does
+        options = prebuffered(execution_options)
 
         def execute(session: sa_orm.Session) -> Result[Any]:
             return session.execute(

@@ -3,7 +3,7 @@ and the bridge that async handlers taking an :class:`AsyncSession` run in."""
 
 from __future__ import annotations
 
-from collections.abc import Coroutine, Mapping, Sequence
+from collections.abc import Callable, Coroutine, Mapping, Sequence
 from types import MappingProxyType
 from typing import Any, TypeVar
 
@@ -20,6 +20,7 @@ from nightowl.exceptions import HTTPException
 __all__ = ["AsyncSession", "LazyLoadError", "Session", "run_in_bridge"]
 
 _T = TypeVar("_T")
+_R = TypeVar("_R")
 _NO_OPTIONS: Mapping[str, Any] = MappingProxyType({})
 
 
@@ -167,6 +168,11 @@ async def run_in_bridge(coroutine: Coroutine[Any, Any, Any]) -> Any:
     return await greenlet_spawn(_drive, coroutine)
 
 
+def prebuffered(execution_options: Mapping[str, Any]) -> dict[str, Any]:
+    """``execution_options`` with the rows fetched at once, as an async session's results are."""
+    return {**execution_options, "prebuffer_rows": True}
+
+
 def _in_bridge() -> bool:
     return getattr(getcurrent(), _BRIDGE, False)
 
@@ -193,12 +199,7 @@ class AsyncSession(sa_asyncio.AsyncSession):
         """``Session.get()``: the object with primary key ``ident``, or ``None``."""
         if not _in_bridge():
             return await super().get(entity, ident, **options)
-        sync = self.sync_session
-        sync._bridged_calls += 1
-        try:
-            return sync.get(entity, ident, **options)
-        finally:
-            sync._bridged_calls -= 1
+        return self._direct(self.sync_session.get, entity, ident, **options)
 
     async def execute(
         self,
@@ -219,19 +220,15 @@ class AsyncSession(sa_asyncio.AsyncSession):
                 bind_arguments=bind_arguments,
                 **kw,
             )
-        sync = self.sync_session
-        sync._bridged_calls += 1
-        try:
-            result: Result[Any] = sync.execute(
-                statement,
-                params,
-                execution_options={**execution_options, "prebuffer_rows": True},
-                bind_arguments=bind_arguments,
-                **kw,
-            )
-            return result
-        finally:
-            sync._bridged_calls -= 1
+        result: Result[Any] = self._direct(
+            self.sync_session.execute,
+            statement,
+            params,
+            execution_options=prebuffered(execution_options),
+            bind_arguments=bind_arguments,
+            **kw,
+        )
+        return result
 
     async def scalar(
         self,
@@ -251,16 +248,21 @@ class AsyncSession(sa_asyncio.AsyncSession):
                 bind_arguments=bind_arguments,
                 **kw,
             )
+        return self._direct(
+            self.sync_session.scalar,
+            statement,
+            params,
+            execution_options=prebuffered(execution_options),
+            bind_arguments=bind_arguments,
+            **kw,
+        )
+
+    def _direct(self, method: Callable[..., _R], *args: Any, **kwargs: Any) -> _R:
+        """``method(...)`` of the sync session, called in the bridge as the session's own."""
         sync = self.sync_session
         sync._bridged_calls += 1
         try:
-            return sync.scalar(
-                statement,
-                params,
-                execution_options={**execution_options, "prebuffer_rows": True},
-                bind_arguments=bind_arguments,
-                **kw,
-            )
+            return method(*args, **kwargs)
         finally:
             sync._bridged_calls -= 1
 
