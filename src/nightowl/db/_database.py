@@ -8,7 +8,6 @@ import os
 from collections.abc import AsyncIterator, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Executable, MetaData
@@ -20,7 +19,13 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, async_sessionma
 
 from nightowl.db._engine import Engines, engine_options
 from nightowl.db._model import Model
-from nightowl.db._session import AsyncSession, Session, prebuffered, run_in_bridge
+from nightowl.db._session import (
+    NO_OPTIONS,
+    AsyncSession,
+    Session,
+    prebuffered,
+    run_in_bridge,
+)
 from nightowl.exceptions import ImproperlyConfigured
 from nightowl.requests import Request
 
@@ -31,8 +36,6 @@ if TYPE_CHECKING:
 __all__ = ["DEFAULT_URL", "Database", "database_from"]
 
 logger = logging.getLogger("nightowl.db")
-
-_NO_OPTIONS: Mapping[str, Any] = MappingProxyType({})
 
 #: The database used when neither the app, its settings nor the environment names one.
 DEFAULT_URL = "sqlite:///app.db"
@@ -345,7 +348,7 @@ class _JoinedAsyncSession(AsyncSession):
         statement: Executable,
         params: Any = None,
         *,
-        execution_options: Mapping[str, Any] = _NO_OPTIONS,
+        execution_options: Mapping[str, Any] = NO_OPTIONS,
         bind_arguments: dict[str, Any] | None = None,
         **kw: Any,
     ) -> Result[Any]:

@@ -17,11 +17,19 @@ from sqlalchemy.util.concurrency import await_, greenlet_spawn
 
 from nightowl.exceptions import HTTPException
 
-__all__ = ["AsyncSession", "LazyLoadError", "Session", "run_in_bridge"]
+__all__ = [
+    "NO_OPTIONS",
+    "AsyncSession",
+    "LazyLoadError",
+    "Session",
+    "prebuffered",
+    "run_in_bridge",
+]
 
 _T = TypeVar("_T")
 _R = TypeVar("_R")
-_NO_OPTIONS: Mapping[str, Any] = MappingProxyType({})
+#: No execution options (a read-only default for the ``execute`` overrides).
+NO_OPTIONS: Mapping[str, Any] = MappingProxyType({})
 
 
 class LazyLoadError(RuntimeError):
@@ -206,7 +214,7 @@ class AsyncSession(sa_asyncio.AsyncSession):
         statement: Executable,
         params: Any = None,
         *,
-        execution_options: Mapping[str, Any] = _NO_OPTIONS,
+        execution_options: Mapping[str, Any] = NO_OPTIONS,
         bind_arguments: dict[str, Any] | None = None,
         **kw: Any,
     ) -> Result[Any]:
@@ -235,7 +243,7 @@ class AsyncSession(sa_asyncio.AsyncSession):
         statement: Executable,
         params: Any = None,
         *,
-        execution_options: Mapping[str, Any] = _NO_OPTIONS,
+        execution_options: Mapping[str, Any] = NO_OPTIONS,
         bind_arguments: dict[str, Any] | None = None,
         **kw: Any,
     ) -> Any:
