@@ -109,8 +109,9 @@ def _follow(container: ops.OpContainer, columns: dict[_Key, Enum]) -> None:
     """Walk the operations from ``columns`` (the enum columns before them), creating each
     type just before it gets its first column and dropping it just after it loses its last."""
     result: list[MigrateOperation] = []
+    has = _types(columns)
     for op in container.ops:
-        had = _types(columns)
+        had = has
         _apply(op, columns)
         has = _types(columns)
         if isinstance(op, ops.CreateTableOp):

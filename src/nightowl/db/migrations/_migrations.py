@@ -414,10 +414,10 @@ class Migrations:
             steps = int(target)
             if steps > 0:
                 return True, target
-            if -steps > len(_ancestors(script, current)):
+            applied_count = len(_ancestors(script, current))
+            if -steps > applied_count:
                 raise MigrationError(
-                    f"Cannot go back {-steps}: the database has "
-                    f"{len(_ancestors(script, current))} migrations applied."
+                    f"Cannot go back {-steps}: the database has {applied_count} migrations applied."
                 )
             return False, back_to(script, current, -steps)
         found = self._resolve(script, target)
