@@ -6,6 +6,9 @@ import pytest
 
 from nightowl import App
 
+#: The databases (SQLite, PostgreSQL, MariaDB) every battery's tests run on.
+pytest_plugins = ["tests.databases"]
+
 
 @pytest.fixture
 def app() -> App:

@@ -18,8 +18,8 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, Field
 
 from nightowl import App, Form, HTTPException, Request, flash, redirect, render
-from nightowl.forms import ModelForm
 from nightowl.negotiation import negotiate
+from nightowl.templating.forms import ModelForm
 
 app = App(
     templates=Path(__file__).parent / "templates",

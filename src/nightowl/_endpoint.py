@@ -18,10 +18,10 @@ from nightowl._errors import ExceptionHandlers
 from nightowl._render import Renderer, response_model_from
 from nightowl._signature import Dependant, analyse, callable_name
 from nightowl._solve import Plan, RequestContext
-from nightowl._types import Send
 from nightowl.exceptions import RequestValidationError
 from nightowl.requests import Request
 from nightowl.routing import Route, WebSocketRoute
+from nightowl.types import Send
 
 __all__ = ["HandlerRunner", "Runner", "compile_route", "compile_websocket", "route_dependant"]
 

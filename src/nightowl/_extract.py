@@ -15,8 +15,9 @@ from pydantic import TypeAdapter, ValidationError
 from nightowl._signature import Field, _unwrap_optional
 from nightowl.datastructures import FormData, UploadFile, parse_query_dict
 from nightowl.exceptions import HTTPException, ImproperlyConfigured
-from nightowl.params import MISSING, Body
+from nightowl.params import Body
 from nightowl.requests import Request
+from nightowl.types import MISSING
 
 __all__ = ["BodyReader", "ScalarReader", "embedded_body_model", "error_entries"]
 

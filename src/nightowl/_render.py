@@ -13,19 +13,12 @@ from pydantic import TypeAdapter, ValidationError
 
 from nightowl.exceptions import ImproperlyConfigured, ResponseValidationError
 from nightowl.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response, dump_json
+from nightowl.types import MISSING
 
-__all__ = ["UNSET", "Renderer", "response_model_from"]
+__all__ = ["Renderer", "response_model_from"]
 
 logger = logging.getLogger("nightowl.error")
 
-
-class _Unset:
-    def __repr__(self) -> str:
-        return "UNSET"
-
-
-#: ``response_model`` not given: take it from the return annotation.
-UNSET: Any = _Unset()
 
 _UNTYPED = (
     Any,
@@ -65,7 +58,7 @@ def _mentions_response(annotation: Any) -> bool:
 
 def response_model_from(return_annotation: Any, response_model: Any) -> Any:
     """The model that filters and documents a handler's output, or ``None`` for no filtering."""
-    if response_model is not UNSET:
+    if response_model is not MISSING:
         return response_model
     annotation = return_annotation
     if get_origin(annotation) is tuple and get_args(annotation):

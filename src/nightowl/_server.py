@@ -16,8 +16,8 @@ import warnings
 from pathlib import Path
 from typing import Any, Literal
 
-from nightowl._types import ASGIApp
 from nightowl.exceptions import ImproperlyConfigured
+from nightowl.types import ASGIApp
 
 __all__ = ["GRANIAN_MISSING", "ServerName", "find_main_import_string", "run_dev", "serve"]
 

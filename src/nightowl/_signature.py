@@ -21,9 +21,10 @@ from pydantic import BaseModel
 from nightowl.background import BackgroundTasks
 from nightowl.datastructures import UploadFile
 from nightowl.exceptions import ImproperlyConfigured
-from nightowl.params import MISSING, Body, Depends, File, Form, Param, Path, Query
+from nightowl.params import Body, Depends, File, Form, Param, Path, Query
 from nightowl.requests import Request
 from nightowl.responses import Response
+from nightowl.types import MISSING
 
 __all__ = [
     "Dependant",

@@ -20,13 +20,13 @@ from nightowl._errors import ErrorPageRenderer, ExceptionHandler, ExceptionHandl
 from nightowl._signature import analyse
 from nightowl._solve import Plan
 from nightowl._table import PathTemplate, RouteTable
-from nightowl._types import ASGIApp, Receive, Scope, Send
 from nightowl.datastructures import State
 from nightowl.exceptions import HTTPException, ImproperlyConfigured, WebSocketDisconnect
 from nightowl.params import Depends
 from nightowl.requests import DEFAULT_MAX_BODY_SIZE, Request
 from nightowl.responses import RedirectResponse, Response, problem_response
 from nightowl.routing import Router, WebSocketRoute
+from nightowl.types import ASGIApp, Receive, Scope, Send
 
 if TYPE_CHECKING:
     from nightowl.staticfiles import StaticFiles

@@ -8,8 +8,8 @@ from tempfile import SpooledTemporaryFile
 from typing import Any, BinaryIO, TypeVar
 from urllib.parse import SplitResult, unquote, urlsplit
 
-from nightowl._types import RawHeaders, Scope
 from nightowl.exceptions import HTTPException
+from nightowl.types import RawHeaders, Scope
 
 __all__ = [
     "URL",

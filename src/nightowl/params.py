@@ -10,21 +10,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from nightowl.types import MISSING
+
 __all__ = ["Body", "Cookie", "Depends", "File", "Form", "Header", "Param", "Path", "Query"]
 
-
-class _Missing:
-    __slots__ = ()
-
-    def __repr__(self) -> str:
-        return "..."
-
-    def __bool__(self) -> bool:
-        return False
-
-
-#: Sentinel for "no default given" (distinct from a default of ``None``).
-MISSING: Any = _Missing()
 
 _CONSTRAINTS = (
     "gt",

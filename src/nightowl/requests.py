@@ -3,17 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pydantic_core import from_json
 
-from nightowl._types import Receive, Scope
 from nightowl.datastructures import URL, FormData, Headers, QueryParams, State, parse_cookie_header
 from nightowl.exceptions import HTTPException
-
-if TYPE_CHECKING:
-    from nightowl.app import App
-    from nightowl.sessions import Session
+from nightowl.types import MISSING, Receive, Scope
 
 __all__ = ["ClientDisconnect", "Request"]
 
@@ -65,7 +61,7 @@ class Request:
         self.path_params: dict[str, Any] = path_params if path_params is not None else {}
         self.max_body_size = max_body_size
         self._body: bytes | None = None
-        self._json: Any = _UNSET
+        self._json: Any = MISSING
         self._form: FormData | None = None
         self._query: QueryParams | None = None
         self._headers: Headers | None = None
@@ -122,10 +118,13 @@ class Request:
         return self._cookies
 
     @property
-    def session(self) -> Session:
-        """The browser's session, a dict kept between requests (needs ``App(sessions=True)``)."""
+    def session(self) -> Any:
+        """The browser's session, a dict kept between requests (needs ``App(sessions=True)``).
+
+        It is a :class:`nightowl.sessions.HTTPSession`; the sessions battery puts it there.
+        """
         try:
-            return self.scope["session"]  # type: ignore[no-any-return]
+            return self.scope["session"]
         except KeyError:
             raise RuntimeError(
                 "request.session needs sessions turned on: App(sessions=True) (or "
@@ -139,9 +138,9 @@ class Request:
         return (client[0], client[1]) if client else None
 
     @property
-    def app(self) -> App:
-        """The nightowl application serving this request."""
-        return self.scope["app"]  # type: ignore[no-any-return]
+    def app(self) -> Any:
+        """The nightowl application serving this request (a :class:`nightowl.App`)."""
+        return self.scope["app"]
 
     @property
     def state(self) -> State:
@@ -165,7 +164,7 @@ class Request:
         Quality values count (``q=0`` refuses); without the header, anything is accepted.
         To choose between several types, see :mod:`nightowl.negotiation`.
         """
-        from nightowl.negotiation import parse_accept, quality
+        from nightowl._accept import parse_accept, quality
 
         ranges = parse_accept(self.headers.get("accept"))
         return not ranges or quality(media_type, ranges)[0] > 0
@@ -238,7 +237,7 @@ class Request:
 
     async def json(self) -> Any:
         """The body parsed as JSON; malformed JSON gets a 400 problem."""
-        if self._json is _UNSET:
+        if self._json is MISSING:
             body = await self.body()
             try:
                 self._json = from_json(body)
@@ -249,7 +248,7 @@ class Request:
     async def form(self, *, max_files: int = 1000, max_fields: int = 1000) -> FormData:
         """The body parsed as ``application/x-www-form-urlencoded`` or ``multipart/form-data``."""
         if self._form is None:
-            from nightowl._forms import parse_form
+            from nightowl._multipart import parse_form
 
             self._form = await parse_form(self, max_files=max_files, max_fields=max_fields)
         return self._form
@@ -301,17 +300,8 @@ class Request:
 
     def url_for(self, name: str, /, **params: Any) -> str:
         """The path of the route called ``name`` with ``params`` filled in."""
-        return self.app.url_path_for(name, **params)
+        path: str = self.app.url_path_for(name, **params)
+        return path
 
     def __repr__(self) -> str:
         return f"<Request {self.method} {self.path}>"
-
-
-class _Unset:
-    __slots__ = ()
-
-    def __repr__(self) -> str:
-        return "<unset>"
-
-
-_UNSET: Any = _Unset()

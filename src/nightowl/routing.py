@@ -12,11 +12,11 @@ from typing import Any, TypedDict, TypeVar
 
 from typing_extensions import Unpack
 
-from nightowl._render import UNSET
 from nightowl._table import PathTemplate
 from nightowl.exceptions import ImproperlyConfigured
 from nightowl.params import Depends
 from nightowl.responses import JSONResponse, Response
+from nightowl.types import MISSING
 
 __all__ = ["HTTP_METHODS", "Route", "RouteOptions", "Router", "WebSocketRoute", "path"]
 
@@ -89,8 +89,8 @@ class Route:
 
     @property
     def response_model(self) -> Any:
-        """The ``response_model=`` given (or ``UNSET``)."""
-        return self.options.get("response_model", UNSET)
+        """The ``response_model=`` given (or ``MISSING``)."""
+        return self.options.get("response_model", MISSING)
 
     def __repr__(self) -> str:
         return f"<Route {','.join(self.methods)} {self.path} -> {self.name}>"

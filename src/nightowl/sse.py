@@ -27,8 +27,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from nightowl._types import Send
 from nightowl.responses import BackgroundCall, ContentStream, StreamingResponse, dump_json
+from nightowl.types import Send
 
 __all__ = ["EventSourceResponse", "ServerSentEvent"]
 

@@ -21,10 +21,10 @@ from mimetypes import guess_type
 from pathlib import Path
 
 from nightowl._concurrency import run_in_threadpool
-from nightowl._types import Receive, Scope, Send
 from nightowl.datastructures import Headers
 from nightowl.exceptions import ImproperlyConfigured
 from nightowl.responses import FileResponse, problem_response
+from nightowl.types import Receive, Scope, Send
 
 __all__ = ["StaticFiles", "content_type_for"]
 

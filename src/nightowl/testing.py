@@ -27,9 +27,9 @@ from urllib.parse import unquote
 
 import httpx
 
-from nightowl._types import ASGIApp, Message
 from nightowl.exceptions import WebSocketDisconnect
 from nightowl.responses import dump_json
+from nightowl.types import ASGIApp, Message
 
 __all__ = ["AsyncTestClient", "TestClient", "WebSocketTestSession"]
 

@@ -8,10 +8,10 @@ from typing import Any
 
 from pydantic_core import from_json
 
-from nightowl._types import Message, Receive, Scope, Send
 from nightowl.exceptions import WebSocketDisconnect
 from nightowl.requests import Request
 from nightowl.responses import dump_json
+from nightowl.types import Message, Receive, Scope, Send
 
 __all__ = ["WebSocket", "WebSocketDisconnect", "WebSocketState"]
 

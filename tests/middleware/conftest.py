@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from nightowl._types import ASGIApp, Message
+from nightowl.types import ASGIApp, Message
 
 CallASGI = Callable[..., list[Message]]
 

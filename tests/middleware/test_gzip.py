@@ -11,11 +11,11 @@ from typing import Any
 import pytest
 
 from nightowl import App, FileResponse, HTTPException, Response, StreamingResponse
-from nightowl._types import Message
 from nightowl.exceptions import ImproperlyConfigured
 from nightowl.middleware import GZipMiddleware
 from nightowl.responses import dump_json
 from nightowl.testing import TestClient
+from nightowl.types import Message
 
 TEXT = "The quick brown fox jumps over the lazy dog. " * 100  # 4,500 bytes
 ROWS = [{"id": i, "name": f"row number {i}"} for i in range(200)]

@@ -10,7 +10,6 @@ import pytest
 
 import nightowl.middleware
 from nightowl import App
-from nightowl._types import Message, Scope
 from nightowl.middleware import (
     CORSMiddleware,
     GZipMiddleware,
@@ -18,6 +17,7 @@ from nightowl.middleware import (
     TrustedHostMiddleware,
 )
 from nightowl.testing import TestClient
+from nightowl.types import Message, Scope
 
 MIDDLEWARE: list[tuple[Callable[..., Any], dict[str, Any]]] = [
     (CORSMiddleware, {"allow_origins": ["https://a.example"]}),

@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 
 from nightowl import App, WebSocket
-from nightowl._types import Message
 from nightowl.exceptions import ImproperlyConfigured
 from nightowl.middleware import TrustedHostMiddleware
 from nightowl.testing import TestClient
+from nightowl.types import Message
 
 CallASGI = Callable[..., list[Message]]
 BAD_HOST = {

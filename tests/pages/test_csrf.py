@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from nightowl import App, Form, Request, UploadFile
-from nightowl.csrf import csrf_exempt, get_csrf_token
+from nightowl.sessions.csrf import csrf_exempt, get_csrf_token
 from nightowl.testing import TestClient
 from tests.live import live_server
 

@@ -12,7 +12,7 @@ import pytest
 from pydantic import BaseModel, Field, SecretStr, model_validator
 
 from nightowl import App, Form, Request, Response, redirect, render
-from nightowl.forms import ModelForm, field_specs
+from nightowl.templating.forms import ModelForm, field_specs
 from nightowl.testing import TestClient
 
 

@@ -16,7 +16,7 @@ from itsdangerous import TimestampSigner
 
 from nightowl import App, Request
 from nightowl.exceptions import ImproperlyConfigured
-from nightowl.sessions import RedisBackend, Session, SessionMiddleware
+from nightowl.sessions import HTTPSession, RedisBackend, SessionMiddleware
 from nightowl.testing import TestClient
 from tests.live import live_server
 
@@ -49,7 +49,7 @@ def build(sessions: Any = True, **options: Any) -> App:
         return dict(request.session)
 
     @app.get("/count")
-    def count(session: Session) -> dict[str, int]:  # injected by annotation
+    def count(session: HTTPSession) -> dict[str, int]:  # injected by annotation
         session["n"] = session.get("n", 0) + 1
         return {"n": session["n"]}
 
@@ -64,7 +64,7 @@ def build(sessions: Any = True, **options: Any) -> App:
         return {}
 
     @app.get("/login")
-    def login(session: Session) -> dict[str, str]:
+    def login(session: HTTPSession) -> dict[str, str]:
         session.cycle_id()
         session["user"] = "ada"
         return {}
@@ -396,7 +396,7 @@ def test_batteries_offer_backends_by_name() -> None:
     register_backend(app, "mine", factory)
 
     @app.get("/count")
-    def count(session: Session) -> dict[str, int]:
+    def count(session: HTTPSession) -> dict[str, int]:
         session["n"] = session.get("n", 0) + 1
         return {"n": session["n"]}
 

@@ -18,7 +18,7 @@ def openapi_command(info: ScriptInfo, app_ref: str | None, as_yaml: bool) -> Non
 
     APP is MODULE[:NAME], found as for `nightowl run`.
     """
-    from nightowl import App
+    from nightowl.app import App
     from nightowl.openapi import render_document
 
     located = info.locate(app_ref)

@@ -35,28 +35,26 @@ except ImportError as exc:  # pragma: no cover - depends on the installed extras
     ) from exc
 
 from nightowl.db._database import DEFAULT_URL, Database, database_from
-from nightowl.db._errors import is_unavailable
+from nightowl.db._errors import is_missing_table, is_unavailable
 from nightowl.db._model import NAMING_CONVENTION, Model, mapped_column
 from nightowl.db._pagination import Page, paginate
 from nightowl.db._session import AsyncSession, LazyLoadError, Session
 
 if TYPE_CHECKING:
     from nightowl.app import App
-    from nightowl.db._sessions import DatabaseSessionBackend, SessionRecord
 
 __all__ = [
     "DEFAULT_URL",
     "NAMING_CONVENTION",
     "AsyncSession",
     "Database",
-    "DatabaseSessionBackend",
     "LazyLoadError",
     "Mapped",
     "Model",
     "Page",
     "Session",
-    "SessionRecord",
     "install",
+    "is_missing_table",
     "is_unavailable",
     "mapped_column",
     "paginate",
@@ -76,9 +74,17 @@ def install(app: App, database: Any = None) -> Database:
 
 
 def __getattr__(name: str) -> Any:
-    # Imported on first use: importing it adds the nightowl_session table to Model.metadata.
+    # Deprecated: the database session backend belongs to the sessions battery now.
     if name in ("DatabaseSessionBackend", "SessionRecord"):
-        from nightowl.db import _sessions
+        import warnings
 
-        return getattr(_sessions, name)
+        warnings.warn(
+            f"nightowl.db.{name} moved to nightowl.sessions.backends.database.{name}; "
+            "the old name goes away in the next release.",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        from nightowl.sessions.backends import database
+
+        return getattr(database, name)
     raise AttributeError(f"module 'nightowl.db' has no attribute {name!r}")

@@ -31,7 +31,6 @@ from nightowl.requests import Request
 
 if TYPE_CHECKING:
     from nightowl.app import App
-    from nightowl.db._sessions import DatabaseSessionBackend
 
 __all__ = ["DEFAULT_URL", "Database", "database_from"]
 
@@ -96,7 +95,6 @@ class Database:
         self.migrations = Path(migrations)
         self._sessionmaker: sa_orm.sessionmaker[Session] | None = None
         self._async_sessionmaker: async_sessionmaker[AsyncSession] | None = None
-        self._session_backend: DatabaseSessionBackend | None = None
         self._test_sessions: _JoinedSessions | None = None
 
     def __repr__(self) -> str:
@@ -141,6 +139,11 @@ class Database:
                 self.async_engine, class_=AsyncSession, expire_on_commit=False
             )
         return self._async_sessionmaker()
+
+    @property
+    def in_test_session(self) -> bool:
+        """True inside :meth:`test_session`: sessions then share the test's transaction."""
+        return self._test_sessions is not None
 
     @contextmanager
     def test_session(self) -> Iterator[Session]:
@@ -220,32 +223,20 @@ class Database:
         Parameters annotated :class:`Session` (sync handlers) or :class:`AsyncSession`
         (async handlers) get the request's session; integrity errors answer 409, an
         unreachable database 503; the async engine's connections close on shutdown;
-        ``App(sessions="database")`` keeps ``request.session`` in this database.
+        ``App(sessions="database")`` keeps ``request.session`` in this database (see
+        :mod:`nightowl.sessions.backends.database`).
         """
         from nightowl.db._errors import install_error_handlers
-        from nightowl.sessions import register_backend
 
         app.state.database = self
         app.provide(Session, self.request_session)
         app.provide(sa_orm.Session, self.request_session)
         app.provide(AsyncSession, self.request_async_session, runner=run_in_bridge)
         app.provide(sa_asyncio.AsyncSession, self.request_async_session, runner=run_in_bridge)
-        install_error_handlers(app, self)
-        register_backend(app, "database", self.session_backend)
+        install_error_handlers(app, self.metadata)
         app.on_startup(self.check_migrations)
-        app.on_startup(self.check_session_table)
         app.on_shutdown(self.shutdown)
         return self
-
-    def session_backend(self) -> DatabaseSessionBackend:
-        """A session backend keeping ``request.session`` in this database.
-
-        ``App(database=..., sessions="database")`` calls this; the first call adds the
-        ``nightowl_session`` table to :attr:`metadata`, so migrations pick it up.
-        """
-        from nightowl.db._sessions import DatabaseSessionBackend
-
-        return DatabaseSessionBackend(self)
 
     def check_migrations(self) -> None:
         """Log a warning naming the migrations not yet applied to the database.
@@ -258,12 +249,6 @@ class Database:
         from nightowl.db.migrations import warn_unapplied
 
         warn_unapplied(self)
-
-    async def check_session_table(self) -> None:
-        """Log a warning when ``request.session`` is kept in this database but its table,
-        ``nightowl_session``, does not exist (the app runs this when it starts)."""
-        if self._session_backend is not None:
-            await self._session_backend.check_table()
 
     def request_session(self, request: Request) -> Iterator[Session]:
         """The sync session of one request: flushed when the handler returns (so new

@@ -15,7 +15,6 @@ from nightowl.responses import Response, problem_response
 
 if TYPE_CHECKING:
     from nightowl.app import App
-    from nightowl.db._database import Database
 
 __all__ = [
     "ConstraintInfo",
@@ -254,11 +253,11 @@ def is_missing_table(error: BaseException) -> bool:
     return "no such table" in str(orig).lower()  # sqlite3 has no error codes to go by
 
 
-def install_error_handlers(app: App, database: Database) -> None:
+def install_error_handlers(app: App, metadata: MetaData) -> None:
     """Answer integrity errors with a 409 problem and an unreachable database with a 503."""
 
     def conflict(request: Request, exc: sa_exc.IntegrityError) -> Response:
-        info = describe_integrity_error(exc, database.metadata)
+        info = describe_integrity_error(exc, metadata)
         logger.info("Integrity error on %s %s: %s", request.method, request.path, exc.orig)
         return problem_response(
             409,

@@ -12,17 +12,18 @@ import hashlib
 import threading
 from collections.abc import Iterable
 from decimal import Decimal
-from typing import TYPE_CHECKING, Annotated, Any, Literal, Optional
+from typing import Annotated, Any, Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
 from sqlalchemy import Column, inspect
 from sqlalchemy import types as sa_types
-from sqlalchemy.orm import ColumnProperty, RelationshipProperty
+from sqlalchemy.orm import ColumnProperty, DeclarativeBase, RelationshipProperty
 
 from nightowl.exceptions import ImproperlyConfigured
 
-if TYPE_CHECKING:
-    from nightowl.db._model import Model
+# The models derived from are nightowl.db.Model subclasses; typed by SQLAlchemy's base so
+# that this module, which Model imports, does not import it back.
+Model = DeclarativeBase
 
 __all__ = ["KINDS", "derive_schema"]
 

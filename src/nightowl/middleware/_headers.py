@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from nightowl._types import Message
 from nightowl.datastructures import MutableHeaders
+from nightowl.types import Message
 
 __all__ = ["add_vary", "response_headers"]
 

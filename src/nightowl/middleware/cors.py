@@ -6,11 +6,11 @@ import re
 from collections.abc import Sequence
 from urllib.parse import urlsplit
 
-from nightowl._types import ASGIApp, Message, Receive, Scope, Send
 from nightowl.datastructures import Headers, MutableHeaders
 from nightowl.exceptions import ImproperlyConfigured
 from nightowl.middleware._headers import add_vary, response_headers
 from nightowl.responses import Response, problem_response
+from nightowl.types import ASGIApp, Message, Receive, Scope, Send
 
 __all__ = ["CORSMiddleware"]
 

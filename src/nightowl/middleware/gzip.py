@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import zlib
 
-from nightowl._types import ASGIApp, Message, Receive, Scope, Send
 from nightowl.datastructures import Headers, MutableHeaders
 from nightowl.exceptions import ImproperlyConfigured
 from nightowl.middleware._headers import add_vary, response_headers
+from nightowl.types import ASGIApp, Message, Receive, Scope, Send
 
 __all__ = ["GZipMiddleware", "accepts_gzip", "is_compressible"]
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from nightowl._types import ASGIApp, Message, Receive, Scope, Send
 from nightowl.exceptions import ImproperlyConfigured
 from nightowl.middleware._headers import response_headers
+from nightowl.types import ASGIApp, Message, Receive, Scope, Send
 
 __all__ = ["DEFAULT_HSTS", "SecurityHeadersMiddleware"]
 

@@ -6,10 +6,10 @@ import re
 from collections.abc import Sequence
 from urllib.parse import quote
 
-from nightowl._types import ASGIApp, Message, Receive, Scope, Send
 from nightowl.datastructures import Headers
 from nightowl.exceptions import ImproperlyConfigured
 from nightowl.responses import RedirectResponse, problem_response
+from nightowl.types import ASGIApp, Message, Receive, Scope, Send
 
 __all__ = ["TrustedHostMiddleware", "split_host"]
 

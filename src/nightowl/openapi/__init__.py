@@ -22,7 +22,7 @@ from nightowl.openapi._docs import docs_routes, find_redoc, find_swagger_ui
 from nightowl.openapi._document import OPENAPI_VERSION, build_document
 
 if TYPE_CHECKING:
-    from nightowl.app import App
+    from nightowl.openapi._source import DocumentedApp
 
 __all__ = [
     "OPENAPI_VERSION",
@@ -34,7 +34,7 @@ __all__ = [
 ]
 
 
-def render_document(app: App, yaml: bool = False) -> str:
+def render_document(app: DocumentedApp, yaml: bool = False) -> str:
     """``app``'s OpenAPI document as text: indented JSON, or YAML when ``yaml`` is true.
 
     This is what ``nightowl openapi app:app [--yaml]`` prints.

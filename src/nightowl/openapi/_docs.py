@@ -26,7 +26,7 @@ from nightowl.responses import FileResponse, HTMLResponse, Response, problem_res
 from nightowl.routing import Route, RouteOptions
 
 if TYPE_CHECKING:
-    from nightowl.app import App
+    from nightowl.openapi._source import DocumentedApp
 
 __all__ = ["REDOC_CDN", "SWAGGER_CDN", "docs_routes", "find_redoc", "find_swagger_ui"]
 
@@ -127,7 +127,7 @@ def _page(title: str, head: str, body: str) -> str:
     )
 
 
-def _swagger_routes(app: App, docs_url: str, openapi_url: str) -> list[Route]:
+def _swagger_routes(app: DocumentedApp, docs_url: str, openapi_url: str) -> list[Route]:
     prefix = docs_url.rstrip("/")
     folder = find_swagger_ui()
     files: dict[str, Path | str] = {"nightowl-swagger.js": _SWAGGER_INIT}
@@ -158,7 +158,7 @@ def _swagger_routes(app: App, docs_url: str, openapi_url: str) -> list[Route]:
     ]
 
 
-def _redoc_routes(app: App, redoc_url: str, openapi_url: str) -> list[Route]:
+def _redoc_routes(app: DocumentedApp, redoc_url: str, openapi_url: str) -> list[Route]:
     prefix = redoc_url.rstrip("/")
     folder = find_redoc()
     files: dict[str, Path | str] = {}
@@ -184,7 +184,7 @@ def _redoc_routes(app: App, redoc_url: str, openapi_url: str) -> list[Route]:
     return routes
 
 
-def _openapi_route(app: App, openapi_url: str) -> Route:
+def _openapi_route(app: DocumentedApp, openapi_url: str) -> Route:
     cache: list[tuple[Any, bytes]] = []
 
     async def openapi_json() -> Response:
@@ -196,14 +196,14 @@ def _openapi_route(app: App, openapi_url: str) -> Route:
     return Route(openapi_url, openapi_json, ["GET"], _options("nightowl.openapi"))
 
 
-def docs_routes(app: App) -> list[Route]:
+def docs_routes(app: DocumentedApp) -> list[Route]:
     """The routes for ``app.openapi_url``, ``app.docs_url`` and ``app.redoc_url`` (``None``
     turns one off; without the document there are no UIs either)."""
     openapi_url: str | None = app.openapi_url
     if openapi_url is None:
         return []
     routes = [_openapi_route(app, openapi_url)]
-    builders: list[tuple[str | None, Callable[[App, str, str], list[Route]]]] = [
+    builders: list[tuple[str | None, Callable[[DocumentedApp, str, str], list[Route]]]] = [
         (app.docs_url, _swagger_routes),
         (app.redoc_url, _redoc_routes),
     ]

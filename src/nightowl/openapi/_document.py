@@ -26,7 +26,7 @@ from nightowl.routing import Route
 from nightowl.security import SecurityScheme
 
 if TYPE_CHECKING:
-    from nightowl.app import App
+    from nightowl.openapi._source import DocumentedApp
 
 __all__ = ["build_document"]
 
@@ -35,7 +35,7 @@ _PROBLEM = "application/problem+json"
 _NO_BODY_STATUSES = (204, 304)
 
 
-def build_document(app: App) -> dict[str, Any]:
+def build_document(app: DocumentedApp) -> dict[str, Any]:
     """The OpenAPI 3.1 document describing ``app``'s HTTP routes."""
     registry = SchemaRegistry()
     routes = [

@@ -10,9 +10,9 @@ from urllib.parse import quote
 
 from pydantic_core import to_json
 
-from nightowl._types import Receive, Scope, Send
 from nightowl.datastructures import MutableHeaders
 from nightowl.exceptions import status_phrase
+from nightowl.types import Receive, Scope, Send
 
 __all__ = [
     "BackgroundCall",

@@ -11,9 +11,9 @@ from mimetypes import guess_type
 from urllib.parse import quote
 
 from nightowl._concurrency import run_in_threadpool
-from nightowl._types import Receive, Scope, Send
 from nightowl.datastructures import Headers, MutableHeaders
 from nightowl.responses._base import BackgroundCall, Response, problem_response
+from nightowl.types import Receive, Scope, Send
 
 __all__ = ["FileResponse"]
 

@@ -8,8 +8,8 @@ from collections.abc import AsyncIterable, Coroutine, Iterable, Mapping
 from typing import Any
 
 from nightowl._concurrency import iterate_in_threadpool, run_in_threadpool
-from nightowl._types import Receive, Scope, Send
 from nightowl.responses._base import BackgroundCall, Response
+from nightowl.types import Receive, Scope, Send
 
 __all__ = ["ContentStream", "StreamingResponse"]
 

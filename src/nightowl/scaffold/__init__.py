@@ -13,7 +13,6 @@ import secrets
 import shutil
 from pathlib import Path
 
-import nightowl
 from nightowl.exceptions import ImproperlyConfigured
 
 __all__ = ["PROJECT_TEMPLATE", "create_project"]
@@ -21,7 +20,7 @@ __all__ = ["PROJECT_TEMPLATE", "create_project"]
 #: The files of a new project.
 PROJECT_TEMPLATE = Path(__file__).parent / "project"
 #: The environment's migrations files, owned by the database battery (copied, not imported).
-_MIGRATIONS_TEMPLATE = Path(nightowl.__file__).parent / "db" / "migrations" / "templates"
+_MIGRATIONS_TEMPLATE = Path(__file__).parent.parent / "db" / "migrations" / "templates"
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
 _TEXT_SUFFIXES = {".py", ".md", ".toml", ".html", ".css", ".txt", ".example", ".mako", ""}
 

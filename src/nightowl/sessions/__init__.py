@@ -10,8 +10,8 @@
         request.session["visits"] = request.session.get("visits", 0) + 1
         return {"visits": request.session["visits"]}
 
-``App(sessions=...)`` also turns on CSRF protection (see :mod:`nightowl.csrf`) and makes
-:class:`Session` injectable by annotation. The signing key comes from
+``App(sessions=...)`` also turns on CSRF protection (see :mod:`nightowl.sessions.csrf`) and makes
+:class:`HTTPSession` injectable by annotation. The signing key comes from
 :func:`secret_key_for`: without one, a production app refuses to start.
 """
 
@@ -25,7 +25,7 @@ from nightowl.exceptions import ImproperlyConfigured
 from nightowl.requests import Request
 from nightowl.sessions._flash import flash, get_flashed_messages
 from nightowl.sessions._secret import secret_key_for
-from nightowl.sessions._session import Session
+from nightowl.sessions._session import HTTPSession
 from nightowl.sessions.backends import (
     CookieBackend,
     RedisBackend,
@@ -40,9 +40,9 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CookieBackend",
+    "HTTPSession",
     "RedisBackend",
     "ServerSideBackend",
-    "Session",
     "SessionBackend",
     "SessionMiddleware",
     "SessionTooLarge",
@@ -57,7 +57,7 @@ __all__ = [
 
 _ENABLED: weakref.WeakSet[App] = weakref.WeakSet()
 _MIDDLEWARE_OPTIONS = {"cookie_name", "max_age", "path", "domain", "same_site", "secure"}
-#: Backends that other batteries offer by name, per app (``"database"`` from nightowl.db).
+#: Backends that other batteries offer by name, per app (see :func:`register_backend`).
 _NAMED: weakref.WeakKeyDictionary[App, dict[str, Callable[[], SessionBackend]]] = (
     weakref.WeakKeyDictionary()
 )
@@ -68,9 +68,9 @@ _WAITING: weakref.WeakKeyDictionary[App, dict[str, _Named]] = weakref.WeakKeyDic
 def register_backend(app: App, name: str, factory: Callable[[], SessionBackend]) -> None:
     """Offer a session backend that ``App(sessions=name)`` selects.
 
-    How a battery provides one without the sessions package importing it: the database
-    battery registers ``"database"``, so ``App(database=url, sessions="database")`` keeps
-    sessions in the app's database. ``factory()`` is called only when the app chooses
+    How a battery provides one without the sessions package importing it. (``"database"``
+    is built in: ``App(database=url, sessions="database")`` keeps sessions in the app's
+    database, through :mod:`nightowl.sessions.backends.database`.) ``factory()`` is called only when the app chooses
     the name, whichever of the two options comes first.
     """
     _NAMED.setdefault(app, {})[name] = factory
@@ -83,11 +83,15 @@ class _Named(SessionBackend):
     """``App(sessions=name)`` before the battery that offers ``name`` was installed
     (options are installed in the order given): it stands in for the real backend."""
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, app: App, name: str) -> None:
+        self.app = weakref.ref(app)
         self.name = name
         self.target: SessionBackend | None = None
 
     def resolved(self) -> SessionBackend:
+        if self.target is None:
+            app = self.app()
+            self.target = _offered(app, self.name) if app is not None else None
         if self.target is None:
             hint = " (add App(database=...))" if self.name == "database" else ""
             raise ImproperlyConfigured(
@@ -108,9 +112,26 @@ class _Named(SessionBackend):
     async def delete(self, session_id: str | None) -> None:
         await self.resolved().delete(session_id)
 
+    async def check(self) -> None:
+        await self.resolved().check()
+
     async def close(self) -> None:
         if self.target is not None:
             await self.target.close()
+
+
+def _offered(app: App, name: str) -> SessionBackend | None:
+    """The backend called ``name`` that a battery offers, or ``None`` (not yet)."""
+    factory = _NAMED.get(app, {}).get(name)
+    if factory is not None:
+        return factory()
+    if name == "database":
+        database = getattr(app.state, "database", None)
+        if database is not None:
+            from nightowl.sessions.backends.database import DatabaseSessionBackend
+
+            return DatabaseSessionBackend(database)
+    return None
 
 
 def _backend(app: App, value: Any) -> SessionBackend:
@@ -121,10 +142,13 @@ def _backend(app: App, value: Any) -> SessionBackend:
     if isinstance(value, str) and value.startswith(("redis://", "rediss://", "unix://")):
         return RedisBackend(value)
     if isinstance(value, str) and value.isidentifier():
-        factory = _NAMED.get(app, {}).get(value)
-        if factory is not None:
-            return factory()
-        waiting = _Named(value)
+        if value == "database":
+            # Adds the nightowl_session table to Model.metadata now, for migrations.
+            import nightowl.sessions.backends.database  # noqa: F401
+        backend = _offered(app, value)
+        if backend is not None:
+            return backend
+        waiting = _Named(app, value)
         _WAITING.setdefault(app, {})[value] = waiting
         app.on_startup(waiting.resolved)  # still nobody offers it: refuse to start
         return waiting
@@ -162,15 +186,16 @@ def install(app: App, value: Any) -> None:
         return key[0]
 
     app.on_startup(resolve_key)  # no key in production: the app refuses to start
+    app.on_startup(backend.check)
     app.on_shutdown(backend.close)
     if csrf is not False:
-        from nightowl.csrf import CSRFMiddleware
+        from nightowl.sessions.csrf import CSRFMiddleware
 
         csrf_options = dict(csrf) if isinstance(csrf, Mapping) else {}
         csrf_options.setdefault("max_body_size", app.max_body_size)
         app.add_middleware(CSRFMiddleware, router=app, **csrf_options)
     app.add_middleware(SessionMiddleware, backend=backend, secret_key=resolve_key, **options)
-    app.provide(Session, _session_of)
+    app.provide(HTTPSession, _session_of)
     _ENABLED.add(app)
 
 
@@ -190,6 +215,21 @@ def configure_secret_key(app: App, value: Any) -> None:
         )
 
 
-def _session_of(request: Request) -> Session:
-    session: Session = request.session
+def _session_of(request: Request) -> HTTPSession:
+    session: HTTPSession = request.session
     return session
+
+
+def __getattr__(name: str) -> Any:
+    # Deprecated: two public classes were called Session (this one and nightowl.db's).
+    if name == "Session":
+        import warnings
+
+        warnings.warn(
+            "nightowl.sessions.Session is now nightowl.sessions.HTTPSession (nightowl.db.Session "
+            "is SQLAlchemy's); the old name goes away in the next release.",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return HTTPSession
+    raise AttributeError(f"module 'nightowl.sessions' has no attribute {name!r}")

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator, MutableMapping
 from typing import Any
 
-__all__ = ["Session"]
+__all__ = ["HTTPSession"]
 
 
-class Session(MutableMapping[str, Any]):
+class HTTPSession(MutableMapping[str, Any]):
     """A dict-like store that follows one browser from request to request.
 
     ::
@@ -86,4 +86,4 @@ class Session(MutableMapping[str, Any]):
         return dict(self._data)
 
     def __repr__(self) -> str:
-        return f"Session({self._data!r})"
+        return f"HTTPSession({self._data!r})"

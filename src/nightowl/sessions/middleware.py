@@ -5,16 +5,16 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 
-from nightowl._types import ASGIApp, Message, Receive, Scope, Send
 from nightowl.datastructures import parse_cookie_header
 from nightowl.exceptions import ImproperlyConfigured
-from nightowl.sessions._session import Session
+from nightowl.sessions._session import HTTPSession
 from nightowl.sessions.backends import (
     COOKIE_SIZE_LIMIT,
     CookieBackend,
     SessionBackend,
     SessionTooLarge,
 )
+from nightowl.types import ASGIApp, Message, Receive, Scope, Send
 
 __all__ = ["SessionMiddleware"]
 
@@ -22,7 +22,7 @@ TWO_WEEKS = 14 * 24 * 3600
 
 
 class SessionMiddleware:
-    """Put a :class:`~nightowl.sessions.Session` in ``scope["session"]`` and keep it in a cookie.
+    """Put a :class:`~nightowl.sessions.HTTPSession` in ``scope["session"]`` and keep it in a cookie.
 
     ``App(sessions=True)`` adds it for you (with CSRF protection); by hand::
 
@@ -98,9 +98,9 @@ class SessionMiddleware:
                 break
         if cookie:
             session_id, data = await self.backend.load(cookie, self.max_age)
-            session = Session(data, id=session_id, from_cookie=True)
+            session = HTTPSession(data, id=session_id, from_cookie=True)
         else:
-            session = Session()
+            session = HTTPSession()
         scope["session"] = session
         if scope["type"] == "websocket":
             await self.app(scope, receive, send)
@@ -126,7 +126,7 @@ class SessionMiddleware:
 
         await self.app(scope, receive, send_with_cookie)
 
-    async def _cookie_header(self, scope: Scope, session: Session) -> bytes | None:
+    async def _cookie_header(self, scope: Scope, session: HTTPSession) -> bytes | None:
         """The ``Set-Cookie`` value for the session, or ``None`` when nothing changed."""
         if not session.modified:
             return None

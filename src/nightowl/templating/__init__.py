@@ -258,7 +258,7 @@ def _static_url(context: Any, path: str) -> str:
 
 @jinja2.pass_context
 def _csrf_token(context: Any) -> str:
-    from nightowl.csrf import get_csrf_token
+    from nightowl.sessions.csrf import get_csrf_token
 
     return get_csrf_token(_request_of(context))
 

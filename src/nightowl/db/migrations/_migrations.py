@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import Any, Protocol, TextIO
 
 from alembic import command
 from alembic.config import Config
@@ -28,7 +28,7 @@ from alembic.runtime.migration import MigrationContext, MigrationInfo
 from alembic.script import Script, ScriptDirectory
 from alembic.util import CommandError
 from sqlalchemy import MetaData
-from sqlalchemy.engine import URL, Connection
+from sqlalchemy.engine import URL, Connection, Engine
 
 from nightowl.db._engine import sync_url
 from nightowl.db.migrations._history import (
@@ -43,12 +43,29 @@ from nightowl.db.migrations._history import (
     number,
 )
 
-if TYPE_CHECKING:
-    from nightowl.db._database import Database
-
 __all__ = ["Migration", "MigrationError", "Migrations", "RunState", "warn_unapplied"]
 
 logger = logging.getLogger("nightowl.db")
+
+
+class Database(Protocol):
+    """What migrations use of a :class:`nightowl.db.Database` (a structural type, so
+    that this module, which the database imports, does not import it back)."""
+
+    metadata: MetaData
+    migrations: Path
+
+    @property
+    def url(self) -> URL: ...
+
+    @property
+    def backend(self) -> str: ...
+
+    @property
+    def engine(self) -> Engine: ...
+
+    def dispose(self) -> None: ...
+
 
 TEMPLATES = Path(__file__).parent / "templates"
 _SCAFFOLD = ("env.py", "script.py.mako", "README")
@@ -306,9 +323,9 @@ class Migrations:
         of the schema in memory."""
         from sqlalchemy import event
 
-        from nightowl.db._database import Database
-
-        scratch = Database("sqlite://", metadata=self.database.metadata)
+        # The same class as the project's database, without importing it here.
+        database_class: Any = type(self.database)
+        scratch = database_class("sqlite://", metadata=self.database.metadata)
         try:
             migrations = Migrations(scratch, self.folder)
             if down != "base":

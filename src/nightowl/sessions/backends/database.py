@@ -1,7 +1,7 @@
 """``request.session`` kept in the app's database: ``App(database=url, sessions="database")``.
 
 Importing this module adds the ``nightowl_session`` table to ``Model.metadata``; the
-database battery imports it only when database sessions are chosen, so projects that
+sessions battery imports it only when database sessions are chosen, so projects that
 do not use them never see the table in their migrations.
 """
 
@@ -20,18 +20,16 @@ from sqlalchemy.engine import Connection, CursorResult, Result
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.orm import Mapped
 
-from nightowl.db._errors import is_missing_table
-from nightowl.db._model import Model, mapped_column
-from nightowl.db._session import AsyncSession
+from nightowl.db import AsyncSession, Model, is_missing_table, mapped_column
 from nightowl.exceptions import HTTPException
-from nightowl.sessions.backends import ServerSideBackend
+from nightowl.sessions.backends._base import ServerSideBackend
 
 if TYPE_CHECKING:
-    from nightowl.db._database import Database
+    from nightowl.db import Database
 
 __all__ = ["DatabaseSessionBackend", "SessionRecord", "SessionTableMissing"]
 
-logger = logging.getLogger("nightowl.db")
+logger = logging.getLogger("nightowl.sessions")
 
 _HOW_TO_CREATE = (
     "run `nightowl makemigrations` then `nightowl migrate` to create it "
@@ -96,7 +94,6 @@ class DatabaseSessionBackend(ServerSideBackend):
         self.purge_interval = purge_interval
         self.table: Table = _table_in(database)
         self._next_purge = 0.0  # the first save of each process purges
-        database._session_backend = self  # so that the database's startup check covers it
 
     async def load(self, cookie: str, max_age: int) -> tuple[str | None, dict[str, Any]]:
         """Check the id's signature, then read its row; ``(None, {})`` if unknown or expired."""
@@ -158,7 +155,7 @@ class DatabaseSessionBackend(ServerSideBackend):
             )
         return _rowcount(done)
 
-    async def check_table(self) -> None:
+    async def check(self) -> None:
         """Log a warning when the table does not exist; the app runs this when it starts.
 
         It only warns, never fails, also when the database cannot be read.
@@ -214,7 +211,7 @@ class DatabaseSessionBackend(ServerSideBackend):
     async def _transaction(self) -> AsyncIterator[AsyncConnection | AsyncSession]:
         """A transaction, committed at the end of the block."""
         database = self.database
-        if database._test_sessions is None:
+        if not database.in_test_session:
             async with database.async_engine.begin() as connection:
                 yield connection
             return

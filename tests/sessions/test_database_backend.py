@@ -13,15 +13,10 @@ import pytest
 from sqlalchemy import MetaData, Table, select, update
 
 from nightowl import App, Request
-from nightowl.db import (
-    NAMING_CONVENTION,
-    Database,
-    DatabaseSessionBackend,
-    Session,
-    SessionRecord,
-)
+from nightowl.db import NAMING_CONVENTION, Database, Session
 from nightowl.db.migrations import Migrations
 from nightowl.exceptions import ImproperlyConfigured
+from nightowl.sessions.backends.database import DatabaseSessionBackend, SessionRecord
 from nightowl.testing import TestClient
 from tests.db.models import Member
 
@@ -241,7 +236,7 @@ def _check_missing_table(url: str, caplog: pytest.LogCaptureFixture) -> None:
     database = Database(url, metadata=MetaData())  # holds only the sessions' table
     TABLE.drop(database.engine, checkfirst=True)
     app = _routes(App(database=database, sessions="database", secret_key=KEY))
-    backend = database.session_backend()
+    backend = DatabaseSessionBackend(database)
     backend.bind(KEY)
     try:
         with TestClient(app) as client:

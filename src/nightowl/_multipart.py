@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import AsyncIterator
+from typing import Any, Protocol
 
 from python_multipart.multipart import MultipartParser, MultipartState, parse_options_header
 
 from nightowl.datastructures import FormData, Headers, UploadFile, parse_query_string
 from nightowl.exceptions import HTTPException
+from nightowl.types import Scope
 
-if TYPE_CHECKING:
-    from nightowl.requests import Request
-
-__all__ = ["parse_form"]
+__all__ = ["FormSource", "parse_form"]
 
 #: Upload bytes kept in memory before spilling to a temporary file.
 SPOOL_MAX_MEMORY = 1024 * 1024
@@ -20,8 +19,25 @@ SPOOL_MAX_MEMORY = 1024 * 1024
 MAX_PART_HEADER_SIZE = 16 * 1024
 
 
+class FormSource(Protocol):
+    """What the parser reads from a request (a :class:`~nightowl.requests.Request`)."""
+
+    scope: Scope
+    max_body_size: int
+
+    @property
+    def headers(self) -> Headers: ...
+
+    @property
+    def app(self) -> Any: ...
+
+    async def body(self) -> bytes: ...
+
+    def stream(self) -> AsyncIterator[bytes]: ...
+
+
 async def parse_form(
-    request: Request, *, max_files: int = 1000, max_fields: int = 1000
+    request: FormSource, *, max_files: int = 1000, max_fields: int = 1000
 ) -> FormData:
     """Read the request body as a form; 415 for any other content type."""
     content_type, options = parse_options_header(request.headers.get("content-type", ""))
@@ -45,7 +61,9 @@ async def parse_form(
 class _MultipartReader:
     """Feed the body to python-multipart, collecting fields and spooling files."""
 
-    def __init__(self, request: Request, boundary: bytes, max_files: int, max_fields: int) -> None:
+    def __init__(
+        self, request: FormSource, boundary: bytes, max_files: int, max_fields: int
+    ) -> None:
         self.request = request
         self.max_files = max_files
         self.max_fields = max_fields

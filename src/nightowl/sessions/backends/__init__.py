@@ -1,0 +1,39 @@
+"""Where session data lives: in a signed cookie, or server-side with only an id in the cookie.
+
+* :class:`CookieBackend`: the whole session, signed, in the cookie (the default);
+* :class:`RedisBackend`: in Redis, for every worker and host;
+* :class:`~nightowl.sessions.backends.database.DatabaseSessionBackend`: in the app's
+  database (``App(database=..., sessions="database")``), imported on first use.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from nightowl.sessions.backends._base import (
+    COOKIE_SIZE_LIMIT,
+    ServerSideBackend,
+    SessionBackend,
+    SessionTooLarge,
+)
+from nightowl.sessions.backends.cookie import CookieBackend
+from nightowl.sessions.backends.redis import RedisBackend
+
+__all__ = [
+    "COOKIE_SIZE_LIMIT",
+    "CookieBackend",
+    "DatabaseSessionBackend",
+    "RedisBackend",
+    "ServerSideBackend",
+    "SessionBackend",
+    "SessionTooLarge",
+]
+
+
+def __getattr__(name: str) -> Any:
+    # Imported on first use: it needs SQLAlchemy and adds the nightowl_session table.
+    if name == "DatabaseSessionBackend":
+        from nightowl.sessions.backends.database import DatabaseSessionBackend
+
+        return DatabaseSessionBackend
+    raise AttributeError(f"module 'nightowl.sessions.backends' has no attribute {name!r}")

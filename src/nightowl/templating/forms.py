@@ -1,0 +1,539 @@
+"""HTML forms from pydantic models: validate what a browser posts, show the form again
+with each field's errors and the values the user typed.
+
+::
+
+    from nightowl.templating.forms import ModelForm
+
+    class Signup(BaseModel):
+        email: str = Field(max_length=100)
+        age: int | None = Field(default=None, ge=13)
+        plan: Plan = Plan.free                        # an Enum: a <select>
+        terms: Literal[True]                          # a checkbox that must be ticked
+
+    @app.get("/signup")
+    def signup_page(request: Request):
+        return render("signup.html", request, form=ModelForm(Signup, request))
+
+    @app.post("/signup")
+    async def signup(request: Request):
+        form = await ModelForm(Signup).from_request(request)
+        if not form.valid:
+            return render("signup.html", request, form=form, status_code=form.status_code)
+        create_account(form.data)                     # a validated Signup
+        flash(request, "Welcome!")
+        return redirect(request.url_for("home"), status_code=303)
+
+and in ``signup.html``: ``<form method="post">{{ form.render() }}<button>Sign up</button></form>``
+(or ``{{ form["email"] }}``, ``{{ form["age"].input() }}``... for a layout of your own).
+
+Input types follow the annotations: ``bool`` is a checkbox, an ``Enum`` or ``Literal`` a
+``<select>``, ``int``/``float`` a number, ``date`` a date picker, a field named ``email``
+(or typed ``EmailStr``) an email input, ``SecretStr`` or a name with ``password`` a
+password input (never sent back). ``max_length``, ``ge``/``le`` and required-ness become
+``maxlength``, ``min``/``max`` and ``required``; ``Field(json_schema_extra={"widget":
+"textarea"})`` picks the widget yourself. An API handler keeps using
+``Annotated[Signup, Form()]``, which answers invalid input with a JSON 422.
+"""
+
+from __future__ import annotations
+
+import datetime
+import decimal
+import enum
+import functools
+import types
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Generic, Literal, Self, TypeVar, Union, get_args, get_origin
+
+import annotated_types
+import pydantic
+from markupsafe import Markup, escape
+
+from nightowl.datastructures import UploadFile
+from nightowl.exceptions import RequestValidationError
+
+if TYPE_CHECKING:
+    from nightowl.requests import Request
+
+__all__ = ["BoundField", "FieldSpec", "ModelForm", "field_specs"]
+
+M = TypeVar("M", bound=pydantic.BaseModel)
+
+_UNCHECKED = frozenset({"", "off", "false", "0", "no"})
+_SEQUENCES = (list, set, frozenset, tuple)
+
+
+@dataclass(frozen=True, slots=True)
+class FieldSpec:
+    """How one model field appears in a form; computed once per model by :func:`field_specs`.
+
+    Attributes:
+        name: the model's field name (how ``form.errors`` and ``form.values`` are keyed).
+        key: the form field's ``name=`` (the alias if the field has one).
+        label: the ``<label>`` text: the field's ``title``, or its name made readable.
+        widget: ``"input"``, ``"select"``, ``"textarea"`` or ``"checkbox"``.
+        input_type: the ``<input type=...>`` (``text``, ``email``, ``number``, ``date``...).
+        required: the field has no default (a checkbox is required only as ``Literal[True]``).
+        multiple: the field holds a list (a ``<select multiple>``).
+        choices: ``(value, label)`` pairs of a select.
+        attrs: further attributes (``maxlength``, ``min``, ``step``...).
+        help: the field's ``description``, shown under it.
+        nullable: the field takes ``None`` (a select offers an empty choice).
+    """
+
+    name: str
+    key: str
+    label: str
+    widget: str
+    input_type: str
+    required: bool
+    multiple: bool = False
+    choices: tuple[tuple[str, str], ...] = ()
+    attrs: Mapping[str, str] = field(default_factory=dict)
+    help: str | None = None
+    nullable: bool = False
+
+
+@functools.cache
+def field_specs(model: type[pydantic.BaseModel]) -> tuple[FieldSpec, ...]:
+    """The :class:`FieldSpec` of each field of ``model``, in declaration order (cached)."""
+    return tuple(_spec(name, info) for name, info in model.model_fields.items())
+
+
+def _unwrap(annotation: Any) -> tuple[Any, bool]:
+    """``(annotation without None, whether None was allowed)``."""
+    if get_origin(annotation) in (Union, types.UnionType):
+        args = [a for a in get_args(annotation) if a is not type(None)]
+        if len(args) == 1:
+            return args[0], True
+    return annotation, False
+
+
+def _spec(name: str, info: pydantic.fields.FieldInfo) -> FieldSpec:
+    annotation, nullable = _unwrap(info.annotation)
+    multiple = get_origin(annotation) in _SEQUENCES or annotation in _SEQUENCES
+    if multiple:
+        args = get_args(annotation)
+        annotation = args[0] if args else str
+    required = info.is_required()
+    attrs: dict[str, str] = {}
+    choices: tuple[tuple[str, str], ...] = ()
+    widget, input_type = "input", "text"
+    lowered = name.lower()
+    origin = get_origin(annotation)
+    if annotation is bool:
+        widget, input_type, required = "checkbox", "checkbox", False
+    elif origin is Literal and get_args(annotation) == (True,):
+        widget, input_type = "checkbox", "checkbox"
+    elif origin is Literal:
+        widget, input_type = "select", "select"
+        choices = tuple((_display(v), _label(str(v))) for v in get_args(annotation))
+    elif isinstance(annotation, type) and issubclass(annotation, enum.Enum):
+        widget, input_type = "select", "select"
+        choices = tuple(
+            (_display(m.value), getattr(m, "label", None) or _label(str(m.value)))
+            for m in annotation
+        )
+    elif isinstance(annotation, type) and issubclass(annotation, (int, float, decimal.Decimal)):
+        input_type = "number"
+        is_int = issubclass(annotation, int)
+        if not is_int:
+            attrs["step"] = "any"
+        for meta in info.metadata:
+            if isinstance(meta, annotated_types.Ge):
+                attrs["min"] = str(meta.ge)
+            elif isinstance(meta, annotated_types.Gt) and is_int:
+                attrs["min"] = str(int(meta.gt) + 1)  # type: ignore[call-overload]
+            elif isinstance(meta, annotated_types.Le):
+                attrs["max"] = str(meta.le)
+            elif isinstance(meta, annotated_types.Lt) and is_int:
+                attrs["max"] = str(int(meta.lt) - 1)  # type: ignore[call-overload]
+    elif annotation is datetime.datetime:
+        input_type = "datetime-local"
+    elif annotation is datetime.date:
+        input_type = "date"
+    elif annotation is datetime.time:
+        input_type = "time"
+    elif annotation is pydantic.SecretStr or "password" in lowered:
+        input_type = "password"
+    elif isinstance(annotation, type) and issubclass(annotation, UploadFile):
+        input_type = "file"
+    elif isinstance(annotation, type) and issubclass(annotation, pydantic.AnyUrl):
+        input_type = "url"
+    elif annotation is pydantic.EmailStr or "email" in lowered:
+        input_type = "email"
+    elif lowered in ("phone", "tel", "telephone") or lowered.endswith("_phone"):
+        input_type = "tel"
+    if input_type not in ("number", "checkbox", "select", "file"):
+        for meta in info.metadata:
+            if isinstance(meta, annotated_types.MaxLen):
+                attrs["maxlength"] = str(meta.max_length)
+            elif isinstance(meta, annotated_types.MinLen):
+                attrs["minlength"] = str(meta.min_length)
+    extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
+    chosen = extra.get("widget")
+    if chosen == "textarea":
+        widget = "textarea"
+    elif isinstance(chosen, str) and widget == "input":
+        input_type = chosen
+    if multiple and widget != "select":
+        multiple = False  # only a <select> sends several values under one name
+    return FieldSpec(
+        name=name,
+        key=info.alias or name,
+        label=info.title or _label(name),
+        widget=widget,
+        input_type=input_type,
+        required=required,
+        multiple=multiple,
+        choices=choices,
+        attrs=attrs,
+        help=info.description,
+        nullable=nullable,
+    )
+
+
+def _label(name: str) -> str:
+    return name.replace("_", " ").strip().capitalize()
+
+
+def _display(value: Any) -> str:
+    """A value as the text of an input."""
+    if value is None or isinstance(value, (bool, pydantic.SecretStr, UploadFile)):
+        return ""
+    if isinstance(value, enum.Enum):
+        return _display(value.value)
+    if isinstance(value, (datetime.date, datetime.time)):
+        return value.isoformat()
+    return str(value)
+
+
+def _message(error: Mapping[str, Any]) -> str:
+    if error["type"] == "missing":
+        return "This field is required."
+    message = str(error["msg"])
+    for prefix in ("Value error, ", "Assertion failed, "):
+        message = message.removeprefix(prefix)
+    return message
+
+
+class BoundField:
+    """One field of a :class:`ModelForm` with its value and errors, ready to render.
+
+    ``{{ form["email"] }}`` renders the whole field (label, input, help, errors);
+    ``.label_tag()``, ``.input()`` and ``.errors_html()`` render its parts.
+    """
+
+    __slots__ = ("errors", "form", "spec", "value")
+
+    def __init__(self, form: ModelForm[Any], spec: FieldSpec) -> None:
+        self.form = form
+        self.spec = spec
+        #: What the input shows: the typed text, a list for a multiple select, a bool for a checkbox.
+        self.value: Any = form.values.get(spec.name)
+        #: This field's error messages.
+        self.errors: list[str] = form.errors.get(spec.name, [])
+
+    @property
+    def id(self) -> str:
+        """The input's ``id`` (``id_<name>``), which its label points to."""
+        return f"id_{self.form.prefix}{self.spec.name}"
+
+    @property
+    def name(self) -> str:
+        """The model field's name."""
+        return self.spec.name
+
+    def label_tag(self) -> Markup:
+        """``<label for="id_email">Email</label>``."""
+        return Markup('<label for="{}">{}</label>').format(self.id, self.spec.label)
+
+    def input(self, **attrs: Any) -> Markup:
+        """The ``<input>``, ``<select>`` or ``<textarea>``; ``attrs`` adds attributes
+        (``class_="wide"`` for ``class``; ``True`` for a bare attribute)."""
+        spec = self.spec
+        base: dict[str, Any] = {"id": self.id, "name": self.form.prefix + spec.key}
+        if spec.widget == "input":
+            base["type"] = spec.input_type
+        if spec.required:
+            base["required"] = True
+        base.update(spec.attrs)
+        described = [f"{self.id}-help"] if spec.help else []
+        if self.errors:
+            base["aria-invalid"] = "true"
+            described.append(f"{self.id}-error")
+        if described:
+            base["aria-describedby"] = " ".join(described)
+        if spec.multiple:
+            base["multiple"] = True
+        for key, value in attrs.items():
+            base[key.rstrip("_").replace("_", "-")] = value
+        if spec.widget == "checkbox":
+            base["checked"] = bool(self.value)
+            return Markup('<input type="checkbox"{}>').format(_attributes(base))
+        if spec.widget == "select":
+            return Markup("<select{}>{}</select>").format(_attributes(base), self._options())
+        if spec.widget == "textarea":
+            text = _display(self.value)
+            return Markup("<textarea{}>{}</textarea>").format(_attributes(base), text)
+        if spec.input_type not in ("password", "file"):  # a password is never sent back
+            base["value"] = _display(self.value)
+        return Markup("<input{}>").format(_attributes(base))
+
+    def _options(self) -> Markup:
+        spec = self.spec
+        if spec.multiple:
+            chosen = {_display(v) for v in (self.value or ())}
+        else:
+            chosen = {_display(self.value)}
+        options = []
+        if not spec.multiple and (spec.nullable or not chosen - {""}):
+            placeholder = "Choose…" if spec.required else "—"
+            options.append(Markup('<option value="">{}</option>').format(placeholder))
+        for value, label in spec.choices:
+            selected = Markup(" selected") if value in chosen else Markup("")
+            options.append(
+                Markup('<option value="{}"{}>{}</option>').format(value, selected, label)
+            )
+        return Markup("").join(options)
+
+    def help_html(self) -> Markup:
+        """The field's description, if it has one."""
+        if not self.spec.help:
+            return Markup("")
+        return Markup('<small class="help" id="{}-help">{}</small>').format(self.id, self.spec.help)
+
+    def errors_html(self) -> Markup:
+        """The field's error messages (empty without errors)."""
+        if not self.errors:
+            return Markup("")
+        return Markup('<p class="error" id="{}-error">{}</p>').format(
+            self.id, Markup("<br>").join(escape(e) for e in self.errors)
+        )
+
+    def render(self) -> Markup:
+        """The label, the input, the help text and the errors, in a ``<div class="field">``."""
+        classes = f"field field-{self.spec.input_type}" + (" invalid" if self.errors else "")
+        if self.spec.widget == "checkbox":
+            inner = self.input() + Markup(" ") + self.label_tag()
+        else:
+            inner = self.label_tag() + self.input()
+        parts = inner + self.help_html() + self.errors_html()
+        return Markup('<div class="{}">{}</div>').format(classes, parts)
+
+    def __html__(self) -> str:
+        return str(self.render())
+
+    def __repr__(self) -> str:
+        return f"<BoundField {self.spec.name} value={self.value!r} errors={self.errors!r}>"
+
+
+def _attributes(attrs: Mapping[str, Any]) -> Markup:
+    parts = []
+    for key, value in attrs.items():
+        if value is True:
+            parts.append(Markup(" {}").format(key))
+        elif value is not False and value is not None:
+            parts.append(Markup(' {}="{}"').format(key, value))
+    return Markup("").join(parts)
+
+
+class ModelForm(Generic[M]):
+    """An HTML form for the pydantic model ``model``: blank, or bound to what was posted.
+
+    ::
+
+        form = ModelForm(Signup, request)                       # a blank form for GET
+        form = ModelForm(Signup, request, initial={"plan": "pro"})
+        form = await ModelForm(Signup).from_request(request)    # the posted form, validated
+        if form.valid:
+            form.data                                           # a Signup
+
+    Validation is the model's own, so it is the same as for a JSON body, with what HTML
+    forms need on top: an empty input counts as not given (the field's default, or
+    "This field is required."), an unticked checkbox is ``False``, and a multiple
+    select gives a list.
+
+    Args:
+        model: the pydantic model the form is made from.
+        request: the current request, for the CSRF field in :meth:`render`.
+        initial: values a blank form starts with, by field name (else the defaults).
+        prefix: put before every input's name and id, to have two forms on one page.
+
+    Attributes:
+        submitted: the form was bound to posted data.
+        errors: error messages by field name; messages about the whole form are under
+            ``"__all__"`` (see :attr:`form_errors`).
+        values: what each input shows, by field name: the text the user typed.
+    """
+
+    def __init__(
+        self,
+        model: type[M],
+        request: Request | None = None,
+        *,
+        initial: Mapping[str, Any] | None = None,
+        prefix: str = "",
+    ) -> None:
+        self.model = model
+        self.request = request
+        self.prefix = prefix
+        self.submitted = False
+        self.errors: dict[str, list[str]] = {}
+        self.error_entries: list[dict[str, Any]] = []
+        self._data: M | None = None
+        self.values: dict[str, Any] = {}
+        initial = initial or {}
+        for name, info in model.model_fields.items():
+            if name in initial:
+                self.values[name] = initial[name]
+            elif not info.is_required():
+                self.values[name] = info.get_default(call_default_factory=True)
+
+    @property
+    def specs(self) -> tuple[FieldSpec, ...]:
+        """How each field is rendered (see :func:`field_specs`)."""
+        return field_specs(self.model)
+
+    async def from_request(self, request: Request) -> Self:
+        """Read the request's form body (urlencoded or multipart) and :meth:`bind` it."""
+        self.request = request
+        return self.bind(await request.form())
+
+    def bind(self, data: Any) -> Self:
+        """Validate ``data``, a :class:`~nightowl.datastructures.FormData` or a mapping of
+        field keys to strings (or lists of strings), and keep what was typed."""
+        self.submitted = True
+        getlist = getattr(data, "getlist", None)
+        raw: dict[str, Any] = {}
+        self.values = {}
+        for spec in self.specs:
+            key = self.prefix + spec.key
+            if spec.multiple:
+                items = getlist(key) if getlist else _as_list(data.get(key))
+                items = [item for item in items if item != ""]
+                self.values[spec.name] = items
+                if items:
+                    raw[spec.key] = items
+            elif spec.widget == "checkbox":
+                value = data.get(key)
+                checked = value is not None and str(value).lower() not in _UNCHECKED
+                self.values[spec.name] = checked
+                if checked or not spec.required:
+                    raw[spec.key] = checked
+            else:
+                value = data.get(key)
+                if isinstance(value, UploadFile):
+                    if value.filename:
+                        raw[spec.key] = value
+                    continue
+                self.values[spec.name] = "" if value is None else value
+                if value is not None and value != "":
+                    raw[spec.key] = value
+        self.errors = {}
+        self.error_entries = []
+        self._data = None
+        try:
+            self._data = self.model.model_validate(raw)
+        except pydantic.ValidationError as exc:
+            names = {spec.key: spec.name for spec in self.specs}
+            for error in exc.errors(include_url=False, include_context=False, include_input=False):
+                loc = error["loc"]
+                field_name = names.get(str(loc[0]), "__all__") if loc else "__all__"
+                self.errors.setdefault(field_name, []).append(_message(error))
+                self.error_entries.append(
+                    {"loc": ["body", *loc], "msg": error["msg"], "type": error["type"]}
+                )
+        return self
+
+    @property
+    def valid(self) -> bool:
+        """The form was submitted, its data validated, and no error was added since."""
+        return self._data is not None and not self.errors
+
+    def add_error(self, name: str | None, message: str) -> None:
+        """Add an error found after validation (an email already taken); the form is then
+        not :attr:`valid`. ``name=None`` is an error about the whole form."""
+        self.errors.setdefault(name or "__all__", []).append(message)
+        spec = next((spec for spec in self.specs if spec.name == name), None)
+        loc = ["body", spec.key] if spec is not None else ["body"]
+        self.error_entries.append({"loc": loc, "msg": message, "type": "value_error"})
+
+    @property
+    def data(self) -> M:
+        """The validated model; an error to ask for if the data did not validate."""
+        if self._data is None:
+            raise ValueError(
+                "The form has no valid data: check form.valid first."
+                if self.submitted
+                else "The form was not submitted: use await form.from_request(request)."
+            )
+        return self._data
+
+    @property
+    def form_errors(self) -> list[str]:
+        """Errors about the form as a whole (a model validator's), not about one field."""
+        return self.errors.get("__all__", [])
+
+    @property
+    def status_code(self) -> int:
+        """422 for a submitted form with errors, else 200: pass it to ``render(...)``."""
+        return 422 if self.submitted and not self.valid else 200
+
+    def validation_error(self) -> RequestValidationError:
+        """The errors as the 422 an ``Annotated[Model, Form()]`` handler answers, for API
+        clients: ``raise form.validation_error()``."""
+        return RequestValidationError(self.error_entries)
+
+    @property
+    def fields(self) -> list[BoundField]:
+        """Every field, bound to its value and errors, in the model's order."""
+        return [BoundField(self, spec) for spec in self.specs]
+
+    def __iter__(self) -> Iterator[BoundField]:
+        return iter(self.fields)
+
+    def __getitem__(self, name: str) -> BoundField:
+        for spec in self.specs:
+            if spec.name == name:
+                return BoundField(self, spec)
+        raise KeyError(f"{self.model.__name__} has no field {name!r}.")
+
+    def csrf_input(self) -> Markup:
+        """The hidden CSRF field when the app has sessions (else nothing)."""
+        request = self.request
+        if request is None or "session" not in request.scope:
+            return Markup("")
+        from nightowl.sessions.csrf import CSRF_FIELD, get_csrf_token
+
+        return Markup('<input type="hidden" name="{}" value="{}">').format(
+            CSRF_FIELD, get_csrf_token(request)
+        )
+
+    def render(self) -> Markup:
+        """Every field, the form-wide errors and the CSRF field: what goes inside ``<form>``."""
+        parts = [self.csrf_input()] if self.request is not None else []
+        if self.form_errors:
+            messages = Markup("").join(
+                Markup("<p>{}</p>").format(message) for message in self.form_errors
+            )
+            parts.append(Markup('<div class="form-errors" role="alert">{}</div>').format(messages))
+        parts.extend(bound.render() for bound in self.fields)
+        return Markup("\n").join(parts)
+
+    def __html__(self) -> str:
+        return str(self.render())
+
+    def __repr__(self) -> str:
+        state = "valid" if self.valid else "invalid" if self.submitted else "blank"
+        return f"<ModelForm {self.model.__name__} {state}>"
+
+
+def _as_list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    if isinstance(value, (list, tuple)):
+        return list(value)
+    return [value]
