@@ -22,7 +22,7 @@ from nightowl.background import BackgroundTasks
 from nightowl.datastructures import UploadFile
 from nightowl.exceptions import ImproperlyConfigured
 from nightowl.params import Body, Depends, File, Form, Param, Path, Query
-from nightowl.requests import Request
+from nightowl.requests import HTTPConnection
 from nightowl.responses import Response
 from nightowl.types import MISSING
 
@@ -143,8 +143,8 @@ def _special_kind(annotation: Any) -> str | None:
 
     if issubclass(annotation, WebSocket):
         return "websocket"
-    if issubclass(annotation, Request):
-        return "request"
+    if issubclass(annotation, HTTPConnection):
+        return "request"  # the request, or the WebSocket of a WebSocket route
     if issubclass(annotation, BackgroundTasks):
         return "background"
     if issubclass(annotation, Response):

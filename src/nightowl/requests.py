@@ -1,9 +1,13 @@
-"""The incoming HTTP request: a thin, lazy view over the ASGI scope and receive channel."""
+"""The incoming connection: a thin, lazy view over the ASGI scope and receive channel.
+
+:class:`HTTPConnection` holds what requests and WebSockets share; :class:`Request` adds
+the method and the body; :class:`~nightowl.websockets.WebSocket` adds messages.
+"""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 from pydantic_core import from_json
 
@@ -11,7 +15,7 @@ from nightowl.datastructures import URL, FormData, Headers, QueryParams, State, 
 from nightowl.exceptions import HTTPException
 from nightowl.types import MISSING, Receive, Scope
 
-__all__ = ["ClientDisconnect", "Request"]
+__all__ = ["Address", "ClientDisconnect", "HTTPConnection", "Request"]
 
 DEFAULT_MAX_BODY_SIZE = 16 * 1024 * 1024
 
@@ -24,60 +28,37 @@ async def _empty_receive() -> Any:
     return {"type": "http.disconnect"}
 
 
-class Request:
-    """An HTTP request.
+class Address(NamedTuple):
+    """Where a client connects from: ``request.client.host``, ``request.client.port``."""
+
+    host: str
+    port: int
+
+
+class HTTPConnection:
+    """What an HTTP request and a WebSocket have in common: the URL, headers, cookies,
+    query and path parameters, the session and per-connection state.
 
     Everything is parsed lazily, on first access, and cached: a handler that never
-    looks at cookies never pays for parsing them.
+    looks at cookies never pays for parsing them. A parameter annotated
+    ``HTTPConnection`` receives the request (or the WebSocket) itself.
     """
 
-    __slots__ = (
-        "_after_handler",
-        "_before_response",
-        "_body",
-        "_cookies",
-        "_form",
-        "_headers",
-        "_json",
-        "_pending",
-        "_query",
-        "_state",
-        "_stream_consumed",
-        "max_body_size",
-        "path_params",
-        "receive",
-        "scope",
-    )
+    __slots__ = ("_cookies", "_headers", "_query", "_state", "path_params", "receive", "scope")
 
     def __init__(
         self,
         scope: Scope,
         receive: Receive = _empty_receive,
         path_params: dict[str, Any] | None = None,
-        max_body_size: int = DEFAULT_MAX_BODY_SIZE,
     ) -> None:
         self.scope = scope
         self.receive = receive
         self.path_params: dict[str, Any] = path_params if path_params is not None else {}
-        self.max_body_size = max_body_size
-        self._body: bytes | None = None
-        self._json: Any = MISSING
-        self._form: FormData | None = None
         self._query: QueryParams | None = None
         self._headers: Headers | None = None
         self._cookies: dict[str, str] | None = None
         self._state: State | None = None
-        self._stream_consumed = False
-        self._pending: Any = None
-        self._after_handler: list[Callable[[Any], Awaitable[None]]] | None = None
-        self._before_response: list[Callable[[Any], Awaitable[None]]] | None = None
-
-    # -- what was asked for -------------------------------------------------------------------
-    @property
-    def method(self) -> str:
-        """``GET``, ``POST``..."""
-        method: str = self.scope["method"]
-        return method
 
     @property
     def path(self) -> str:
@@ -132,22 +113,68 @@ class Request:
             ) from None
 
     @property
-    def client(self) -> tuple[str, int] | None:
-        """``(host, port)`` of the client, when the server knows it."""
+    def client(self) -> Address | None:
+        """The client's ``Address`` (``.host``, ``.port``), when the server knows it."""
         client = self.scope.get("client")
-        return (client[0], client[1]) if client else None
+        return Address(client[0], client[1]) if client else None
 
     @property
     def app(self) -> Any:
-        """The nightowl application serving this request (a :class:`nightowl.App`)."""
+        """The nightowl application serving this connection (a :class:`nightowl.App`)."""
         return self.scope["app"]
 
     @property
     def state(self) -> State:
-        """Per-request scratch space for middleware and dependencies."""
+        """Per-connection scratch space for middleware and dependencies."""
         if self._state is None:
             self._state = State(self.scope.setdefault("state", {}))
         return self._state
+
+    def url_for(self, name: str, /, **params: Any) -> str:
+        """The path of the route called ``name`` with ``params`` filled in."""
+        path: str = self.app.url_path_for(name, **params)
+        return path
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.path}>"
+
+
+class Request(HTTPConnection):
+    """An HTTP request: an :class:`HTTPConnection` with a method and a body."""
+
+    __slots__ = (
+        "_after_handler",
+        "_before_response",
+        "_body",
+        "_form",
+        "_json",
+        "_pending",
+        "_stream_consumed",
+        "max_body_size",
+    )
+
+    def __init__(
+        self,
+        scope: Scope,
+        receive: Receive = _empty_receive,
+        path_params: dict[str, Any] | None = None,
+        max_body_size: int = DEFAULT_MAX_BODY_SIZE,
+    ) -> None:
+        super().__init__(scope, receive, path_params)
+        self.max_body_size = max_body_size
+        self._body: bytes | None = None
+        self._json: Any = MISSING
+        self._form: FormData | None = None
+        self._stream_consumed = False
+        self._pending: Any = None
+        self._after_handler: list[Callable[[Any], Awaitable[None]]] | None = None
+        self._before_response: list[Callable[[Any], Awaitable[None]]] | None = None
+
+    @property
+    def method(self) -> str:
+        """``GET``, ``POST``..."""
+        method: str = self.scope["method"]
+        return method
 
     @property
     def content_type(self) -> str:
@@ -297,11 +324,6 @@ class Request:
         hooks, self._before_response = self._before_response, None
         for hook in hooks or ():
             await hook(response)
-
-    def url_for(self, name: str, /, **params: Any) -> str:
-        """The path of the route called ``name`` with ``params`` filled in."""
-        path: str = self.app.url_path_for(name, **params)
-        return path
 
     def __repr__(self) -> str:
         return f"<Request {self.method} {self.path}>"

@@ -9,7 +9,7 @@ from typing import Any
 from pydantic_core import from_json
 
 from nightowl.exceptions import WebSocketDisconnect
-from nightowl.requests import Request
+from nightowl.requests import HTTPConnection
 from nightowl.responses import dump_json
 from nightowl.types import Message, Receive, Scope, Send
 
@@ -24,7 +24,7 @@ class WebSocketState(enum.Enum):
     DISCONNECTED = 2
 
 
-class WebSocket(Request):
+class WebSocket(HTTPConnection):
     """A WebSocket connection; take it as a parameter of an ``@app.websocket`` handler.
 
     ::
