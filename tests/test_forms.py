@@ -6,6 +6,7 @@ from pydantic import BaseModel, Field
 
 from nightowl import App, File, Form, Request, UploadFile
 from nightowl.testing import TestClient
+from tests.live import live_client
 
 
 class Signup(BaseModel):
@@ -166,3 +167,48 @@ def test_malformed_forms(app: App) -> None:
     assert client.post(
         "/f", content=b"a=1&b=two", headers={"content-type": "application/x-www-form-urlencoded"}
     ).json() == {"a": "1", "b": "two"}
+
+
+def _echo_form_app(**options: Any) -> App:
+    app = App(**options)
+
+    @app.post("/f")
+    async def f(request: Request) -> dict[str, int]:
+        form = await request.form()
+        return {k: len(v) if isinstance(v, str) else v.size or 0 for k, v in form.items()}
+
+    return app
+
+
+def test_a_multipart_boundary_over_256_characters_is_a_400_not_a_500() -> None:
+    boundary = "b" * 300
+    body = f"--{boundary}\r\nContent-Disposition: form-data; name=a\r\n\r\n1\r\n--{boundary}--\r\n"
+    with live_client(_echo_form_app()) as client:
+        response = client.post(
+            "/f",
+            content=body.encode(),
+            headers={"content-type": f"multipart/form-data; boundary={boundary}"},
+        )
+    assert response.status_code == 400
+    assert "boundary" in response.json()["detail"]
+
+
+def test_a_form_field_one_byte_over_1_mib_is_413_in_both_encodings() -> None:
+    limit = 1024 * 1024
+    with live_client(_echo_form_app(max_body_size=8 * limit)) as client:
+        assert client.post("/f", data={"a": "x" * limit}).json() == {"a": limit}
+        urlencoded = client.post("/f", data={"a": "x" * (limit + 1)})
+        assert urlencoded.status_code == 413
+        assert urlencoded.json()["detail"].startswith("The form field 'a' exceeds 1048576 bytes")
+        multipart = client.post("/f", files={"a": (None, b"x" * (limit + 1))})
+        assert multipart.status_code == 413
+        # Files have their own limit (max_upload_size), not this one.
+        upload = client.post("/f", files={"a": ("a.bin", b"x" * (2 * limit))})
+        assert upload.json() == {"a": 2 * limit}
+
+
+def test_the_form_field_limit_is_configurable() -> None:
+    client = TestClient(_echo_form_app(max_field_size=10))
+    assert client.post("/f", data={"a": "x" * 10}).json() == {"a": 10}
+    assert client.post("/f", data={"a": "x" * 11}).status_code == 413
+    assert client.post("/f", files={"a": (None, b"x" * 11)}).status_code == 413

@@ -23,7 +23,7 @@ PACKAGE = Path(nightowl.__file__).parent
 #: Layers from the bottom up; a module may import only its own layer and those before it.
 ORDER = ("core", "framework", "battery", "facade", "deprecated")
 
-#: Module (or package, for everything under it) -> layer.
+#: Module (or package, for everything under it; ``nightowl`` is the top module alone) -> layer.
 LAYERS: dict[str, str] = {
     # core: ASGI only, no framework knowledge
     "nightowl.types": "core",
@@ -47,6 +47,8 @@ LAYERS: dict[str, str] = {
     "nightowl._errors": "framework",
     "nightowl._debug": "framework",
     "nightowl._server": "framework",
+    "nightowl._guard": "framework",
+    "nightowl._httptools_limits": "framework",
     "nightowl.app": "framework",
     "nightowl.negotiation": "framework",
     "nightowl.websockets": "framework",
@@ -90,10 +92,12 @@ MODULES = {module_name(path): path for path in sorted(PACKAGE.rglob("*.py"))}
 def layer_of(module: str) -> str:
     """The layer of ``module``: the entry of its longest prefix in :data:`LAYERS`."""
     parts = module.split(".")
-    for end in range(len(parts), 0, -1):
+    for end in range(len(parts), 1, -1):
         layer = LAYERS.get(".".join(parts[:end]))
         if layer is not None:
             return layer
+    if module == "nightowl":
+        return LAYERS[module]
     raise KeyError(module)
 
 

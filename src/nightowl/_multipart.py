@@ -11,12 +11,16 @@ from nightowl.datastructures import FormData, Headers, UploadFile, parse_query_s
 from nightowl.exceptions import HTTPException
 from nightowl.types import Scope
 
-__all__ = ["FormSource", "parse_form"]
+__all__ = ["DEFAULT_MAX_FIELD_SIZE", "FormSource", "parse_form"]
 
 #: Upload bytes kept in memory before spilling to a temporary file.
 SPOOL_MAX_MEMORY = 1024 * 1024
 #: A limit on one part's headers, so a client cannot make us buffer them without end.
 MAX_PART_HEADER_SIZE = 16 * 1024
+#: RFC 2046 allows 70 characters; python-multipart refuses more than this.
+MAX_BOUNDARY_LENGTH = 256
+#: The largest value of one form field that is not a file (``App(max_field_size=...)``).
+DEFAULT_MAX_FIELD_SIZE = 1024 * 1024
 
 
 class FormSource(Protocol):
@@ -37,21 +41,40 @@ class FormSource(Protocol):
 
 
 async def parse_form(
-    request: FormSource, *, max_files: int = 1000, max_fields: int = 1000
+    request: FormSource,
+    *,
+    max_files: int = 1000,
+    max_fields: int = 1000,
+    max_field_size: int | None = None,
 ) -> FormData:
-    """Read the request body as a form; 415 for any other content type."""
+    """Read the request body as a form; 415 for any other content type.
+
+    ``max_field_size`` bounds each value that is not a file (413 past it); ``None`` takes
+    the app's ``max_field_size`` (1 MiB by default).
+    """
+    if max_field_size is None:
+        app = request.scope.get("app")
+        max_field_size = getattr(app, "max_field_size", None) or DEFAULT_MAX_FIELD_SIZE
     content_type, options = parse_options_header(request.headers.get("content-type", ""))
     if content_type == b"application/x-www-form-urlencoded":
         body = await request.body()
         pairs = parse_query_string(body, where="form body")
         if len(pairs) > max_fields:
             raise HTTPException(413, f"Too many form fields (more than {max_fields}).")
+        for name, value in pairs:
+            if len(value) > max_field_size:
+                raise HTTPException(413, _field_too_large(name, max_field_size))
         return FormData(pairs)
     if content_type == b"multipart/form-data":
         boundary = options.get(b"boundary")
         if not boundary:
             raise HTTPException(400, "The multipart body has no boundary.")
-        return await _MultipartReader(request, boundary, max_files, max_fields).read()
+        if len(boundary) > MAX_BOUNDARY_LENGTH:
+            raise HTTPException(
+                400, f"The multipart boundary is longer than {MAX_BOUNDARY_LENGTH} characters."
+            )
+        reader = _MultipartReader(request, boundary, max_files, max_fields, max_field_size)
+        return await reader.read()
     raise HTTPException(
         415,
         "Expected a form body (application/x-www-form-urlencoded or multipart/form-data).",
@@ -62,12 +85,18 @@ class _MultipartReader:
     """Feed the body to python-multipart, collecting fields and spooling files."""
 
     def __init__(
-        self, request: FormSource, boundary: bytes, max_files: int, max_fields: int
+        self,
+        request: FormSource,
+        boundary: bytes,
+        max_files: int,
+        max_fields: int,
+        max_field_size: int,
     ) -> None:
         self.request = request
         self.max_files = max_files
         self.max_fields = max_fields
-        self.max_field_size = request.max_body_size
+        self.max_field_size = max_field_size
+        self.max_fields_size = request.max_body_size
         max_upload = (
             getattr(request.app, "max_upload_size", None) if "app" in request.scope else None
         )
@@ -189,8 +218,10 @@ class _MultipartReader:
             self._pending.append((self._upload, data[start:end]))
         else:
             self._total_fields_size += end - start
-            if self._total_fields_size > self.max_field_size:
-                raise HTTPException(413, f"The form fields exceed {self.max_field_size} bytes.")
+            if self._total_fields_size > self.max_fields_size:
+                raise HTTPException(413, f"The form fields exceed {self.max_fields_size} bytes.")
+            if len(self._data) + end - start > self.max_field_size:
+                raise HTTPException(413, _field_too_large(self._name, self.max_field_size))
             self._data += data[start:end]
 
     def _on_part_end(self) -> None:
@@ -203,3 +234,7 @@ class _MultipartReader:
                 ) from None
             self.items.append((self._name, value))
         self._upload = None
+
+
+def _field_too_large(name: str, limit: int) -> str:
+    return f"The form field {name!r} exceeds {limit} bytes (a file upload has no such limit)."

@@ -16,6 +16,14 @@ import warnings
 from pathlib import Path
 from typing import Any, Literal
 
+from nightowl._guard import (
+    DEFAULT_MAX_HEADER_SIZE,
+    DEFAULT_MAX_HEADERS,
+    MAX_HEADER_SIZE_ENV,
+    MAX_HEADERS_ENV,
+    ServerGuard,
+    limits_from_environment,
+)
 from nightowl.exceptions import ImproperlyConfigured
 from nightowl.types import ASGIApp
 
@@ -35,6 +43,7 @@ _TARGET_ENV = "_NIGHTOWL_SERVE_TARGET"
 _FACTORY_ENV = "_NIGHTOWL_SERVE_FACTORY"
 _DEBUG_ENV = "_NIGHTOWL_SERVE_DEBUG"
 _PROXY_ENV = "_NIGHTOWL_SERVE_PROXY_IPS"
+_LIMITED_HTTPTOOLS = "nightowl._httptools_limits:LimitedHttpToolsProtocol"
 _SHIM = f"{__name__}:load_target"
 
 
@@ -125,12 +134,16 @@ def serve(
     graceful_timeout: int = 30,
     log_level: str = "info",
     access_log: bool = True,
+    max_header_size: int = DEFAULT_MAX_HEADER_SIZE,
+    max_headers: int = DEFAULT_MAX_HEADERS,
     **options: Any,
 ) -> None:
     """Serve an app until the server is stopped (Ctrl+C or SIGTERM).
 
     On SIGTERM the server stops accepting connections and lets requests in flight finish,
-    for at most ``graceful_timeout`` seconds.
+    for at most ``graceful_timeout`` seconds. Whatever the server, requests carrying both
+    ``Content-Length`` and ``Transfer-Encoding`` get 400 and a closed connection, and
+    requests over the header limits 431 (see :mod:`nightowl._guard`).
 
     Args:
         target: the app, or its import string ``"module:attr"``; reloading, several workers
@@ -149,6 +162,8 @@ def serve(
         graceful_timeout: seconds to wait for requests in flight when shutting down.
         log_level: ``critical``, ``error``, ``warning``, ``info``, ``debug`` or ``trace``.
         access_log: log every request.
+        max_header_size: the most bytes of request line and headers a request may carry.
+        max_headers: the most header fields a request may carry.
         **options: passed on to the server.
 
     Raises:
@@ -159,6 +174,12 @@ def serve(
             "Reloading, several workers and granian need the app as an import string "
             "such as 'app:app', not as an object."
         )
+    if max_header_size < 1024 or max_headers < 1:
+        raise ImproperlyConfigured(
+            "max_header_size must be at least 1024 bytes and max_headers at least 1."
+        )
+    os.environ[MAX_HEADER_SIZE_ENV] = str(max_header_size)
+    os.environ[MAX_HEADERS_ENV] = str(max_headers)
     if server == "granian":
         if reload:
             raise ImproperlyConfigured("Reloading is only supported with uvicorn.")
@@ -177,11 +198,13 @@ def serve(
             **options,
         )
     elif server == "uvicorn":
-        if isinstance(target, str) and debug:
-            _export_target(target, factory=factory, debug=True, proxy_ips=None)
+        if isinstance(target, str):
+            _export_target(target, factory=factory, debug=debug, proxy_ips=None)
             target, factory = _SHIM, True
-        elif not isinstance(target, str) and debug and hasattr(target, "debug"):
-            target.debug = True
+        else:
+            if debug and hasattr(target, "debug"):
+                target.debug = True
+            target = ServerGuard(target, max_header_size=max_header_size, max_headers=max_headers)
         _serve_uvicorn(
             target,
             host=host,
@@ -205,7 +228,8 @@ def load_target() -> ASGIApp:
     """Load the app a server process was asked to serve (an app factory for the server).
 
     The parent process describes the app in environment variables; this applies what the
-    servers cannot do themselves (debug mode, proxy headers under granian).
+    servers cannot do themselves (debug mode, proxy headers under granian) and puts the
+    :class:`~nightowl._guard.ServerGuard` in front of the app.
     """
     target = os.environ[_TARGET_ENV]
     module_name, _, attr = target.partition(":")
@@ -221,8 +245,8 @@ def load_target() -> ASGIApp:
         from granian.utils.proxies import wrap_asgi_with_proxy_headers
 
         app = wrap_asgi_with_proxy_headers(app, proxy_ips)
-    loaded: ASGIApp = app
-    return loaded
+    max_header_size, max_headers = limits_from_environment()
+    return ServerGuard(app, max_header_size=max_header_size, max_headers=max_headers)
 
 
 def _export_target(target: str, *, factory: bool, debug: bool, proxy_ips: str | None) -> None:
@@ -243,7 +267,10 @@ def _serve_uvicorn(
 
     graceful_timeout = options.pop("graceful_timeout")
     options.setdefault("loop", "auto")
-    options.setdefault("http", "auto")
+    if options.get("http", "auto") == "auto":
+        options["http"] = _LIMITED_HTTPTOOLS if _has("httptools") else "h11"
+    # h11 buffers at most this much of a request's head before refusing it.
+    options.setdefault("h11_max_incomplete_event_size", int(os.environ[MAX_HEADER_SIZE_ENV]))
     uvicorn.run(
         target,
         app_dir=None if app_dir is None else os.fspath(app_dir),
@@ -275,9 +302,8 @@ def _serve_granian(
     except ImportError:
         raise ImproperlyConfigured(GRANIAN_MISSING) from None
 
-    if debug or proxy_ips:
-        _export_target(target, factory=factory, debug=debug, proxy_ips=proxy_ips)
-        target, factory = _SHIM, True
+    _export_target(target, factory=factory, debug=debug, proxy_ips=proxy_ips)
+    target, factory = _SHIM, True
     server = Granian(
         target,
         address=host,
@@ -292,3 +318,9 @@ def _serve_granian(
         **options,
     )
     server.serve()
+
+
+def _has(module: str) -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec(module) is not None

@@ -59,6 +59,7 @@ class App(Router):
         dependencies: run before every handler.
         max_body_size: the largest JSON or form body accepted, in bytes (16 MiB).
         max_upload_size: the largest single uploaded file, in bytes (``None``: no limit).
+        max_field_size: the largest value of one form field that is not a file (1 MiB).
         redirect_slashes: redirect ``GET /x/`` to ``/x`` (and back) when only the other exists.
         settings: any settings object; ``app.settings``, and injectable by its type.
         **config: options of batteries, such as ``database="sqlite:///app.db"`` or
@@ -78,6 +79,7 @@ class App(Router):
         dependencies: Sequence[Depends] = (),
         max_body_size: int = DEFAULT_MAX_BODY_SIZE,
         max_upload_size: int | None = None,
+        max_field_size: int = 1024 * 1024,
         redirect_slashes: bool = True,
         settings: Any = None,
         openapi_url: str | None = "/openapi.json",
@@ -93,6 +95,7 @@ class App(Router):
         self.servers = list(servers)
         self.max_body_size = max_body_size
         self.max_upload_size = max_upload_size
+        self.max_field_size = max_field_size
         self.redirect_slashes = redirect_slashes
         self.settings = settings
         self.openapi_url = openapi_url

@@ -272,12 +272,20 @@ class Request(HTTPConnection):
                 raise HTTPException(400, f"Malformed JSON body: {exc}") from None
         return self._json
 
-    async def form(self, *, max_files: int = 1000, max_fields: int = 1000) -> FormData:
-        """The body parsed as ``application/x-www-form-urlencoded`` or ``multipart/form-data``."""
+    async def form(
+        self, *, max_files: int = 1000, max_fields: int = 1000, max_field_size: int | None = None
+    ) -> FormData:
+        """The body parsed as ``application/x-www-form-urlencoded`` or ``multipart/form-data``.
+
+        Past ``max_files`` files, ``max_fields`` fields, or a field (not a file) over
+        ``max_field_size`` bytes (the app's ``max_field_size``, 1 MiB, by default): 413.
+        """
         if self._form is None:
             from nightowl._multipart import parse_form
 
-            self._form = await parse_form(self, max_files=max_files, max_fields=max_fields)
+            self._form = await parse_form(
+                self, max_files=max_files, max_fields=max_fields, max_field_size=max_field_size
+            )
         return self._form
 
     async def is_disconnected(self) -> bool:

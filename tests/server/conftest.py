@@ -6,6 +6,7 @@ Everything is offered as fixtures: test modules do not import this file.
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import os
 import signal
 import socket
@@ -100,6 +101,7 @@ class Server:
         env: Mapping[str, str] | None = None,
     ) -> None:
         self.port = port
+        self.kind = ""  # what serves: "uvicorn-h11", "granian"... when a fixture says
         self.url = f"http://127.0.0.1:{port}"
         self.log_path = cwd / f"server-{port}.log"
         full_env = {
@@ -220,3 +222,49 @@ def wait_until_fixture() -> Callable[[Callable[[], bool], str], None]:
 def hello_source() -> str:
     """The source of the test app (without a ``__main__`` block)."""
     return HELLO_APP
+
+
+SERVE_SCRIPT = """
+import sys
+
+from nightowl._server import serve
+
+serve("app:app", port=int(sys.argv[1]), server=sys.argv[2], http=sys.argv[3], log_level="warning")
+"""
+
+
+@pytest.fixture(scope="module", params=["uvicorn-h11", "uvicorn-httptools", "granian"])
+def launched(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Server]:
+    """The hello app served as ``nightowl serve`` serves it, on uvicorn with h11 (a base
+    install), uvicorn with httptools, and granian; one server per module and kind."""
+    kind: str = request.param
+    server_name, _, http = kind.partition("-")
+    if server_name == "granian" and importlib.util.find_spec("granian") is None:
+        pytest.skip("granian is not installed")
+    if http == "httptools" and importlib.util.find_spec("httptools") is None:
+        pytest.skip("httptools is not installed")
+    folder = tmp_path_factory.mktemp(kind)
+    (folder / "app.py").write_text(HELLO_APP)
+    (folder / "serve.py").write_text(SERVE_SCRIPT)
+    port = free_port()
+    if server_name == "granian":
+        args = [
+            str(BIN / "nightowl"),
+            "serve",
+            "app:app",
+            "--server",
+            "granian",
+            "--port",
+            str(port),
+        ]
+    else:
+        args = [sys.executable, "serve.py", str(port), server_name, http]
+    server = Server(args, folder, port)
+    server.kind = kind
+    try:
+        server.wait_ready()
+        yield server
+    finally:
+        server.stop()

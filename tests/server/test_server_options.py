@@ -31,3 +31,9 @@ def test_unknown_server() -> None:
 
 def test_an_app_that_is_not_a_global_of_main_has_no_import_string() -> None:
     assert find_main_import_string(App()) is None
+
+
+@pytest.mark.parametrize("limits", [{"max_header_size": 100}, {"max_headers": 0}])
+def test_header_limits_that_would_refuse_every_request(limits: dict[str, int]) -> None:
+    with pytest.raises(ImproperlyConfigured, match="max_header_size must be at least 1024"):
+        serve("app:app", **limits)  # type: ignore[arg-type]

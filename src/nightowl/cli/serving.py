@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from nightowl._guard import DEFAULT_MAX_HEADER_SIZE, DEFAULT_MAX_HEADERS
 from nightowl._server import serve as serve_app
 from nightowl.cli.group import ScriptInfo
 from nightowl.exceptions import ImproperlyConfigured
@@ -27,6 +28,20 @@ _port_option = click.option(
 _log_level_option = click.option(
     "--log-level", type=_LOG_LEVELS, default="info", show_default=True, help="Log verbosity."
 )
+_max_header_size_option = click.option(
+    "--max-header-size",
+    type=click.IntRange(min=1024),
+    default=DEFAULT_MAX_HEADER_SIZE,
+    show_default=True,
+    help="The most bytes of request line and headers a request may carry (else 431).",
+)
+_max_headers_option = click.option(
+    "--max-headers",
+    type=click.IntRange(min=1),
+    default=DEFAULT_MAX_HEADERS,
+    show_default=True,
+    help="The most header fields a request may carry (else 431).",
+)
 
 
 @click.command("run")
@@ -48,6 +63,8 @@ _log_level_option = click.option(
 )
 @click.option("--debug", is_flag=True, help="Show the debug error page on unhandled errors.")
 @_log_level_option
+@_max_header_size_option
+@_max_headers_option
 @click.pass_obj
 def run_command(
     info: ScriptInfo,
@@ -58,6 +75,8 @@ def run_command(
     reload_dirs: tuple[str, ...],
     debug: bool,
     log_level: str,
+    max_header_size: int,
+    max_headers: int,
 ) -> None:
     """Run the development server (uvicorn, reloading on changes).
 
@@ -77,9 +96,19 @@ def run_command(
                 reload_dirs=list(reload_dirs) or [str(located.app_dir)],
                 debug=debug,
                 log_level=log_level,
+                max_header_size=max_header_size,
+                max_headers=max_headers,
             )
         else:
-            serve_app(located.app, host=host, port=port, debug=debug, log_level=log_level)
+            serve_app(
+                located.app,
+                host=host,
+                port=port,
+                debug=debug,
+                log_level=log_level,
+                max_header_size=max_header_size,
+                max_headers=max_headers,
+            )
     except ImproperlyConfigured as exc:
         raise click.ClickException(str(exc)) from exc
 
@@ -128,6 +157,8 @@ def run_command(
     "--access-log/--no-access-log", default=True, show_default=True, help="Log every request."
 )
 @_log_level_option
+@_max_header_size_option
+@_max_headers_option
 @click.pass_obj
 def serve_command(
     info: ScriptInfo,
@@ -141,6 +172,8 @@ def serve_command(
     graceful_timeout: int,
     access_log: bool,
     log_level: str,
+    max_header_size: int,
+    max_headers: int,
 ) -> None:
     """Run the production server: several workers, graceful shutdown on SIGTERM.
 
@@ -163,6 +196,8 @@ def serve_command(
             graceful_timeout=graceful_timeout,
             access_log=access_log,
             log_level=log_level,
+            max_header_size=max_header_size,
+            max_headers=max_headers,
         )
     except ImproperlyConfigured as exc:
         raise click.ClickException(str(exc)) from exc
