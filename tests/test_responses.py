@@ -6,6 +6,7 @@ import uuid
 from decimal import Decimal
 from typing import Any
 
+import pytest
 from pydantic import BaseModel
 
 from nightowl import (
@@ -18,6 +19,7 @@ from nightowl import (
     redirect,
 )
 from nightowl.testing import TestClient
+from tests.live import live_client
 
 
 class UserIn(BaseModel):
@@ -223,3 +225,42 @@ def test_test_client_shows_headers_as_sent(app: App) -> None:
     response = TestClient(app).get("/stream")
     assert response.content == b"ab"
     assert "content-length" not in response.headers  # streamed: the app sent no length
+
+
+def test_header_injection_through_a_line_break_is_refused_when_the_header_is_set(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    app = App()
+
+    @app.get("/set")
+    def set_header(value: str) -> Response:
+        response = JSONResponse({"ok": True})
+        response.headers["X-Next"] = value
+        return response
+
+    @app.get("/init")
+    def init_header(value: str) -> Response:
+        return JSONResponse({"ok": True}, headers={"X-Next": value})
+
+    @app.get("/tuple")
+    def tuple_header(value: str) -> tuple[dict[str, bool], int, dict[str, str]]:
+        return {"ok": True}, 200, {"X-Next": value}
+
+    @app.get("/cookie")
+    def cookie(value: str) -> Response:
+        response = JSONResponse({"ok": True})
+        response.set_cookie("k", "v", path=value)
+        return response
+
+    forged = "/home\r\nSet-Cookie: admin=1"
+    with live_client(app) as client:
+        for route in ("/set", "/init", "/tuple", "/cookie"):
+            response = client.get(route, params={"value": forged})
+            assert response.status_code == 500, route  # a full answer, not an empty reply
+            assert response.headers["content-type"] == "application/problem+json"
+            assert "admin" not in response.headers.get("set-cookie", "")
+            assert client.get(route, params={"value": "/home"}).status_code == 200
+    assert any(
+        "line break" in record.getMessage() or "line break" in (record.exc_text or "")
+        for record in caplog.records
+    )

@@ -20,6 +20,7 @@ __all__ = [
     "QueryParams",
     "State",
     "UploadFile",
+    "encode_header",
     "parse_query_dict",
     "parse_query_string",
 ]
@@ -212,16 +213,40 @@ class Headers(Mapping[str, str]):
         return f"{type(self).__name__}({self._mapping()!r})"
 
 
+def encode_header(key: str, value: str) -> tuple[bytes, bytes]:
+    """``(name, value)`` as sent: the name lower-cased, both latin-1.
+
+    Raises:
+        ValueError: the name is empty or holds a space, a colon or a control character, or
+            the value holds a line break or NUL; sent, they would end the header early (an
+            empty reply, or headers an attacker chose: response splitting).
+    """
+    if not key or any(c in key for c in _BAD_NAME_CHARS):
+        raise ValueError(f"{key!r} is not a valid header name.")
+    if "\r" in value or "\n" in value or "\x00" in value:
+        raise ValueError(
+            f"The value of the {key!r} header holds a line break or NUL, which would end the "
+            f"header early: {value!r}."
+        )
+    return key.lower().encode("latin-1"), value.encode("latin-1")
+
+
+_BAD_NAME_CHARS = frozenset(" \t\r\n\x00:")
+
+
 class MutableHeaders(Headers):
-    """Response headers that can be set, appended to and deleted."""
+    """Response headers that can be set, appended to and deleted.
+
+    Setting a value with a line break raises ``ValueError`` (see :func:`encode_header`).
+    """
 
     __slots__ = ()
 
     def __setitem__(self, key: str, value: str) -> None:
-        name = key.lower().encode("latin-1")
+        name, raw_value = encode_header(key, value)
         # Raw names may be mixed-case (ASGI allows it): compare case-insensitively.
         self.raw[:] = [(k, v) for k, v in self.raw if k.lower() != name]
-        self.raw.append((name, value.encode("latin-1")))
+        self.raw.append((name, raw_value))
         self._dict = None
 
     def __delitem__(self, key: str) -> None:
@@ -231,7 +256,7 @@ class MutableHeaders(Headers):
 
     def append(self, key: str, value: str) -> None:
         """Add another value for ``key`` (``Set-Cookie``, ``Vary``...)."""
-        self.raw.append((key.lower().encode("latin-1"), value.encode("latin-1")))
+        self.raw.append(encode_header(key, value))
         self._dict = None
 
     def setdefault(self, key: str, value: str) -> str:

@@ -10,7 +10,7 @@ from urllib.parse import quote
 
 from pydantic_core import to_json
 
-from nightowl.datastructures import MutableHeaders
+from nightowl.datastructures import MutableHeaders, encode_header
 from nightowl.exceptions import status_phrase
 from nightowl.types import Receive, Scope, Send
 
@@ -90,7 +90,7 @@ class Response:
     def init_headers(self, headers: Mapping[str, str] | None = None) -> None:
         """Build the raw header list: given headers, then length and type unless present."""
         if headers:
-            raw = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
+            raw = [encode_header(k, v) for k, v in headers.items()]
             names = {k for k, _ in raw}
         else:
             raw, names = [], set()
@@ -145,7 +145,7 @@ class Response:
             if samesite.lower() not in ("strict", "lax", "none"):
                 raise ValueError("samesite must be 'strict', 'lax' or 'none'")
             parts.append(f"SameSite={samesite.capitalize()}")
-        self.raw_headers.append((b"set-cookie", "; ".join(parts).encode("latin-1")))
+        self.raw_headers.append(encode_header("set-cookie", "; ".join(parts)))
 
     def delete_cookie(
         self,
