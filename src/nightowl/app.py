@@ -353,6 +353,8 @@ class App(Router):
 
     # -- serving ------------------------------------------------------------------------------
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        # Before any middleware: their errors are rendered by this app too (error pages).
+        scope["app"] = self
         stack = self._stack
         if stack is None:
             stack = self._stack = self._build_stack()

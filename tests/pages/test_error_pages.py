@@ -223,3 +223,28 @@ def test_negotiate_answers_each_client_its_kind() -> None:
     assert refused.json() == {"html": False, "prefers": False}
     with pytest.raises(TypeError):
         negotiate(Request({"type": "http", "headers": []}))
+
+
+def test_a_csrf_refusal_renders_the_projects_own_403_page(caplog: pytest.LogCaptureFixture) -> None:
+    app = App(
+        templates=jinja2.DictLoader({"403.html": "<h1>No entry</h1><p>{{ detail }}</p>"}),
+        sessions=True,
+        secret_key="a-test-key-that-is-long-enough",
+    )
+
+    @app.get("/form")
+    def form(request: Request) -> dict[str, bool]:
+        request.session["seen"] = True  # the browser now has a session cookie
+        return {"ok": True}
+
+    @app.post("/form")
+    def submit() -> dict[str, bool]:
+        return {"ok": True}
+
+    client = TestClient(app)
+    client.get("/form")
+    with caplog.at_level(logging.WARNING):
+        refused = client.post("/form", data={"x": "1"}, headers=HTML)
+    assert refused.status_code == 403
+    assert refused.text.startswith("<h1>No entry</h1><p>CSRF token missing or incorrect")
+    assert [r for r in caplog.records if r.levelno >= logging.WARNING] == []
