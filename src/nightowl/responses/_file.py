@@ -8,13 +8,10 @@ each thread hop with up to ``chunk_size`` bytes, however many ranges that takes.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import stat
 from collections import deque
 from collections.abc import Mapping
-from email.utils import formatdate, parsedate_to_datetime
-from mimetypes import guess_type
 from typing import BinaryIO
 from urllib.parse import quote
 
@@ -69,9 +66,11 @@ class FileResponse(Response):
         self.status_code = status_code
         self.filename = filename
         self.background = background
-        self.media_type = (
-            media_type or guess_type(filename or self.path)[0] or "application/octet-stream"
-        )
+        if not media_type:
+            from mimetypes import guess_type
+
+            media_type = guess_type(filename or self.path)[0] or "application/octet-stream"
+        self.media_type = media_type
         self.init_headers(headers)
         if filename is not None:
             quoted = quote(filename)
@@ -85,8 +84,7 @@ class FileResponse(Response):
     @staticmethod
     def etag_for(stat_result: os.stat_result) -> str:
         """A weak-enough validator from size and mtime."""
-        token = f"{stat_result.st_mtime}-{stat_result.st_size}".encode()
-        return '"' + hashlib.md5(token, usedforsecurity=False).hexdigest() + '"'
+        return '"' + _md5_hex(f"{stat_result.st_mtime}-{stat_result.st_size}") + '"'
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         stat_result = await self._stat()
@@ -95,7 +93,7 @@ class FileResponse(Response):
             return
         size = stat_result.st_size
         etag = self.etag_for(stat_result)
-        last_modified = formatdate(stat_result.st_mtime, usegmt=True)
+        last_modified = _http_date(stat_result.st_mtime)
         # A copy, so that the response object can be sent again unchanged.
         headers = MutableHeaders(raw=list(self.raw_headers))
         headers.setdefault("etag", etag)
@@ -185,7 +183,7 @@ class FileResponse(Response):
     ) -> None:
         # The boundary only has to be absent from the parts' data; a hash of the
         # validator is as unlikely to appear in it as random bytes, and is stable.
-        boundary = hashlib.md5(headers["etag"].encode(), usedforsecurity=False).hexdigest()
+        boundary = _md5_hex(headers["etag"])
         content_type = headers.get("content-type", "application/octet-stream")
         pieces: list[_Piece] = []
         for start, end in ranges:
@@ -274,6 +272,22 @@ class _FileReader:
             self._handle = None
 
 
+# mimetypes, hashlib and email.utils are imported where a file is sent, so that an app
+# that sends none does not load them.
+
+
+def _http_date(timestamp: float) -> str:
+    from email.utils import formatdate
+
+    return formatdate(timestamp, usegmt=True)
+
+
+def _md5_hex(text: str) -> str:
+    import hashlib
+
+    return hashlib.md5(text.encode(), usedforsecurity=False).hexdigest()
+
+
 def _not_modified(headers: Headers, etag: str, mtime: float) -> bool:
     if_none_match = headers.get("if-none-match")
     if if_none_match is not None:
@@ -281,6 +295,8 @@ def _not_modified(headers: Headers, etag: str, mtime: float) -> bool:
         return "*" in tags or etag in tags
     if_modified_since = headers.get("if-modified-since")
     if if_modified_since:
+        from email.utils import parsedate_to_datetime
+
         try:
             since = parsedate_to_datetime(if_modified_since).timestamp()
         except (TypeError, ValueError):
