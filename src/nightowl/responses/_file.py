@@ -101,7 +101,7 @@ class FileResponse(Response):
         headers.setdefault("accept-ranges", "bytes")
         request_headers = Headers(raw=scope["headers"])
         method = scope.get("method", "GET")
-        # Validators and ranges apply to a plain GET or HEAD of the file only (RFC 9110 13.2.1).
+        # Validators and ranges apply only when the file itself answers a GET or HEAD.
         if self.status_code == 200 and method in ("GET", "HEAD"):
             if _not_modified(request_headers, etag, stat_result.st_mtime):
                 raw = [(k, v) for k, v in headers.raw if k in _NOT_MODIFIED_HEADERS]
