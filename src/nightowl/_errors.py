@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 import logging
 import traceback
 from collections.abc import Awaitable, Callable
@@ -143,6 +142,8 @@ _PAGE_STYLE = (
 
 def error_page(request: Request, exc: HTTPException) -> Response:
     """The built-in HTML page for an HTTP error: its status, title and detail (no templates)."""
+    import html  # here: its entity table is large, and most apps never show this page
+
     status = exc.status_code
     title = html.escape(exc.title)
     detail = f"<p>{html.escape(exc.detail)}</p>" if exc.detail else ""

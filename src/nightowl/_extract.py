@@ -7,10 +7,9 @@ Per request, an extractor only looks values up and calls the validator it was gi
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Annotated, Any, get_args, get_origin
+from typing import TYPE_CHECKING, Annotated, Any, get_args, get_origin
 
-import pydantic
-from pydantic import TypeAdapter, ValidationError
+from pydantic_core import ValidationError
 
 from nightowl._signature import Field, _unwrap_optional
 from nightowl.datastructures import FormData, UploadFile, parse_query_dict
@@ -18,6 +17,10 @@ from nightowl.exceptions import HTTPException, ImproperlyConfigured
 from nightowl.params import Body
 from nightowl.requests import Request
 from nightowl.types import MISSING
+
+if TYPE_CHECKING:
+    import pydantic
+    from pydantic import TypeAdapter
 
 __all__ = ["BodyReader", "ScalarReader", "embedded_body_model", "error_entries"]
 
@@ -37,6 +40,10 @@ def _missing(source: str, key: str) -> dict[str, Any]:
 
 
 def _adapter(annotation: Any, constraints: dict[str, Any]) -> TypeAdapter[Any]:
+    # pydantic is imported by the first handler that needs a validator, not by ``import nightowl``.
+    import pydantic
+    from pydantic import TypeAdapter
+
     if constraints:
         annotation = Annotated[annotation, pydantic.Field(**constraints)]
     try:
@@ -173,6 +180,8 @@ class BodyReader:
             self.validator = _adapter(field.annotation, field.marker.constraints)
         else:
             model_name = "Body_" + name.replace(".", "_").replace("<", "").replace(">", "")
+            from pydantic import TypeAdapter
+
             self.validator = TypeAdapter(embedded_body_model(fields, model_name))
         # The core validator, without TypeAdapter's per-call Python wrapper.
         self.validate_json = self.validator.validator.validate_json
@@ -218,6 +227,8 @@ class BodyReader:
 
 def embedded_body_model(fields: list[Field], model_name: str) -> type[pydantic.BaseModel]:
     """The model of a body whose fields are read from keys of the same name (embedded)."""
+    import pydantic
+
     definitions: dict[str, Any] = {}
     for field in fields:
         kwargs = field.marker.field_kwargs()
@@ -241,6 +252,8 @@ def _check_json_media_type(content_type: str) -> None:
 
 def _form_converter(field: Field) -> Callable[[FormData, dict[str, Any], Errors], None]:
     """Build a reader for one form field: a scalar, a file, or a whole model from the form."""
+    import pydantic
+
     annotation = _unwrap_optional(field.annotation)
     if get_origin(annotation) is Annotated:
         annotation = get_args(annotation)[0]

@@ -7,13 +7,16 @@ import inspect
 import logging
 import types
 from collections.abc import Callable
-from typing import Any, Union, get_args, get_origin
+from typing import TYPE_CHECKING, Any, Union, get_args, get_origin
 
-from pydantic import TypeAdapter, ValidationError
+from pydantic_core import ValidationError
 
 from nightowl.exceptions import ImproperlyConfigured, ResponseValidationError
 from nightowl.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response, dump_json
 from nightowl.types import MISSING
+
+if TYPE_CHECKING:
+    from pydantic import TypeAdapter
 
 __all__ = ["Renderer", "response_model_from"]
 
@@ -107,6 +110,9 @@ class Renderer:
         self._to_json: Callable[[Any], bytes] = dump_json
         self._validate: Callable[..., Any] | None = None
         if response_model is not None:
+            # Imported here: pydantic's model machinery is loaded only by apps that use it.
+            from pydantic import TypeAdapter
+
             try:
                 self.adapter = TypeAdapter(response_model)
             except Exception as exc:

@@ -10,13 +10,13 @@ from __future__ import annotations
 import dataclasses
 import functools
 import inspect
+import sys
 import types
 import typing
 from collections.abc import Callable, Mapping
 from typing import Annotated, Any, Union, get_args, get_origin, get_type_hints
 
 import typing_extensions
-from pydantic import BaseModel
 
 from nightowl.background import BackgroundTasks
 from nightowl.datastructures import UploadFile
@@ -112,13 +112,20 @@ def is_sequence_annotation(annotation: Any) -> bool:
     )
 
 
+def _is_pydantic_model(cls: type) -> bool:
+    # A model class exists only once pydantic is imported: checking sys.modules spares
+    # apps without models the cost of importing pydantic's model machinery.
+    main = sys.modules.get("pydantic.main")
+    return main is not None and issubclass(cls, main.BaseModel)
+
+
 def is_body_type(annotation: Any) -> bool:
     """True for types read from a JSON body: models, dataclasses, TypedDicts, lists/dicts of them."""
     inner = _unwrap_optional(annotation)
     if get_origin(inner) is Annotated:
         inner = get_args(inner)[0]
     if inspect.isclass(inner):
-        if issubclass(inner, BaseModel) or dataclasses.is_dataclass(inner):
+        if _is_pydantic_model(inner) or dataclasses.is_dataclass(inner):
             return True
         return bool(typing_extensions.is_typeddict(inner))
     origin = get_origin(inner)

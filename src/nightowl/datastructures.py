@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from tempfile import SpooledTemporaryFile
 from typing import Any, BinaryIO, TypeVar
 from urllib.parse import SplitResult, unquote, urlsplit
 
@@ -377,6 +376,8 @@ class UploadFile:
     @classmethod
     def spooled(cls, filename: str | None, headers: Headers, max_memory: int) -> UploadFile:
         """A new empty upload backed by a spooled temporary file."""
+        from tempfile import SpooledTemporaryFile  # here: tempfile is slow to import
+
         spool: Any = SpooledTemporaryFile(max_size=max_memory)  # noqa: SIM115 - closed by FormData.close()
         return cls(spool, filename=filename, size=0, headers=headers)
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -80,6 +79,8 @@ class NightowlGroup(click.Group):
     Built-in commands come first, then commands from the ``nightowl.commands`` entry
     points, then the commands the app registered with ``app.add_command()``. The app is
     only imported when a command is not found among the first two, or to list commands.
+    A plugin command is imported only when it is run or the commands are listed, so that
+    ``nightowl run`` does not load the database battery (SQLAlchemy, Alembic).
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -95,6 +96,7 @@ class NightowlGroup(click.Group):
             )
         )
         self._plugins_loaded = False
+        self._plugins_tried: set[tuple[str, str]] = set()
 
     def make_context(
         self,
@@ -108,11 +110,19 @@ class NightowlGroup(click.Group):
             extra["obj"] = ScriptInfo()
         return super().make_context(info_name, args, parent, **extra)
 
-    def _load_plugins(self) -> None:
+    def _load_plugins(self, name: str | None = None) -> None:
+        """Import the plugin commands: all of them, or only those called ``name``."""
         if self._plugins_loaded:
             return
-        self._plugins_loaded = True
+        from importlib.metadata import entry_points  # slow to import; built-ins need none
+
+        if name is None:
+            self._plugins_loaded = True
         for entry_point in entry_points(group=ENTRY_POINT_GROUP):
+            key = (entry_point.name, entry_point.value)
+            if (name is not None and entry_point.name != name) or key in self._plugins_tried:
+                continue
+            self._plugins_tried.add(key)
             try:
                 command = entry_point.load()
             except Exception as exc:
@@ -150,8 +160,10 @@ class NightowlGroup(click.Group):
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         """A built-in or plugin command, else one of the app's commands."""
-        self._load_plugins()
         command = super().get_command(ctx, cmd_name)
+        if command is None:
+            self._load_plugins(cmd_name)
+            command = super().get_command(ctx, cmd_name)
         if command is not None:
             return command
         # Shell completion must not fail because the app does not import.

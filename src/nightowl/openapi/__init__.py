@@ -15,13 +15,12 @@ the document as a dict. This package is imported only when one of those is first
 from __future__ import annotations
 
 import importlib
-import json
 from typing import TYPE_CHECKING
 
 from nightowl.openapi._docs import docs_routes, find_redoc, find_swagger_ui
-from nightowl.openapi._document import OPENAPI_VERSION, build_document
 
 if TYPE_CHECKING:
+    from nightowl.openapi._document import OPENAPI_VERSION, build_document
     from nightowl.openapi._source import DocumentedApp
 
 __all__ = [
@@ -44,6 +43,8 @@ def render_document(app: DocumentedApp, yaml: bool = False) -> str:
     """
     document = app.openapi()
     if not yaml:
+        import json
+
         return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
     try:
         pyyaml = importlib.import_module("yaml")
@@ -53,3 +54,13 @@ def render_document(app: DocumentedApp, yaml: bool = False) -> str:
         ) from None
     text: str = pyyaml.safe_dump(document, sort_keys=False, allow_unicode=True)
     return text
+
+
+def __getattr__(name: str) -> object:
+    # Every app compiles docs_routes at startup; the document builder (and pydantic's JSON
+    # Schema machinery behind it) loads only when the document is first asked for.
+    if name in ("OPENAPI_VERSION", "build_document"):
+        value = getattr(importlib.import_module("nightowl.openapi._document"), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'nightowl.openapi' has no attribute {name!r}")

@@ -14,9 +14,7 @@ The pages carry no inline script, so they work under a strict Content-Security-P
 
 from __future__ import annotations
 
-import html
 import importlib.util
-import json
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -119,7 +117,13 @@ def _assets_route(prefix: str, files: Mapping[str, Path | str], name: str) -> Ro
     return Route(prefix + "/assets/{file}", asset, ["GET"], _options(name))
 
 
+# html and json are imported where a page or the document is served: every app builds
+# these routes at startup, few ever serve them.
+
+
 def _page(title: str, head: str, body: str) -> str:
+    import html
+
     return (
         '<!doctype html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
@@ -138,6 +142,8 @@ def _swagger_routes(app: DocumentedApp, docs_url: str, openapi_url: str) -> list
         base = SWAGGER_CDN
 
     async def swagger_ui(request: Request) -> Response:
+        import html
+
         root = request.scope.get("root_path", "")
         assets = (root + base) if folder is not None else base
         head = (
@@ -166,6 +172,8 @@ def _redoc_routes(app: DocumentedApp, redoc_url: str, openapi_url: str) -> list[
         files["redoc.standalone.js"] = folder / "redoc.standalone.js"
 
     async def redoc(request: Request) -> Response:
+        import html
+
         root = request.scope.get("root_path", "")
         script = (
             f"{root}{prefix}/assets/redoc.standalone.js"
@@ -190,6 +198,8 @@ def _openapi_route(app: DocumentedApp, openapi_url: str) -> Route:
     async def openapi_json() -> Response:
         document = app.openapi()
         if not cache or cache[0][0] is not document:
+            import json
+
             cache[:] = [(document, json.dumps(document, ensure_ascii=False).encode())]
         return Response(cache[0][1], media_type="application/json")
 

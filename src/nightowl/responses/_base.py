@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Callable, Mapping
-from email.utils import formatdate
 from typing import Any
 from urllib.parse import quote
 
@@ -131,6 +130,8 @@ class Response:
             parts.append(f"Max-Age={max_age}")
         if expires is not None:
             if isinstance(expires, int):
+                from email.utils import formatdate  # here: most apps never need it
+
                 expires = formatdate(time.time() + expires, usegmt=True)
             parts.append(f"Expires={expires}")
         if path is not None:
