@@ -53,6 +53,7 @@ from markupsafe import Markup, escape
 
 from nightowl.datastructures import UploadFile
 from nightowl.exceptions import RequestValidationError
+from nightowl.types import MISSING
 
 if TYPE_CHECKING:
     from nightowl.requests import Request
@@ -113,86 +114,127 @@ def _unwrap(annotation: Any) -> tuple[Any, bool]:
 
 def _spec(name: str, info: pydantic.fields.FieldInfo) -> FieldSpec:
     annotation, nullable = _unwrap(info.annotation)
-    multiple = get_origin(annotation) in _SEQUENCES or annotation in _SEQUENCES
-    if multiple:
-        args = get_args(annotation)
-        annotation = args[0] if args else str
-    required = info.is_required()
-    attrs: dict[str, str] = {}
-    choices: tuple[tuple[str, str], ...] = ()
-    widget, input_type = "input", "text"
-    lowered = name.lower()
-    origin = get_origin(annotation)
-    if annotation is bool:
-        widget, input_type, required = "checkbox", "checkbox", False
-    elif origin is Literal and get_args(annotation) == (True,):
-        widget, input_type = "checkbox", "checkbox"
-    elif origin is Literal:
-        widget, input_type = "select", "select"
-        choices = tuple((_display(v), _label(str(v))) for v in get_args(annotation))
-    elif isinstance(annotation, type) and issubclass(annotation, enum.Enum):
-        widget, input_type = "select", "select"
-        choices = tuple(
-            (_display(m.value), getattr(m, "label", None) or _label(str(m.value)))
-            for m in annotation
-        )
-    elif isinstance(annotation, type) and issubclass(annotation, (int, float, decimal.Decimal)):
-        input_type = "number"
-        is_int = issubclass(annotation, int)
-        if not is_int:
-            attrs["step"] = "any"
-        for meta in info.metadata:
-            if isinstance(meta, annotated_types.Ge):
-                attrs["min"] = str(meta.ge)
-            elif isinstance(meta, annotated_types.Gt) and is_int:
-                attrs["min"] = str(int(meta.gt) + 1)  # type: ignore[call-overload]
-            elif isinstance(meta, annotated_types.Le):
-                attrs["max"] = str(meta.le)
-            elif isinstance(meta, annotated_types.Lt) and is_int:
-                attrs["max"] = str(int(meta.lt) - 1)  # type: ignore[call-overload]
-    elif annotation is datetime.datetime:
-        input_type = "datetime-local"
-    elif annotation is datetime.date:
-        input_type = "date"
-    elif annotation is datetime.time:
-        input_type = "time"
-    elif annotation is pydantic.SecretStr or "password" in lowered:
-        input_type = "password"
-    elif isinstance(annotation, type) and issubclass(annotation, UploadFile):
-        input_type = "file"
-    elif isinstance(annotation, type) and issubclass(annotation, pydantic.AnyUrl):
-        input_type = "url"
-    elif annotation is pydantic.EmailStr or "email" in lowered:
-        input_type = "email"
-    elif lowered in ("phone", "tel", "telephone") or lowered.endswith("_phone"):
-        input_type = "tel"
-    if input_type not in ("number", "checkbox", "select", "file"):
-        for meta in info.metadata:
-            if isinstance(meta, annotated_types.MaxLen):
-                attrs["maxlength"] = str(meta.max_length)
-            elif isinstance(meta, annotated_types.MinLen):
-                attrs["minlength"] = str(meta.min_length)
-    extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
-    chosen = extra.get("widget")
-    if chosen == "textarea":
-        widget = "textarea"
-    elif isinstance(chosen, str) and widget == "input":
-        input_type = chosen
-    if multiple and widget != "select":
-        multiple = False  # only a <select> sends several values under one name
+    annotation, multiple = _item_type(annotation)
+    widget, input_type = _widget(annotation, name.lower())
+    choices = _choices(annotation) if widget == "select" else ()
+    attrs = _attrs(annotation, input_type, info.metadata)
+    widget, input_type = _chosen_widget(info.json_schema_extra, widget, input_type)
     return FieldSpec(
         name=name,
         key=info.alias or name,
         label=info.title or _label(name),
         widget=widget,
         input_type=input_type,
-        required=required,
-        multiple=multiple,
+        # An unticked checkbox sends nothing, so a plain bool is never required.
+        required=info.is_required() and annotation is not bool,
+        # Only a <select> sends several values under one name.
+        multiple=multiple and widget == "select",
         choices=choices,
         attrs=attrs,
         help=info.description,
         nullable=nullable,
     )
+
+
+def _item_type(annotation: Any) -> tuple[Any, bool]:
+    """``(the type of one value, whether the field holds a list of them)``."""
+    if get_origin(annotation) in _SEQUENCES or annotation in _SEQUENCES:
+        args = get_args(annotation)
+        return (args[0] if args else str), True
+    return annotation, False
+
+
+def _is_subclass(annotation: Any, classes: type | tuple[type, ...]) -> bool:
+    return isinstance(annotation, type) and issubclass(annotation, classes)
+
+
+def _widget(annotation: Any, name: str) -> tuple[str, str]:
+    """``(widget, input type)`` from the annotation, and from the (lowercased) field name
+    for the text inputs that a name gives away (``password``, ``email``, ``phone``)."""
+    origin = get_origin(annotation)
+    if annotation is bool or (origin is Literal and get_args(annotation) == (True,)):
+        return "checkbox", "checkbox"
+    if origin is Literal or _is_subclass(annotation, enum.Enum):
+        return "select", "select"
+    return "input", _input_type(annotation, name)
+
+
+def _input_type(annotation: Any, name: str) -> str:
+    # In this order: a field named ``password_count: int`` is a number, not a password.
+    if _is_subclass(annotation, (int, float, decimal.Decimal)):
+        return "number"
+    if annotation is datetime.datetime:
+        return "datetime-local"
+    if annotation is datetime.date:
+        return "date"
+    if annotation is datetime.time:
+        return "time"
+    if annotation is pydantic.SecretStr or "password" in name:
+        return "password"
+    if _is_subclass(annotation, UploadFile):
+        return "file"
+    if _is_subclass(annotation, pydantic.AnyUrl):
+        return "url"
+    if annotation is pydantic.EmailStr or "email" in name:
+        return "email"
+    if name in ("phone", "tel", "telephone") or name.endswith("_phone"):
+        return "tel"
+    return "text"
+
+
+def _choices(annotation: Any) -> tuple[tuple[str, str], ...]:
+    """The ``(value, label)`` options of a ``Literal`` or an ``Enum``."""
+    if get_origin(annotation) is Literal:
+        return tuple((_display(v), _label(str(v))) for v in get_args(annotation))
+    return tuple(
+        (_display(m.value), getattr(m, "label", None) or _label(str(m.value))) for m in annotation
+    )
+
+
+def _attrs(annotation: Any, input_type: str, metadata: list[Any]) -> dict[str, str]:
+    """The attributes that carry the field's constraints to the browser."""
+    if input_type == "number":
+        return _number_attrs(annotation, metadata)
+    if input_type in ("checkbox", "select", "file"):
+        return {}
+    return _length_attrs(metadata)
+
+
+def _number_attrs(annotation: type, metadata: list[Any]) -> dict[str, str]:
+    # ``min``/``max`` are inclusive: an exclusive bound becomes one only for integers.
+    is_int = issubclass(annotation, int)
+    attrs = {} if is_int else {"step": "any"}
+    for meta in metadata:
+        if isinstance(meta, annotated_types.Ge):
+            attrs["min"] = str(meta.ge)
+        elif isinstance(meta, annotated_types.Gt) and is_int:
+            attrs["min"] = str(int(meta.gt) + 1)  # type: ignore[call-overload]
+        elif isinstance(meta, annotated_types.Le):
+            attrs["max"] = str(meta.le)
+        elif isinstance(meta, annotated_types.Lt) and is_int:
+            attrs["max"] = str(int(meta.lt) - 1)  # type: ignore[call-overload]
+    return attrs
+
+
+def _length_attrs(metadata: list[Any]) -> dict[str, str]:
+    attrs: dict[str, str] = {}
+    for meta in metadata:
+        if isinstance(meta, annotated_types.MaxLen):
+            attrs["maxlength"] = str(meta.max_length)
+        elif isinstance(meta, annotated_types.MinLen):
+            attrs["minlength"] = str(meta.min_length)
+    return attrs
+
+
+def _chosen_widget(extra: Any, widget: str, input_type: str) -> tuple[str, str]:
+    """``(widget, input type)`` after ``Field(json_schema_extra={"widget": ...})``: a
+    textarea for any field, another input type for a plain input."""
+    chosen = extra.get("widget") if isinstance(extra, dict) else None
+    if chosen == "textarea":
+        return "textarea", input_type
+    if isinstance(chosen, str) and widget == "input":
+        return widget, chosen
+    return widget, input_type
 
 
 def _label(name: str) -> str:
@@ -406,47 +448,46 @@ class ModelForm(Generic[M]):
         """Validate ``data``, a :class:`~nightowl.datastructures.FormData` or a mapping of
         field keys to strings (or lists of strings), and keep what was typed."""
         self.submitted = True
-        getlist = getattr(data, "getlist", None)
-        raw: dict[str, Any] = {}
-        self.values = {}
-        for spec in self.specs:
-            key = self.prefix + spec.key
-            if spec.multiple:
-                items = getlist(key) if getlist else _as_list(data.get(key))
-                items = [item for item in items if item != ""]
-                self.values[spec.name] = items
-                if items:
-                    raw[spec.key] = items
-            elif spec.widget == "checkbox":
-                value = data.get(key)
-                checked = value is not None and str(value).lower() not in _UNCHECKED
-                self.values[spec.name] = checked
-                if checked or not spec.required:
-                    raw[spec.key] = checked
-            else:
-                value = data.get(key)
-                if isinstance(value, UploadFile):
-                    if value.filename:
-                        raw[spec.key] = value
-                    continue
-                self.values[spec.name] = "" if value is None else value
-                if value is not None and value != "":
-                    raw[spec.key] = value
+        self.values, raw = self._read(data)
         self.errors = {}
         self.error_entries = []
         self._data = None
         try:
             self._data = self.model.model_validate(raw)
         except pydantic.ValidationError as exc:
-            names = {spec.key: spec.name for spec in self.specs}
-            for error in exc.errors(include_url=False, include_context=False, include_input=False):
-                loc = error["loc"]
-                field_name = names.get(str(loc[0]), "__all__") if loc else "__all__"
-                self.errors.setdefault(field_name, []).append(_message(error))
-                self.error_entries.append(
-                    {"loc": ["body", *loc], "msg": error["msg"], "type": error["type"]}
-                )
+            self._add_validation_errors(exc)
         return self
+
+    def _read(self, data: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+        """``(what each input shows again, by field name; what the model validates, by
+        field key)``."""
+        getlist = getattr(data, "getlist", None)
+        values: dict[str, Any] = {}
+        raw: dict[str, Any] = {}
+        for spec in self.specs:
+            key = self.prefix + spec.key
+            if spec.multiple:
+                items = getlist(key) if getlist else _as_list(data.get(key))
+                shown, given = _read_multiple(items)
+            elif spec.widget == "checkbox":
+                shown, given = _read_checkbox(data.get(key), required=spec.required)
+            else:
+                shown, given = _read_single(data.get(key))
+            if shown is not MISSING:
+                values[spec.name] = shown
+            if given is not MISSING:
+                raw[spec.key] = given
+        return values, raw
+
+    def _add_validation_errors(self, exc: pydantic.ValidationError) -> None:
+        names = {spec.key: spec.name for spec in self.specs}
+        for error in exc.errors(include_url=False, include_context=False, include_input=False):
+            loc = error["loc"]
+            field_name = names.get(str(loc[0]), "__all__") if loc else "__all__"
+            self.errors.setdefault(field_name, []).append(_message(error))
+            self.error_entries.append(
+                {"loc": ["body", *loc], "msg": error["msg"], "type": error["type"]}
+            )
 
     @property
     def valid(self) -> bool:
@@ -537,3 +578,25 @@ def _as_list(value: Any) -> list[Any]:
     if isinstance(value, (list, tuple)):
         return list(value)
     return [value]
+
+
+# What an input sends, read as ``(what the input shows again, what the model validates)``;
+# MISSING for "nothing": an empty input counts as not given, so the field's default applies.
+
+
+def _read_multiple(items: list[Any]) -> tuple[Any, Any]:
+    chosen = [item for item in items if item != ""]
+    return chosen, chosen or MISSING
+
+
+def _read_checkbox(value: Any, *, required: bool) -> tuple[Any, Any]:
+    checked = value is not None and str(value).lower() not in _UNCHECKED
+    # An unticked ``Literal[True]`` box is left out, so that the model says it is required.
+    return checked, checked if checked or not required else MISSING
+
+
+def _read_single(value: Any) -> tuple[Any, Any]:
+    if isinstance(value, UploadFile):  # a file input is never filled in again
+        return MISSING, value if value.filename else MISSING
+    given = MISSING if value is None or value == "" else value
+    return ("" if value is None else value), given
