@@ -11,8 +11,9 @@ from sqlalchemy import CheckConstraint, Column, Integer, MetaData, Table, insert
 from sqlalchemy import exc as sa_exc
 
 from nightowl import App
-from nightowl.db import Database, Session
+from nightowl.db import AsyncSession, Database, Session
 from nightowl.testing import TestClient
+from tests.db.models import Member, create_tables, drop_tables
 
 STOCK = MetaData()
 stock = Table(
@@ -63,6 +64,33 @@ def test_an_integrity_error_of_no_known_kind_is_still_a_409() -> None:
     database.close()
     assert (body["status"], body["kind"], body["constraint"]) == (409, "integrity", None)
     assert body["detail"] == "The change conflicts with the data already stored."
+
+
+def test_asyncpg_errors_name_the_constraint(postgres_url: str) -> None:
+    database = Database(postgres_url.replace("+psycopg", "+asyncpg"))
+    create_tables(database)
+    app = App(database=database)
+
+    @app.post("/members")
+    async def add(db: AsyncSession) -> None:
+        db.add(Member(email="ann@example.com", name="Ann"))
+        await db.flush()
+        db.add(Member(email="ann@example.com", name="Twin"))
+
+    @app.post("/nameless")
+    async def nameless(db: AsyncSession) -> None:
+        db.add(Member(email="n@example.com", name=None))
+
+    try:
+        with TestClient(app) as client:
+            twin = client.post("/members").json()
+            null = client.post("/nameless").json()
+    finally:
+        drop_tables(database)
+        database.close()
+    assert (twin["status"], twin["kind"]) == (409, "unique")
+    assert (twin["constraint"], twin["columns"]) == ("uq_member_email", ["email"])
+    assert (null["kind"], null["columns"]) == ("not_null", ["name"])
 
 
 @pytest.mark.parametrize(

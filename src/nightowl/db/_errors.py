@@ -92,7 +92,9 @@ def _driver_error(error: sa_exc.DBAPIError) -> Any:
     """The driver's own exception; async adapters (asyncpg, aiomysql) keep it as the cause."""
     orig: Any = error.orig
     for _ in range(3):
-        if getattr(orig, "sqlstate", None) or _mysql_code(orig) is not None:
+        # SQLAlchemy's asyncpg adapter copies the SQLSTATE but not the constraint's name.
+        adapter = type(orig).__module__.startswith("sqlalchemy.")
+        if not adapter and (getattr(orig, "sqlstate", None) or _mysql_code(orig) is not None):
             return orig
         cause = getattr(orig, "__cause__", None)
         if cause is None:
