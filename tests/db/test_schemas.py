@@ -1,10 +1,14 @@
 """One model, many schemas: Model.schema() keeps the columns' constraints."""
 
+import uuid
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from pydantic import TypeAdapter, ValidationError
-from sqlalchemy import String, select
+from sqlalchemy import JSON, Enum, Float, Numeric, String, Text, TypeDecorator, select
+from sqlalchemy.orm import column_property
+from sqlalchemy.types import UserDefinedType
 
 from nightowl import App
 from nightowl.db import AsyncSession, Database, Mapped, Model, Page, Session, mapped_column
@@ -28,6 +32,56 @@ def test_table_names_naming_convention_and_repr() -> None:
     member = Member(id=3, email="a@example.com", name="Ann", password_hash="secret")
     assert repr(member) == "<Member id=3 email='a@example.com' name='Ann'>"
     Model.metadata.remove(BlogPostTag.__table__)
+
+
+class Trimmed(TypeDecorator[str]):
+    impl = String(10)
+    cache_ok = True
+
+
+class Point(UserDefinedType[Any]):
+    """A type that does not say which Python type it holds."""
+
+    cache_ok = True
+
+    def get_col_spec(self, **kw: Any) -> str:
+        return "POINT"
+
+    @property
+    def python_type(self) -> type[Any]:
+        raise NotImplementedError
+
+
+def test_each_column_type_gives_its_field_type() -> None:
+    class Gadget(Model):
+        id: Mapped[int] = mapped_column(primary_key=True)
+        kind: Mapped[str] = mapped_column(Enum("tool", "toy", name="gadget_kind"))
+        active: Mapped[bool]
+        weight: Mapped[float] = mapped_column(Float)
+        ratio: Mapped[float] = mapped_column(Numeric(asdecimal=False))
+        price: Mapped[Decimal] = mapped_column(Numeric)
+        notes: Mapped[str] = mapped_column(Text)
+        extra: Mapped[Any] = mapped_column(JSON)
+        code: Mapped[str] = mapped_column(Trimmed)
+        serial: Mapped[uuid.UUID]
+        where: Mapped[Any] = mapped_column(Point)
+        shout: Mapped[str] = column_property(kind + "!")
+
+    try:
+        read = Gadget.schema("read")
+        properties = read.model_json_schema()["properties"]
+        assert "shout" not in properties  # an SQL expression, not a column
+        assert properties["kind"]["enum"] == ["tool", "toy"]
+        assert properties["active"]["type"] == "boolean"
+        assert properties["weight"]["type"] == properties["ratio"]["type"] == "number"
+        assert properties["code"]["maxLength"] == 10  # the decorated type's length
+        assert "maxLength" not in properties["notes"]
+        assert properties["serial"]["format"] == "uuid"
+        assert "type" not in properties["extra"] and "type" not in properties["where"]
+        price = read.model_fields["price"]  # a Numeric without precision: any Decimal
+        assert (price.annotation, price.metadata) == (Decimal, [])
+    finally:
+        Model.metadata.remove(Model.metadata.tables["gadget"])
 
 
 def test_read_schema() -> None:

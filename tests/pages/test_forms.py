@@ -9,9 +9,9 @@ from typing import Annotated, Literal
 
 import jinja2
 import pytest
-from pydantic import BaseModel, Field, SecretStr, model_validator
+from pydantic import AnyUrl, BaseModel, Field, SecretStr, model_validator
 
-from nightowl import App, Form, Request, Response, redirect, render
+from nightowl import App, Form, Request, Response, UploadFile, redirect, render
 from nightowl.templating.forms import ModelForm, field_specs
 from nightowl.testing import TestClient
 
@@ -74,6 +74,53 @@ def test_input_types_follow_annotations() -> None:
     assert specs["terms"].widget == "checkbox" and specs["terms"].required
     assert specs["terms"].label == "I accept the terms"
     assert specs["website"].key == "url"
+
+
+class Contact(BaseModel):
+    guests: int = Field(gt=0, lt=10)
+    starts: datetime.datetime
+    alarm: datetime.time | None = None
+    homepage: AnyUrl | None = None
+    phone: str = Field(default="", max_length=20, pattern=r"^[0-9 +]*$")
+    work_phone: str = ""
+    shade: str = Field(default="", json_schema_extra={"widget": "color"})
+    keywords: list[str] = []
+    avatar: UploadFile | None = None
+
+
+def test_more_input_types_follow_annotations() -> None:
+    html = ModelForm(Contact).render()
+    assert 'type="number" required min="1" max="9"' in _input(html, "guests")  # exclusive bounds
+    assert 'type="datetime-local" required' in _input(html, "starts")
+    assert 'type="time"' in _input(html, "alarm")
+    assert 'type="url"' in _input(html, "homepage")
+    assert 'type="tel" maxlength="20"' in _input(html, "phone")
+    assert 'type="tel"' in _input(html, "work_phone")
+    assert 'type="color"' in _input(html, "shade")  # the widget chosen in json_schema_extra
+    keywords = _input(html, "keywords")  # only a <select> sends several values
+    assert keywords.startswith("<input") and "multiple" not in keywords
+    assert _input(html, "avatar") == '<input id="id_avatar" name="avatar" type="file">'
+
+
+def test_an_uploaded_file_is_validated_and_never_shown_again() -> None:
+    app = App()
+
+    @app.post("/")
+    async def upload(request: Request) -> dict[str, str | None]:
+        form = await ModelForm(Contact).from_request(request)
+        avatar = form.data.avatar
+        return {
+            "avatar": None if avatar is None else (await avatar.read()).decode(),
+            "input": _input(str(form.render()), "avatar"),
+        }
+
+    fields = {"guests": "2", "starts": "2026-01-02T10:00"}
+    with TestClient(app) as client:
+        sent = client.post("/", data=fields, files={"avatar": ("me.png", b"png")}).json()
+        empty = client.post("/", data=fields, files={"avatar": ("", b"")}).json()
+    assert sent["avatar"] == "png"
+    assert sent["input"] == '<input id="id_avatar" name="avatar" type="file">'
+    assert empty["avatar"] is None  # an empty file input is a file not given
 
 
 def test_blank_form_renders_labels_and_constraints() -> None:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from sqlalchemy import ForeignKeyConstraint, MetaData, Table, UniqueConstraint
 from sqlalchemy import exc as sa_exc
@@ -29,6 +29,8 @@ logger = logging.getLogger("nightowl.db")
 #: Seconds a client is asked to wait before retrying after a 503.
 RETRY_AFTER = "1"
 
+# The kind of constraint behind a code: a SQLSTATE (PostgreSQL), a server error number
+# (MySQL/MariaDB) or a word (sqlite3, which has no codes).
 _KINDS = {
     "23505": "unique",
     "23503": "foreign_key",
@@ -42,6 +44,10 @@ _KINDS = {
     1364: "not_null",
     3819: "check",
     4025: "check",
+    "UNIQUE": "unique",
+    "NOT NULL": "not_null",
+    "CHECK": "check",
+    "FOREIGN KEY": "foreign_key",
 }
 # MySQL/MariaDB errors that mean "the server is not there (now)", not "your SQL is wrong".
 _MYSQL_UNAVAILABLE = {1040, 1053, 1205, 1213, 2002, 2003, 2005, 2006, 2013, 2055}
@@ -86,16 +92,23 @@ def _driver_error(error: sa_exc.DBAPIError) -> Any:
     """The driver's own exception; async adapters (asyncpg, aiomysql) keep it as the cause."""
     orig: Any = error.orig
     for _ in range(3):
-        args = getattr(orig, "args", ())
-        if getattr(orig, "sqlstate", None) or (
-            _is_mysql(orig) and args and isinstance(args[0], int)
-        ):
+        # SQLAlchemy's asyncpg adapter copies the SQLSTATE but not the constraint's name.
+        adapter = type(orig).__module__.startswith("sqlalchemy.")
+        if not adapter and (getattr(orig, "sqlstate", None) or _mysql_code(orig) is not None):
             return orig
         cause = getattr(orig, "__cause__", None)
         if cause is None:
             break
         orig = cause
     return error.orig
+
+
+def _mysql_code(orig: Any) -> int | None:
+    """The server's error number in a MySQL/MariaDB driver's exception."""
+    args = getattr(orig, "args", ())
+    if _is_mysql(orig) and args and isinstance(args[0], int):
+        return args[0]
+    return None
 
 
 def _is_mysql(orig: Any) -> bool:
@@ -105,47 +118,10 @@ def _is_mysql(orig: Any) -> bool:
 def describe_integrity_error(error: sa_exc.IntegrityError, metadata: MetaData) -> ConstraintInfo:
     """The kind of constraint that failed (``unique``, ``foreign_key``, ``not_null``,
     ``check``), its name and its columns, read from the driver's error and the metadata."""
-    orig = _driver_error(error)
-    message = str(orig)
-    code: Any = None
-    constraint: str | None = None
-    table: str | None = None
-    columns: list[str] = []
-    diag = getattr(orig, "diag", None)  # psycopg
-    if diag is not None:
-        code = getattr(orig, "sqlstate", None)
-        constraint = diag.constraint_name
-        table = diag.table_name
-        if diag.column_name:
-            columns = [diag.column_name]
-    elif _is_mysql(orig) and orig.args and isinstance(orig.args[0], int):
-        code = orig.args[0]
-        message = str(orig.args[1]) if len(orig.args) > 1 else message
-        constraint, columns = _parse_mysql(message)
-    elif getattr(orig, "sqlstate", None):  # asyncpg
-        code = orig.sqlstate
-        constraint = getattr(orig, "constraint_name", None)
-        table = getattr(orig, "table_name", None)
-        if getattr(orig, "column_name", None):
-            columns = [orig.column_name]
-    else:  # sqlite3
-        found = re.search(r"(UNIQUE|NOT NULL|CHECK) constraint failed: (.+)$", message)
-        if found:
-            code = found.group(1)
-            if code == "CHECK":
-                constraint = found.group(2).strip()
-            else:
-                pairs = [p.strip().rsplit(".", 1) for p in found.group(2).split(",")]
-                table = pairs[0][0] if len(pairs[0]) == 2 else None
-                columns = [p[-1] for p in pairs]
-        elif "FOREIGN KEY constraint failed" in message:
-            code = "FOREIGN KEY"
-    kind = _KINDS.get(code) or {
-        "UNIQUE": "unique",
-        "NOT NULL": "not_null",
-        "CHECK": "check",
-        "FOREIGN KEY": "foreign_key",
-    }.get(str(code), "integrity")
+    reported = _read_driver_error(_driver_error(error))
+    kind = _KINDS.get(reported.code, "integrity")
+    constraint, table, columns = reported.constraint, reported.table, list(reported.columns)
+    # What the driver leaves out, the metadata often knows.
     if constraint and not columns:
         columns = _columns_of(metadata, constraint, table)
     if kind == "foreign_key" and not columns:
@@ -153,6 +129,53 @@ def describe_integrity_error(error: sa_exc.IntegrityError, metadata: MetaData) -
     if kind == "unique" and columns and not constraint:
         constraint = _unique_name(metadata, table, columns)
     return ConstraintInfo(kind, constraint, table, columns)
+
+
+class _Reported(NamedTuple):
+    """What a driver's integrity error says: its code (a key of ``_KINDS``) and the
+    constraint, table and columns it names."""
+
+    code: Any = None
+    constraint: str | None = None
+    table: str | None = None
+    columns: Sequence[str] = ()
+
+
+def _read_driver_error(orig: Any) -> _Reported:
+    diag = getattr(orig, "diag", None)  # psycopg keeps the fields apart, asyncpg on the error
+    if diag is not None:
+        return _from_postgres(orig, diag)
+    mysql_code = _mysql_code(orig)
+    if mysql_code is not None:
+        message = str(orig.args[1]) if len(orig.args) > 1 else str(orig)
+        constraint, columns = _parse_mysql(message)
+        return _Reported(mysql_code, constraint, None, columns)
+    if getattr(orig, "sqlstate", None):
+        return _from_postgres(orig, orig)
+    return _parse_sqlite(str(orig))
+
+
+def _from_postgres(orig: Any, fields: Any) -> _Reported:
+    column = getattr(fields, "column_name", None)
+    return _Reported(
+        getattr(orig, "sqlstate", None),
+        getattr(fields, "constraint_name", None),
+        getattr(fields, "table_name", None),
+        [column] if column else [],
+    )
+
+
+def _parse_sqlite(message: str) -> _Reported:
+    # sqlite3 has no error codes; its messages name the table and columns, or a CHECK's name.
+    found = re.search(r"(UNIQUE|NOT NULL|CHECK) constraint failed: (.+)$", message)
+    if found is None:
+        return _Reported("FOREIGN KEY" if "FOREIGN KEY constraint failed" in message else None)
+    code, named = found.group(1), found.group(2)
+    if code == "CHECK":
+        return _Reported(code, constraint=named.strip())
+    pairs = [p.strip().rsplit(".", 1) for p in named.split(",")]
+    table = pairs[0][0] if len(pairs[0]) == 2 else None
+    return _Reported(code, table=table, columns=[p[-1] for p in pairs])
 
 
 def _parse_mysql(message: str) -> tuple[str | None, list[str]]:
@@ -229,9 +252,9 @@ def is_unavailable(error: BaseException) -> bool:
     if not isinstance(error, sa_exc.OperationalError):
         return False
     orig = _driver_error(error)
-    args = getattr(orig, "args", ())
-    if _is_mysql(orig) and args and isinstance(args[0], int):  # some codes are SQL errors
-        return args[0] in _MYSQL_UNAVAILABLE
+    mysql_code = _mysql_code(orig)
+    if mysql_code is not None:  # some codes are SQL errors
+        return mysql_code in _MYSQL_UNAVAILABLE
     module = type(orig).__module__
     if module.startswith("sqlite3") or "sqlite" in module:
         text = str(orig).lower()
@@ -245,9 +268,8 @@ def is_missing_table(error: BaseException) -> bool:
         return False
     orig = _driver_error(error)
     code = getattr(orig, "sqlstate", None)
-    args = getattr(orig, "args", ())
-    if code is None and _is_mysql(orig) and args and isinstance(args[0], int):
-        code = args[0]
+    if code is None:
+        code = _mysql_code(orig)
     if code is not None:
         return code in _UNDEFINED_TABLE
     return "no such table" in str(orig).lower()  # sqlite3 has no error codes to go by

@@ -7,7 +7,6 @@ before the database would have refused it.
 
 from __future__ import annotations
 
-import enum
 import hashlib
 import threading
 from collections.abc import Iterable
@@ -17,7 +16,7 @@ from typing import Annotated, Any, Literal, Optional
 from pydantic import BaseModel, ConfigDict, Field, create_model
 from sqlalchemy import Column, inspect
 from sqlalchemy import types as sa_types
-from sqlalchemy.orm import ColumnProperty, DeclarativeBase, RelationshipProperty
+from sqlalchemy.orm import ColumnProperty, DeclarativeBase, Mapper, RelationshipProperty
 
 from nightowl.exceptions import ImproperlyConfigured
 
@@ -71,29 +70,13 @@ def _build(
     name: str | None,
 ) -> type[BaseModel]:
     mapper = inspect(model)
-    columns: dict[str, Column[Any]] = {}
-    for prop in mapper.column_attrs:
-        if isinstance(prop, ColumnProperty) and len(prop.columns) == 1:
-            column = prop.columns[0]
-            if isinstance(column, Column):
-                columns[prop.key] = column
+    columns = _columns(mapper)
     relationships = {rel.key: rel for rel in mapper.relationships}
     known = set(columns) | (set(relationships) if kind == "read" else set())
-    for field_name in (*(include or ()), *exclude):
-        if field_name not in known:
-            raise ImproperlyConfigured(
-                f"{model.__name__}.schema({kind!r}): no field {field_name!r}; "
-                f"fields: {', '.join(sorted(known))}."
-            )
-
-    fields: dict[str, Any] = {}
-    for key, column in columns.items():
-        if key in exclude or (include is not None and key not in include):
-            continue
-        if not _wanted(column, kind, explicitly=include is not None and key in include):
-            continue
-        fields[key] = _field(column, kind)
+    _check_names(model, kind, known, (*(include or ()), *exclude))
+    fields = _column_fields(columns, kind, include, exclude)
     if kind == "read" and include:
+        # Relationships are left out unless asked for: each one is a nested schema.
         for key in include:
             if key in relationships and key not in exclude:
                 fields[key] = _relationship_field(relationships[key])
@@ -106,6 +89,43 @@ def _build(
     created.__qualname__ = schema_name
     created.__doc__ = _describe(model, kind)
     return created
+
+
+def _check_names(model: type[Model], kind: str, known: set[str], names: Iterable[str]) -> None:
+    for field_name in names:
+        if field_name not in known:
+            raise ImproperlyConfigured(
+                f"{model.__name__}.schema({kind!r}): no field {field_name!r}; "
+                f"fields: {', '.join(sorted(known))}."
+            )
+
+
+def _columns(mapper: Mapper[Any]) -> dict[str, Column[Any]]:
+    """The attributes mapped to one table column each, by attribute name (an attribute
+    mapped to an SQL expression has no column to derive a field from)."""
+    columns: dict[str, Column[Any]] = {}
+    for prop in mapper.column_attrs:
+        if isinstance(prop, ColumnProperty) and len(prop.columns) == 1:
+            column = prop.columns[0]
+            if isinstance(column, Column):
+                columns[prop.key] = column
+    return columns
+
+
+def _column_fields(
+    columns: dict[str, Column[Any]],
+    kind: str,
+    include: tuple[str, ...] | None,
+    exclude: tuple[str, ...],
+) -> dict[str, Any]:
+    fields: dict[str, Any] = {}
+    for key, column in columns.items():
+        explicitly = include is not None and key in include
+        if key in exclude or (include is not None and not explicitly):
+            continue
+        if _wanted(column, kind, explicitly=explicitly):
+            fields[key] = _field(column, kind)
+    return fields
 
 
 def _wanted(column: Column[Any], kind: str, *, explicitly: bool) -> bool:
@@ -165,14 +185,7 @@ def python_type(column: Column[Any]) -> Any:
         if isinstance(column_type, klass):
             return Annotated[int, Field(ge=-bound, le=bound - 1)]
     if isinstance(column_type, sa_types.Numeric):
-        if isinstance(column_type, sa_types.Float) or not column_type.asdecimal:
-            return float
-        constraints: dict[str, int] = {}
-        if column_type.precision is not None:
-            constraints["max_digits"] = column_type.precision
-        if column_type.scale is not None:
-            constraints["decimal_places"] = column_type.scale
-        return Annotated[Decimal, Field(**constraints)] if constraints else Decimal  # type: ignore[call-overload]
+        return _numeric_type(column_type)
     if isinstance(column_type, sa_types.String):
         if column_type.length:
             return Annotated[str, Field(max_length=column_type.length)]
@@ -180,12 +193,20 @@ def python_type(column: Column[Any]) -> Any:
     if isinstance(column_type, sa_types.JSON):
         return Any
     try:
-        found = column_type.python_type
+        return column_type.python_type
     except NotImplementedError:
         return Any
-    if isinstance(found, type) and issubclass(found, enum.Enum):
-        return found
-    return found
+
+
+def _numeric_type(column_type: sa_types.Numeric[Any]) -> Any:
+    if isinstance(column_type, sa_types.Float) or not column_type.asdecimal:
+        return float
+    constraints: dict[str, int] = {}
+    if column_type.precision is not None:
+        constraints["max_digits"] = column_type.precision
+    if column_type.scale is not None:
+        constraints["decimal_places"] = column_type.scale
+    return Annotated[Decimal, Field(**constraints)] if constraints else Decimal  # type: ignore[call-overload]
 
 
 def _relationship_field(rel: RelationshipProperty[Any]) -> Any:

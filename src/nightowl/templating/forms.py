@@ -38,21 +38,16 @@ password input (never sent back). ``max_length``, ``ge``/``le`` and required-nes
 
 from __future__ import annotations
 
-import datetime
-import decimal
-import enum
-import functools
-import types
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Generic, Literal, Self, TypeVar, Union, get_args, get_origin
+from typing import TYPE_CHECKING, Any, Generic, Self, TypeVar
 
-import annotated_types
 import pydantic
 from markupsafe import Markup, escape
 
 from nightowl.datastructures import UploadFile
 from nightowl.exceptions import RequestValidationError
+from nightowl.templating._fieldspecs import FieldSpec, display, field_specs
+from nightowl.types import MISSING
 
 if TYPE_CHECKING:
     from nightowl.requests import Request
@@ -62,152 +57,6 @@ __all__ = ["BoundField", "FieldSpec", "ModelForm", "field_specs"]
 M = TypeVar("M", bound=pydantic.BaseModel)
 
 _UNCHECKED = frozenset({"", "off", "false", "0", "no"})
-_SEQUENCES = (list, set, frozenset, tuple)
-
-
-@dataclass(frozen=True, slots=True)
-class FieldSpec:
-    """How one model field appears in a form; computed once per model by :func:`field_specs`.
-
-    Attributes:
-        name: the model's field name (how ``form.errors`` and ``form.values`` are keyed).
-        key: the form field's ``name=`` (the alias if the field has one).
-        label: the ``<label>`` text: the field's ``title``, or its name made readable.
-        widget: ``"input"``, ``"select"``, ``"textarea"`` or ``"checkbox"``.
-        input_type: the ``<input type=...>`` (``text``, ``email``, ``number``, ``date``...).
-        required: the field has no default (a checkbox is required only as ``Literal[True]``).
-        multiple: the field holds a list (a ``<select multiple>``).
-        choices: ``(value, label)`` pairs of a select.
-        attrs: further attributes (``maxlength``, ``min``, ``step``...).
-        help: the field's ``description``, shown under it.
-        nullable: the field takes ``None`` (a select offers an empty choice).
-    """
-
-    name: str
-    key: str
-    label: str
-    widget: str
-    input_type: str
-    required: bool
-    multiple: bool = False
-    choices: tuple[tuple[str, str], ...] = ()
-    attrs: Mapping[str, str] = field(default_factory=dict)
-    help: str | None = None
-    nullable: bool = False
-
-
-@functools.cache
-def field_specs(model: type[pydantic.BaseModel]) -> tuple[FieldSpec, ...]:
-    """The :class:`FieldSpec` of each field of ``model``, in declaration order (cached)."""
-    return tuple(_spec(name, info) for name, info in model.model_fields.items())
-
-
-def _unwrap(annotation: Any) -> tuple[Any, bool]:
-    """``(annotation without None, whether None was allowed)``."""
-    if get_origin(annotation) in (Union, types.UnionType):
-        args = [a for a in get_args(annotation) if a is not type(None)]
-        if len(args) == 1:
-            return args[0], True
-    return annotation, False
-
-
-def _spec(name: str, info: pydantic.fields.FieldInfo) -> FieldSpec:
-    annotation, nullable = _unwrap(info.annotation)
-    multiple = get_origin(annotation) in _SEQUENCES or annotation in _SEQUENCES
-    if multiple:
-        args = get_args(annotation)
-        annotation = args[0] if args else str
-    required = info.is_required()
-    attrs: dict[str, str] = {}
-    choices: tuple[tuple[str, str], ...] = ()
-    widget, input_type = "input", "text"
-    lowered = name.lower()
-    origin = get_origin(annotation)
-    if annotation is bool:
-        widget, input_type, required = "checkbox", "checkbox", False
-    elif origin is Literal and get_args(annotation) == (True,):
-        widget, input_type = "checkbox", "checkbox"
-    elif origin is Literal:
-        widget, input_type = "select", "select"
-        choices = tuple((_display(v), _label(str(v))) for v in get_args(annotation))
-    elif isinstance(annotation, type) and issubclass(annotation, enum.Enum):
-        widget, input_type = "select", "select"
-        choices = tuple(
-            (_display(m.value), getattr(m, "label", None) or _label(str(m.value)))
-            for m in annotation
-        )
-    elif isinstance(annotation, type) and issubclass(annotation, (int, float, decimal.Decimal)):
-        input_type = "number"
-        is_int = issubclass(annotation, int)
-        if not is_int:
-            attrs["step"] = "any"
-        for meta in info.metadata:
-            if isinstance(meta, annotated_types.Ge):
-                attrs["min"] = str(meta.ge)
-            elif isinstance(meta, annotated_types.Gt) and is_int:
-                attrs["min"] = str(int(meta.gt) + 1)  # type: ignore[call-overload]
-            elif isinstance(meta, annotated_types.Le):
-                attrs["max"] = str(meta.le)
-            elif isinstance(meta, annotated_types.Lt) and is_int:
-                attrs["max"] = str(int(meta.lt) - 1)  # type: ignore[call-overload]
-    elif annotation is datetime.datetime:
-        input_type = "datetime-local"
-    elif annotation is datetime.date:
-        input_type = "date"
-    elif annotation is datetime.time:
-        input_type = "time"
-    elif annotation is pydantic.SecretStr or "password" in lowered:
-        input_type = "password"
-    elif isinstance(annotation, type) and issubclass(annotation, UploadFile):
-        input_type = "file"
-    elif isinstance(annotation, type) and issubclass(annotation, pydantic.AnyUrl):
-        input_type = "url"
-    elif annotation is pydantic.EmailStr or "email" in lowered:
-        input_type = "email"
-    elif lowered in ("phone", "tel", "telephone") or lowered.endswith("_phone"):
-        input_type = "tel"
-    if input_type not in ("number", "checkbox", "select", "file"):
-        for meta in info.metadata:
-            if isinstance(meta, annotated_types.MaxLen):
-                attrs["maxlength"] = str(meta.max_length)
-            elif isinstance(meta, annotated_types.MinLen):
-                attrs["minlength"] = str(meta.min_length)
-    extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
-    chosen = extra.get("widget")
-    if chosen == "textarea":
-        widget = "textarea"
-    elif isinstance(chosen, str) and widget == "input":
-        input_type = chosen
-    if multiple and widget != "select":
-        multiple = False  # only a <select> sends several values under one name
-    return FieldSpec(
-        name=name,
-        key=info.alias or name,
-        label=info.title or _label(name),
-        widget=widget,
-        input_type=input_type,
-        required=required,
-        multiple=multiple,
-        choices=choices,
-        attrs=attrs,
-        help=info.description,
-        nullable=nullable,
-    )
-
-
-def _label(name: str) -> str:
-    return name.replace("_", " ").strip().capitalize()
-
-
-def _display(value: Any) -> str:
-    """A value as the text of an input."""
-    if value is None or isinstance(value, (bool, pydantic.SecretStr, UploadFile)):
-        return ""
-    if isinstance(value, enum.Enum):
-        return _display(value.value)
-    if isinstance(value, (datetime.date, datetime.time)):
-        return value.isoformat()
-    return str(value)
 
 
 def _message(error: Mapping[str, Any]) -> str:
@@ -276,18 +125,18 @@ class BoundField:
         if spec.widget == "select":
             return Markup("<select{}>{}</select>").format(_attributes(base), self._options())
         if spec.widget == "textarea":
-            text = _display(self.value)
+            text = display(self.value)
             return Markup("<textarea{}>{}</textarea>").format(_attributes(base), text)
         if spec.input_type not in ("password", "file"):  # a password is never sent back
-            base["value"] = _display(self.value)
+            base["value"] = display(self.value)
         return Markup("<input{}>").format(_attributes(base))
 
     def _options(self) -> Markup:
         spec = self.spec
         if spec.multiple:
-            chosen = {_display(v) for v in (self.value or ())}
+            chosen = {display(v) for v in (self.value or ())}
         else:
-            chosen = {_display(self.value)}
+            chosen = {display(self.value)}
         options = []
         if not spec.multiple and (spec.nullable or not chosen - {""}):
             placeholder = "Choose…" if spec.required else "—"
@@ -406,47 +255,46 @@ class ModelForm(Generic[M]):
         """Validate ``data``, a :class:`~nightowl.datastructures.FormData` or a mapping of
         field keys to strings (or lists of strings), and keep what was typed."""
         self.submitted = True
-        getlist = getattr(data, "getlist", None)
-        raw: dict[str, Any] = {}
-        self.values = {}
-        for spec in self.specs:
-            key = self.prefix + spec.key
-            if spec.multiple:
-                items = getlist(key) if getlist else _as_list(data.get(key))
-                items = [item for item in items if item != ""]
-                self.values[spec.name] = items
-                if items:
-                    raw[spec.key] = items
-            elif spec.widget == "checkbox":
-                value = data.get(key)
-                checked = value is not None and str(value).lower() not in _UNCHECKED
-                self.values[spec.name] = checked
-                if checked or not spec.required:
-                    raw[spec.key] = checked
-            else:
-                value = data.get(key)
-                if isinstance(value, UploadFile):
-                    if value.filename:
-                        raw[spec.key] = value
-                    continue
-                self.values[spec.name] = "" if value is None else value
-                if value is not None and value != "":
-                    raw[spec.key] = value
+        self.values, raw = self._read(data)
         self.errors = {}
         self.error_entries = []
         self._data = None
         try:
             self._data = self.model.model_validate(raw)
         except pydantic.ValidationError as exc:
-            names = {spec.key: spec.name for spec in self.specs}
-            for error in exc.errors(include_url=False, include_context=False, include_input=False):
-                loc = error["loc"]
-                field_name = names.get(str(loc[0]), "__all__") if loc else "__all__"
-                self.errors.setdefault(field_name, []).append(_message(error))
-                self.error_entries.append(
-                    {"loc": ["body", *loc], "msg": error["msg"], "type": error["type"]}
-                )
+            self._add_validation_errors(exc)
         return self
+
+    def _read(self, data: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+        """``(what each input shows again, by field name; what the model validates, by
+        field key)``."""
+        getlist = getattr(data, "getlist", None)
+        values: dict[str, Any] = {}
+        raw: dict[str, Any] = {}
+        for spec in self.specs:
+            key = self.prefix + spec.key
+            if spec.multiple:
+                items = getlist(key) if getlist else _as_list(data.get(key))
+                shown, given = _read_multiple(items)
+            elif spec.widget == "checkbox":
+                shown, given = _read_checkbox(data.get(key), required=spec.required)
+            else:
+                shown, given = _read_single(data.get(key))
+            if shown is not MISSING:
+                values[spec.name] = shown
+            if given is not MISSING:
+                raw[spec.key] = given
+        return values, raw
+
+    def _add_validation_errors(self, exc: pydantic.ValidationError) -> None:
+        names = {spec.key: spec.name for spec in self.specs}
+        for error in exc.errors(include_url=False, include_context=False, include_input=False):
+            loc = error["loc"]
+            field_name = names.get(str(loc[0]), "__all__") if loc else "__all__"
+            self.errors.setdefault(field_name, []).append(_message(error))
+            self.error_entries.append(
+                {"loc": ["body", *loc], "msg": error["msg"], "type": error["type"]}
+            )
 
     @property
     def valid(self) -> bool:
@@ -537,3 +385,25 @@ def _as_list(value: Any) -> list[Any]:
     if isinstance(value, (list, tuple)):
         return list(value)
     return [value]
+
+
+# What an input sends, read as ``(what the input shows again, what the model validates)``;
+# MISSING for "nothing": an empty input counts as not given, so the field's default applies.
+
+
+def _read_multiple(items: list[Any]) -> tuple[Any, Any]:
+    chosen = [item for item in items if item != ""]
+    return chosen, chosen or MISSING
+
+
+def _read_checkbox(value: Any, *, required: bool) -> tuple[Any, Any]:
+    checked = value is not None and str(value).lower() not in _UNCHECKED
+    # An unticked ``Literal[True]`` box is left out, so that the model says it is required.
+    return checked, checked if checked or not required else MISSING
+
+
+def _read_single(value: Any) -> tuple[Any, Any]:
+    if isinstance(value, UploadFile):  # a file input is never filled in again
+        return MISSING, value if value.filename else MISSING
+    given = MISSING if value is None or value == "" else value
+    return ("" if value is None else value), given

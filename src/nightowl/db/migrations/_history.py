@@ -25,6 +25,7 @@ __all__ = [
     "name_of",
     "next_name",
     "number",
+    "resolve",
 ]
 
 _NUMBERED = re.compile(r"^(\d+)(?:_\w*)?$")
@@ -76,6 +77,24 @@ def check_readable(script: ScriptDirectory) -> None:
                     f"that id ({message})."
                 ) from None
             raise
+
+
+def resolve(script: ScriptDirectory, name: str) -> Script:
+    """A migration by file name or id (``0002_add_email``), or number (``0002``, ``2``)."""
+    every = list(script.walk_revisions())
+    for found in every:
+        if name in (found.revision, name_of(found)):
+            return found
+    wanted = number(name)
+    if wanted is not None:
+        matches = [s for s in every if number(name_of(s)) == wanted]
+        if len(matches) == 1:
+            return matches[0]
+        if matches:
+            names = listed(sorted(name_of(s) for s in matches))
+            raise MigrationError(f"{name!r} could be {names}: give its full name.")
+    known = ", ".join(name_of(s) for s in reversed(every)) or "none yet"
+    raise MigrationError(f"Unknown migration {name!r}. Migrations: {known}.")
 
 
 def heads(script: ScriptDirectory) -> list[Script]:

@@ -37,10 +37,9 @@ from nightowl.db.migrations._history import (
     check_one_head,
     check_readable,
     heads,
-    listed,
     name_of,
     next_name,
-    number,
+    resolve,
 )
 
 __all__ = ["Migration", "MigrationError", "Migrations", "RunState", "warn_unapplied"]
@@ -265,7 +264,7 @@ class Migrations:
         def migrate(config: Config) -> None:
             assert state.connection is not None
             current = MigrationContext.configure(state.connection).get_current_heads()
-            upgrade, destination = self._plan(script, target, current)
+            upgrade, destination = _destination(script, target, current)
             if upgrade:
                 command.upgrade(config, destination)
             else:
@@ -299,7 +298,7 @@ class Migrations:
     def sql(self, name: str, *, backwards: bool = False) -> str:
         """The SQL that applies (or with ``backwards``, unapplies) one migration; nothing runs."""
         script = self._script()
-        found = self._resolve(script, name)
+        found = resolve(script, name)
         down = found.down_revision
         if isinstance(down, (tuple, list)):
             raise MigrationError(f"{name_of(found)} merges several migrations; show one at a time.")
@@ -417,46 +416,29 @@ class Migrations:
                     connection.exec_driver_sql("PRAGMA foreign_keys=ON")
                     connection.commit()
 
-    def _plan(
-        self, script: ScriptDirectory, target: str | None, current: Sequence[str]
-    ) -> tuple[bool, str]:
-        """``(upgrade?, alembic destination)`` for a ``nightowl migrate`` target."""
-        if target in (None, "", "head", "heads"):
-            check_one_head(script)
-            return True, "heads"
-        assert target is not None
-        if target in ("zero", "base"):
-            return False, "base"
-        if _RELATIVE.match(target):
-            steps = int(target)
-            if steps > 0:
-                return True, target
-            applied_count = len(_ancestors(script, current))
-            if -steps > applied_count:
-                raise MigrationError(
-                    f"Cannot go back {-steps}: the database has {applied_count} migrations applied."
-                )
-            return False, back_to(script, current, -steps)
-        found = self._resolve(script, target)
-        applied = {s.revision for s in _ancestors(script, current)}
-        return found.revision not in applied, found.revision
 
-    def _resolve(self, script: ScriptDirectory, name: str) -> Script:
-        """A migration by file name or id (``0002_add_email``), or number (``0002``, ``2``)."""
-        every = list(script.walk_revisions())
-        for found in every:
-            if name in (found.revision, name_of(found)):
-                return found
-        wanted = number(name)
-        if wanted is not None:
-            matches = [s for s in every if number(name_of(s)) == wanted]
-            if len(matches) == 1:
-                return matches[0]
-            if matches:
-                names = listed(sorted(name_of(s) for s in matches))
-                raise MigrationError(f"{name!r} could be {names}: give its full name.")
-        known = ", ".join(name_of(s) for s in reversed(every)) or "none yet"
-        raise MigrationError(f"Unknown migration {name!r}. Migrations: {known}.")
+def _destination(
+    script: ScriptDirectory, target: str | None, current: Sequence[str]
+) -> tuple[bool, str]:
+    """``(upgrade?, alembic destination)`` for a ``nightowl migrate`` target."""
+    if target is None or target in ("", "head", "heads"):
+        check_one_head(script)
+        return True, "heads"
+    if target in ("zero", "base"):
+        return False, "base"
+    if _RELATIVE.match(target):
+        steps = int(target)
+        if steps > 0:
+            return True, target
+        applied_count = len(_ancestors(script, current))
+        if -steps > applied_count:
+            raise MigrationError(
+                f"Cannot go back {-steps}: the database has {applied_count} migrations applied."
+            )
+        return False, back_to(script, current, -steps)
+    found = resolve(script, target)
+    applied = {s.revision for s in _ancestors(script, current)}
+    return found.revision not in applied, found.revision
 
 
 def _ancestors(script: ScriptDirectory, current: Sequence[str]) -> list[Script]:

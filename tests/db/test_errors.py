@@ -1,0 +1,143 @@
+"""Integrity errors as 409 problems, however the driver reports the constraint."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pymysql  # type: ignore[import-untyped, unused-ignore]
+import pytest
+from sqlalchemy import CheckConstraint, Column, Integer, MetaData, Table, insert
+from sqlalchemy import exc as sa_exc
+
+from nightowl import App
+from nightowl.db import AsyncSession, Database, Session
+from nightowl.testing import TestClient
+from tests.db.models import Member, create_tables, drop_tables
+
+STOCK = MetaData()
+stock = Table(
+    "stock",
+    STOCK,
+    Column("id", Integer, primary_key=True),
+    Column("quantity", Integer, CheckConstraint("quantity > 0", name="ck_stock_positive")),
+)
+
+
+@pytest.fixture
+def shop(database_url: str) -> Iterator[Database]:
+    database = Database(database_url, metadata=STOCK)
+    database.create_all()
+    try:
+        yield database
+    finally:
+        database.drop_all()
+        database.close()
+
+
+def test_a_failed_check_is_a_409_naming_the_check(shop: Database) -> None:
+    app = App(database=shop)
+
+    @app.post("/stock")
+    def add(db: Session) -> None:
+        db.execute(insert(stock).values(quantity=0))
+
+    with TestClient(app) as client:
+        response = client.post("/stock")
+    assert response.status_code == 409
+    body = response.json()
+    assert (body["kind"], body["constraint"]) == ("check", "ck_stock_positive")
+    assert body["detail"] == "The check ck_stock_positive failed."
+
+
+def test_an_integrity_error_of_no_known_kind_is_still_a_409() -> None:
+    database = Database("sqlite://", metadata=STOCK)
+    database.create_all()
+    app = App(database=database)
+
+    @app.post("/stock")
+    def add(db: Session) -> None:
+        db.execute(insert(stock).values(id="abc", quantity=1))  # SQLite: "datatype mismatch"
+
+    with TestClient(app) as client:
+        body = client.post("/stock").json()
+    database.close()
+    assert (body["status"], body["kind"], body["constraint"]) == (409, "integrity", None)
+    assert body["detail"] == "The change conflicts with the data already stored."
+
+
+def test_asyncpg_errors_name_the_constraint(postgres_url: str) -> None:
+    database = Database(postgres_url.replace("+psycopg", "+asyncpg"))
+    create_tables(database)
+    app = App(database=database)
+
+    @app.post("/members")
+    async def add(db: AsyncSession) -> None:
+        db.add(Member(email="ann@example.com", name="Ann"))
+        await db.flush()
+        db.add(Member(email="ann@example.com", name="Twin"))
+
+    @app.post("/nameless")
+    async def nameless(db: AsyncSession) -> None:
+        db.add(Member(email="n@example.com", name=None))
+
+    try:
+        with TestClient(app) as client:
+            twin = client.post("/members").json()
+            null = client.post("/nameless").json()
+    finally:
+        drop_tables(database)
+        database.close()
+    assert (twin["status"], twin["kind"]) == (409, "unique")
+    assert (twin["constraint"], twin["columns"]) == ("uq_member_email", ["email"])
+    assert (null["kind"], null["columns"]) == ("not_null", ["name"])
+
+
+@pytest.mark.parametrize(
+    ("number", "message", "expected"),
+    [
+        (
+            1452,
+            "Cannot add or update a child row: a foreign key constraint fails (`shop`.`entry`, "
+            "CONSTRAINT `fk_entry_author_id_member` FOREIGN KEY (`author_id`) "
+            "REFERENCES `member` (`id`))",
+            {
+                "kind": "foreign_key",
+                "constraint": "fk_entry_author_id_member",
+                "columns": ["author_id"],
+            },
+        ),
+        (1048, "Column 'name' cannot be null", {"kind": "not_null", "columns": ["name"]}),
+        (
+            1364,
+            "Field 'name' doesn't have a default value",
+            {"kind": "not_null", "columns": ["name"]},
+        ),
+        (
+            3819,
+            "Check constraint 'ck_stock_positive' is violated.",
+            {"kind": "check", "constraint": "ck_stock_positive"},
+        ),
+        (
+            4025,
+            "CONSTRAINT `ck_stock_positive` failed for `shop`.`stock`",
+            {"kind": "check", "constraint": "ck_stock_positive"},
+        ),
+    ],
+)
+def test_mysql_and_mariadb_messages_name_the_constraint(
+    number: int, message: str, expected: dict[str, Any]
+) -> None:
+    # The server's own wording, as pymysql reports it (MariaDB's smoke test covers "unique").
+    app = App(database="sqlite://")
+
+    @app.post("/")
+    def fail() -> None:
+        error = pymysql.err.IntegrityError(number, message)
+        raise sa_exc.IntegrityError("INSERT INTO entry (author_id) VALUES (%s)", (1,), error)
+
+    with TestClient(app) as client:
+        body = client.post("/").json()
+    app.state.database.close()
+    assert body["status"] == 409
+    assert {key: body[key] for key in expected} == expected
