@@ -1,98 +1,56 @@
-"""Compile a route into the coroutine that answers it: plan, call, render, send.
+"""Runners: the coroutine that answers one route, built at startup from its plan.
 
-In order: solve the parameters, call the handler, run ``request.after_handler`` hooks,
-render the result, run ``request.before_response`` hooks, send, then clean up.
+Per request, in order: solve the parameters, call the handler, run the request's
+``after_handler`` hooks, render the result, run its ``before_response`` hooks, send,
+then clean up (background tasks, the code after ``yield`` in generator dependencies).
 
-The common shapes (no dependencies, no body) get a specialised runner with nothing
-but lookups, the validators built at startup, the call and the send.
+The common shapes (no dependencies, no body) get a specialised runner with nothing but
+lookups, the validators built at startup, the call and the send.
 """
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from typing import Any
 
 from nightowl._concurrency import run_in_threadpool
 from nightowl._errors import ExceptionHandlers
-from nightowl._render import Renderer, response_model_from
-from nightowl._signature import Dependant, analyse, callable_name
-from nightowl._solve import Plan, RequestContext
+from nightowl._handlers.dependant import SpecialKind
+from nightowl._handlers.plan import Plan, RequestContext
+from nightowl._handlers.render import Renderer
 from nightowl.exceptions import RequestValidationError
 from nightowl.requests import Request
-from nightowl.routing import Route, WebSocketRoute
 from nightowl.types import Send
 
-__all__ = ["HandlerRunner", "Runner", "compile_route", "compile_websocket", "route_dependant"]
+__all__ = ["HandlerRunner", "Runner", "WebSocketRunner", "http_runner", "websocket_runner"]
 
+#: Answers one HTTP request: ``await runner(request, send)``.
 Runner = Callable[[Request, Send], Awaitable[None]]
+#: Answers one WebSocket connection: ``await runner(websocket)``.
+WebSocketRunner = Callable[[Any], Awaitable[None]]
 #: How a provider wants the ``async def`` handlers that use it awaited (``app.provide``).
 HandlerRunner = Callable[[Coroutine[Any, Any, Any]], Awaitable[Any]]
+Overrides = Mapping[Callable[..., Any], Callable[..., Any]]
 
 
-def _view_call(view: type, method_name: str) -> tuple[Callable[..., Any], Callable[..., Any]]:
-    """A function that makes a fresh view instance and calls its method, keeping sync/async."""
-    method = getattr(view, method_name)
-    if inspect.iscoroutinefunction(method):
-
-        async def call_async(**kwargs: Any) -> Any:
-            return await getattr(view(), method_name)(**kwargs)
-
-        return method, call_async
-
-    def call_sync(**kwargs: Any) -> Any:
-        return getattr(view(), method_name)(**kwargs)
-
-    return method, call_sync
-
-
-def route_dependant(
-    route: Route | WebSocketRoute, providers: Mapping[Any, Callable[..., Any]]
-) -> Dependant:
-    """Analyse a route's handler, with its router-level dependencies in front."""
-    path_params = route.template.param_types
-    if isinstance(route, Route) and route.view_method is not None:
-        method, call = _view_call(route.endpoint, route.view_method)  # type: ignore[arg-type]
-        dependant = analyse(method, path_params=path_params, providers=providers, skip_first=True)
-        dependant.call = call
-    else:
-        dependant = analyse(route.endpoint, path_params=path_params, providers=providers)
-    extra = (
-        route.options.get("dependencies", ()) if isinstance(route, Route) else route.dependencies
-    )
-    for marker in reversed(list(extra)):
-        if marker.dependency is None:
-            continue
-        sub = analyse(marker.dependency, path_params=path_params, providers=providers)
-        dependant.dependencies.insert(0, (None, sub, marker.use_cache))
-    return dependant
-
-
-def compile_route(
-    route: Route,
-    dependant: Dependant,
+def http_runner(
+    plan: Plan,
+    render: Renderer,
     errors: ExceptionHandlers,
-    overrides: Mapping[Callable[..., Any], Callable[..., Any]],
-    compile_override: Callable[[Callable[..., Any]], Plan],
+    overrides: Overrides,
     handler_runners: Mapping[Callable[..., Any], HandlerRunner] = {},
 ) -> Runner:
-    """The runner for ``route``; ``handler_runners`` maps providers to their handler runner."""
-    plan = Plan(dependant, compile_override=compile_override)
-    invoke = _invoker(plan, dependant, handler_runners)
-    render = Renderer(
-        response_model_from(dependant.return_annotation, route.response_model),
-        route.response_class,
-        route.status_code,
-        callable_name(route.endpoint),
-    )
+    """The runner for a route's ``plan``; ``handler_runners`` maps providers to their
+    handler runner."""
     direct = (
         not plan.dependencies
         and not plan.is_generator
         and not plan.is_async_generator
-        and all(kind == "request" for _, kind in plan.specials)
+        and all(kind is SpecialKind.REQUEST for _, kind in plan.specials)
     )
     if direct:
         return _direct_runner(plan, render)
+    invoke = _invoker(plan, handler_runners)
 
     async def run(request: Request, send: Send) -> None:
         context = RequestContext(overrides)
@@ -123,7 +81,7 @@ def compile_route(
 
 
 def _invoker(
-    plan: Plan, dependant: Dependant, handler_runners: Mapping[Callable[..., Any], HandlerRunner]
+    plan: Plan, handler_runners: Mapping[Callable[..., Any], HandlerRunner]
 ) -> Callable[[dict[str, Any], RequestContext], Awaitable[Any]]:
     """``plan.invoke``, or, for an ``async def`` handler taking a value whose provider has a
     runner, the handler's coroutine awaited through that runner."""
@@ -131,9 +89,9 @@ def _invoker(
         return plan.invoke
     runner = next(
         (
-            handler_runners[sub.call]
-            for _, sub, _ in dependant.dependencies
-            if sub.call in handler_runners
+            handler_runners[dependency.call]
+            for _, dependency, _ in plan.dependencies
+            if dependency.call in handler_runners
         ),
         None,
     )
@@ -225,17 +183,8 @@ def _merge(placeholder: Any, response: Any) -> None:
         response.raw_headers.extend(placeholder.raw_headers)
 
 
-WebSocketRunner = Callable[[Any], Awaitable[None]]
-
-
-def compile_websocket(
-    route: WebSocketRoute,
-    dependant: Dependant,
-    overrides: Mapping[Callable[..., Any], Callable[..., Any]],
-    compile_override: Callable[[Callable[..., Any]], Plan],
-) -> WebSocketRunner:
+def websocket_runner(plan: Plan, overrides: Overrides) -> WebSocketRunner:
     """The runner for a WebSocket route: solve the plan, call, always clean up."""
-    plan = Plan(dependant, compile_override=compile_override)
 
     async def run(websocket: Any) -> None:
         context = RequestContext(overrides)
