@@ -356,8 +356,7 @@ class App(Router):
                 except Exception as exc:
                     if scope["type"] != "http":
                         raise
-                    request = Request(scope, receive)
-                    await self._send_error(request, send, exc)
+                    await self._errors.send(Request(scope, receive), send, exc)
 
             return guard
         return app
@@ -388,7 +387,7 @@ class App(Router):
                     _check_percent_encoding(raw_path)
                 await route(request, send)
             except Exception as exc:
-                await self._send_error(request, send, exc)
+                await self._errors.send(request, send, exc)
             if request._form is not None:
                 await request._form.close()  # uploaded files' temporary storage
             return
@@ -400,7 +399,7 @@ class App(Router):
                 f"{scope['method']} is not allowed here.",
                 headers={"Allow": ", ".join(sorted(allowed))},
             )
-            await self._send_error(request, send, error)
+            await self._errors.send(request, send, error)
             return
         if self.redirect_slashes and scope["method"] in ("GET", "HEAD") and path != "/":
             other = path[:-1] if path.endswith("/") else path + "/"
@@ -410,17 +409,9 @@ class App(Router):
                 await RedirectResponse(target, status_code=308)(scope, receive, send)
                 return
         if self._errors.custom or self._errors.wants_page(request):
-            await self._send_error(request, send, HTTPException(404, _NOT_FOUND_DETAIL))
+            await self._errors.send(request, send, HTTPException(404, _NOT_FOUND_DETAIL))
         else:
             await _NOT_FOUND(scope, receive, send)
-
-    async def _send_error(self, request: Request, send: Send, exc: Exception) -> None:
-        response = await self._errors.response_for(request, exc)
-        try:
-            await response(request.scope, request.receive, send)
-        except RuntimeError:
-            # The response had already started when the error happened; nothing more to send.
-            logger.debug("Could not send an error response for %r", exc)
 
     async def _try_mounts(self, scope: Scope, receive: Receive, send: Send, path: str) -> bool:
         for prefix, app, _ in self._mounts:

@@ -25,8 +25,10 @@ At startup, once per route (the app compiles its routes on the first request, on
 Per request, only: lookups (path, query, headers, cookies, body), validation with the
 validators built at startup, the dependencies (once each, cached per request), the call,
 the ``after_handler`` hooks, rendering through the response model, the
-``before_response`` hooks and the send; then background tasks and the cleanup of
-generator dependencies. No ``inspect``, no type hints read, no validator or model built.
+``before_response`` hooks and the send (:mod:`~nightowl._handlers.sending`, the one way a
+result is sent); then background tasks and the cleanup of generator dependencies. No
+``inspect``, no type hints read, no validator or model built. Errors become responses in
+one place, the app's :meth:`nightowl._errors.ExceptionHandlers.send`.
 
 What it may import: the core (``types``, ``exceptions``, ``datastructures``,
 ``requests``, ``responses``, ``background``, ``_concurrency``) and, from the framework,

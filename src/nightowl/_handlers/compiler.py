@@ -23,6 +23,7 @@ from nightowl._handlers.runners import (
     http_runner,
     websocket_runner,
 )
+from nightowl._handlers.sending import Responder
 from nightowl.routing import Route, WebSocketRoute
 
 __all__ = ["CompiledRoute", "Compiler"]
@@ -95,7 +96,9 @@ class Compiler:
             route.status_code,
             callable_name(route.endpoint),
         )
-        runner = http_runner(plan, renderer, self.errors, self.overrides, self.handler_runners)
+        runner = http_runner(
+            plan, Responder(renderer), self.errors, self.overrides, self.handler_runners
+        )
         return CompiledRoute(route, dependant, plan, renderer, runner)
 
     def websocket(self, route: WebSocketRoute) -> WebSocketRunner:

@@ -5,7 +5,10 @@ Per request, in order: solve the parameters, call the handler, run the request's
 then clean up (background tasks, the code after ``yield`` in generator dependencies).
 
 The common shapes (no dependencies, no body) get a specialised runner with nothing but
-lookups, the validators built at startup, the call and the send.
+lookups, the validators built at startup, the call and the send; its errors go up to
+the app. The planned runner turns its own errors into responses, through the same
+:meth:`~nightowl._errors.ExceptionHandlers.send`, because its generator dependencies
+must see them after the error response is sent.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from nightowl._concurrency import run_in_threadpool
 from nightowl._errors import ExceptionHandlers
 from nightowl._handlers.dependant import SpecialKind
 from nightowl._handlers.plan import Plan, RequestContext
-from nightowl._handlers.render import Renderer
+from nightowl._handlers.sending import Responder, send_json
 from nightowl.exceptions import RequestValidationError
 from nightowl.requests import Request
 from nightowl.types import Send
@@ -35,7 +38,7 @@ Overrides = Mapping[Callable[..., Any], Callable[..., Any]]
 
 def http_runner(
     plan: Plan,
-    render: Renderer,
+    responder: Responder,
     errors: ExceptionHandlers,
     overrides: Overrides,
     handler_runners: Mapping[Callable[..., Any], HandlerRunner] = {},
@@ -49,28 +52,24 @@ def http_runner(
         and all(kind is SpecialKind.REQUEST for _, kind in plan.specials)
     )
     if direct:
-        return _direct_runner(plan, render)
+        return _direct_runner(plan, responder)
     invoke = _invoker(plan, handler_runners)
 
     async def run(request: Request, send: Send) -> None:
         context = RequestContext(overrides)
         error: BaseException | None = None
         try:
-            values = await plan.solve(request, context)
-            plan.check(context)
-            result = await invoke(values, context)
-            if request._after_handler is not None:
-                await request.run_after_handler(result)
-            response = render(result)
-            if context.response is not None:
-                _merge(context.response, response)
-            if request._before_response is not None:
-                await request.run_before_response(response)
-        except Exception as exc:
-            error = exc
-            response = await errors.response_for(request, exc)
-        try:
-            await response(request.scope, request.receive, send)
+            try:
+                values = await plan.solve(request, context)
+                plan.check(context)
+                result = await invoke(values, context)
+                outgoing = await responder.prepare(request, result, context.response)
+            except Exception as exc:
+                error = exc
+                await errors.send(request, send, exc)
+            else:
+                # A failure while sending is the app's to answer; it is no error of the handler's.
+                await responder.send(request, send, outgoing)
             if context.background is not None:
                 await context.background()
         finally:
@@ -105,82 +104,42 @@ def _invoker(
     return invoke
 
 
-def _direct_runner(plan: Plan, render: Renderer) -> Runner:
+def _direct_runner(plan: Plan, responder: Responder) -> Runner:
     """A runner for handlers that need nothing but the request: no dependencies, no context."""
     call = plan.call
     is_async = plan.is_async
     read_body = plan.body.read if plan.body is not None else None
     scalars = plan.scalars if plan.scalars else None
     request_names = [name for name, _ in plan.specials]
-    json_body = render.json_body
-    status_code = render.status_code
-
-    async def respond(request: Request, send: Send, result: Any) -> None:
-        if request._after_handler is not None:
-            await request.run_after_handler(result)
-        if request._before_response is None:
-            body = json_body(result)
-            if body is not None:
-                # The common case: send the two ASGI messages without building a Response.
-                await send(
-                    {
-                        "type": "http.response.start",
-                        "status": status_code,
-                        "headers": [
-                            (b"content-type", b"application/json"),
-                            (b"content-length", str(len(body)).encode()),
-                        ],
-                    }
-                )
-                if request.scope["method"] == "HEAD":
-                    body = b""
-                await send({"type": "http.response.body", "body": body})
-                return
-        response = render(result)
-        if request._before_response is not None:
-            await request.run_before_response(response)
-        await response(request.scope, request.receive, send)
-
-    if read_body is None and scalars is None and not request_names:
-        if is_async:
-
-            async def run_bare_async(request: Request, send: Send) -> None:
-                await respond(request, send, await call())
-
-            return run_bare_async
-
-        async def run_bare_sync(request: Request, send: Send) -> None:
-            await respond(request, send, await run_in_threadpool(call))
-
-        return run_bare_sync
+    takes_arguments = read_body is not None or scalars is not None or bool(request_names)
+    json_body = responder.json_body
+    status_code = responder.status_code
+    respond = responder.respond
 
     async def run_direct(request: Request, send: Send) -> None:
-        values: dict[str, Any] = {}
-        errors_found: list[dict[str, Any]] = []
-        if read_body is not None:
-            await read_body(request, values, errors_found)
-        if scalars is not None:
-            scalars.read(request, values, errors_found)
-        if errors_found:
-            raise RequestValidationError(errors_found)
-        for name in request_names:
-            values[name] = request
-        if is_async:
-            await respond(request, send, await call(**values))
+        if takes_arguments:
+            values: dict[str, Any] = {}
+            errors_found: list[dict[str, Any]] = []
+            if read_body is not None:
+                await read_body(request, values, errors_found)
+            if scalars is not None:
+                scalars.read(request, values, errors_found)
+            if errors_found:
+                raise RequestValidationError(errors_found)
+            for name in request_names:
+                values[name] = request
+            result = await call(**values) if is_async else await run_in_threadpool(call, **values)
         else:
-            await respond(request, send, await run_in_threadpool(call, **values))
+            result = await call() if is_async else await run_in_threadpool(call)
+        if request._after_handler is None and request._before_response is None:
+            # Responder.respond's fast path, here to spare the common case a coroutine.
+            body = json_body(result)
+            if body is not None:
+                await send_json(request.scope, send, status_code, body)
+                return
+        await respond(request, send, result)
 
     return run_direct
-
-
-def _merge(placeholder: Any, response: Any) -> None:
-    """Copy headers, cookies and status set on an injected ``Response`` onto the real one."""
-    if placeholder.status_code:
-        response.status_code = placeholder.status_code
-    if placeholder.raw_headers:
-        names = {k for k, _ in placeholder.raw_headers if k != b"set-cookie"}
-        response.raw_headers = [(k, v) for k, v in response.raw_headers if k not in names]
-        response.raw_headers.extend(placeholder.raw_headers)
 
 
 def websocket_runner(plan: Plan, overrides: Overrides) -> WebSocketRunner:
