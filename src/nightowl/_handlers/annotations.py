@@ -22,12 +22,14 @@ from nightowl.responses import Response
 
 __all__ = [
     "is_body_type",
+    "is_bytes",
     "is_sequence",
     "is_untyped",
     "is_upload",
     "mentions_response",
     "split_annotated",
     "strip_annotated",
+    "tuple_body",
     "unwrap_optional",
 ]
 
@@ -112,6 +114,11 @@ def is_body_type(annotation: Any) -> bool:
     return False
 
 
+def is_bytes(annotation: Any) -> bool:
+    """True for ``bytes`` and containers of it (``list[bytes]``): a file read whole."""
+    return annotation is bytes or get_args(annotation) == (bytes,)
+
+
 def is_upload(annotation: Any) -> bool:
     """True for ``UploadFile`` and sequences of it (and their Optionals)."""
     inner = unwrap_optional(annotation)
@@ -129,6 +136,14 @@ def mentions_response(annotation: Any) -> bool:
     if _is_union(annotation):
         return any(mentions_response(arg) for arg in get_args(annotation))
     return get_origin(annotation) in _STREAMS
+
+
+def tuple_body(annotation: Any) -> Any:
+    """``Body`` for a Flask-style ``tuple[Body, int]`` return annotation; anything else
+    unchanged."""
+    if get_origin(annotation) is tuple and get_args(annotation):
+        return get_args(annotation)[0]
+    return annotation
 
 
 def is_untyped(annotation: Any) -> bool:

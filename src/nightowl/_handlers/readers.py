@@ -9,11 +9,16 @@ given.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Annotated, Any, get_args
+from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic_core import ValidationError
 
-from nightowl._handlers.annotations import is_sequence, strip_annotated, unwrap_optional
+from nightowl._handlers.annotations import (
+    is_bytes,
+    is_sequence,
+    strip_annotated,
+    unwrap_optional,
+)
 from nightowl._handlers.dependant import Field
 from nightowl.datastructures import FormData, UploadFile, parse_query_dict
 from nightowl.exceptions import HTTPException, ImproperlyConfigured
@@ -273,7 +278,7 @@ def _form_converter(field: Field) -> Callable[[FormData, dict[str, Any], Errors]
     ):
         return _model_form_reader(field, annotation)
     adapter = _adapter(field.annotation, field.marker.constraints)
-    wants_bytes = annotation is bytes or get_args(annotation) == (bytes,)
+    wants_bytes = is_bytes(annotation)
     key, name, is_list = field.key, field.name, field.is_list
 
     def read(form: FormData, values: dict[str, Any], errors: Errors) -> None:

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, get_args, get_origin
+from typing import TYPE_CHECKING, Any
 
 from pydantic_core import ValidationError
 
-from nightowl._handlers.annotations import is_untyped, mentions_response
+from nightowl._handlers.annotations import is_untyped, mentions_response, tuple_body
 from nightowl.exceptions import ImproperlyConfigured, ResponseValidationError
 from nightowl.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response, dump_json
 from nightowl.types import MISSING
@@ -29,10 +29,7 @@ def response_model_from(return_annotation: Any, response_model: Any) -> Any:
     """The model that filters and documents a handler's output, or ``None`` for no filtering."""
     if response_model is not MISSING:
         return response_model
-    annotation = return_annotation
-    if get_origin(annotation) is tuple and get_args(annotation):
-        # Flask-style ``-> tuple[Body, int]``: the body is the first element.
-        annotation = get_args(annotation)[0]
+    annotation = tuple_body(return_annotation)
     if is_untyped(annotation) or mentions_response(annotation):
         return None
     return annotation
