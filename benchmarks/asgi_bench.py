@@ -8,12 +8,17 @@ microseconds per request, with nightowl's speed relative to each peer.
 
     python benchmarks/asgi_bench.py                       # everything, defaults
     python benchmarks/asgi_bench.py --only query --frameworks nightowl,fastapi --async
+    python benchmarks/asgi_bench.py --frameworks nightowl --baseline main   # old and new
+
+``--baseline REF`` adds a row for the nightowl of git revision ``REF``, run in the same
+process as the working tree's (see ``baseline.py`` for how the two are kept apart).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import gc
 import importlib
 import json
@@ -31,6 +36,7 @@ from urllib.parse import quote_plus
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from apps import FRAMEWORKS
+from baseline import Baseline, ModuleSet, detach, load_baseline
 
 Message = MutableMapping[str, Any]
 Scope = dict[str, Any]
@@ -189,18 +195,47 @@ class Contender:
     app: ASGIApp
     lifespan: Lifespan
     notes: str
+    #: With ``--baseline``: this nightowl's modules, put in ``sys.modules`` while it runs.
+    modules: ModuleSet | None = None
+
+    def own_modules(self) -> contextlib.AbstractContextManager[None]:
+        """A block in which lazy imports of nightowl find this contender's own modules."""
+        return self.modules.active() if self.modules is not None else contextlib.nullcontext()
 
 
-async def load(name: str, sync: bool) -> Contender:
-    """Import ``apps.<module>``, build its app and run its startup."""
-    module = importlib.import_module(f"apps.{FRAMEWORKS[name]}")
-    app = module.app_sync if sync else module.app_async
-    lifespan = Lifespan(app)
-    await lifespan.startup()
-    start = getattr(module, "start", None)
-    if start is not None:
-        await start(app)
-    return Contender(name, app, lifespan, getattr(module, "NOTES", ""))
+async def load(name: str, sync: bool, baseline: Baseline | None = None) -> Contender:
+    """Import ``apps.<module>`` (or take the baseline's), build its app and run its startup."""
+    is_baseline = baseline is not None and name == baseline.label
+    modules = None
+    if baseline is not None and is_baseline:
+        modules = baseline.modules
+    elif baseline is not None and name == "nightowl":
+        modules = baseline.working
+    with modules.active() if modules is not None else contextlib.nullcontext():
+        if baseline is not None and is_baseline:
+            module = baseline.module
+        else:
+            module = importlib.import_module(f"apps.{FRAMEWORKS[name]}")
+        app = module.app_sync if sync else module.app_async
+        lifespan = Lifespan(app)
+        await lifespan.startup()
+        start = getattr(module, "start", None)
+        if start is not None:
+            await start(app)
+    notes = getattr(module, "NOTES", "")
+    if baseline is not None and is_baseline:
+        notes = f"commit {baseline.commit}; {notes}"
+    return Contender(name, app, lifespan, notes, modules)
+
+
+async def warm_baseline(baseline: Baseline) -> None:
+    """One request per route to the baseline's apps, so that they compile and make their
+    lazy imports while the old sources are first on ``sys.path``; then set them apart."""
+    for app in (baseline.module.app_async, baseline.module.app_sync):
+        for scenario in SCENARIOS:
+            request = build_pool(scenario, size=1)[0]
+            await app(_make_scope(request, {}), Receiver(request.body), _discard)
+    detach(baseline)
 
 
 def _make_scope(request: Request, state: dict[str, Any]) -> Scope:
@@ -218,7 +253,8 @@ async def verify(contender: Contender, scenario: str, pool: list[Request]) -> No
             sent.append(message)
 
         scope = _make_scope(request, contender.lifespan.state)
-        await contender.app(scope, Receiver(request.body), collect)
+        with contender.own_modules():
+            await contender.app(scope, Receiver(request.body), collect)
         start = next((m for m in sent if m["type"] == "http.response.start"), None)
         body = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
         where = f"{contender.name} {scenario} {request.scope['method']} {request.scope['path']}"
@@ -237,8 +273,18 @@ async def verify(contender: Contender, scenario: str, pool: list[Request]) -> No
                 raise SystemExit(f"FAIL {where}: body {got!r} != {request.expected!r}")
 
 
+#: ``--clock``: wall time, or the CPU time of the whole process (every thread), which a
+#: loaded machine moves less (time spent waiting for a core is not counted).
+CLOCKS: dict[str, Callable[[], float]] = {"wall": time.perf_counter, "cpu": time.process_time}
+
+
 async def time_once(
-    contender: Contender, pool: list[Request], count: int, offset: int, concurrency: int = 1
+    contender: Contender,
+    pool: list[Request],
+    count: int,
+    offset: int,
+    concurrency: int = 1,
+    clock: Callable[[], float] = time.perf_counter,
 ) -> float:
     """Seconds per request for ``count`` requests (scopes built before the clock starts).
 
@@ -251,10 +297,12 @@ async def time_once(
         (_make_scope(pool[(offset + i) % size], state), Receiver(pool[(offset + i) % size].body))
         for i in range(count)
     ]
-    gc.collect()
-    start = time.perf_counter()
-    await drive(contender.app, batch, concurrency)
-    return (time.perf_counter() - start) / count
+    with contender.own_modules():  # swapped before the clock starts
+        gc.collect()
+        start = clock()
+        await drive(contender.app, batch, concurrency)
+        elapsed = clock() - start
+    return elapsed / count
 
 
 async def drive(app: Any, batch: list[tuple[Any, Any]], concurrency: int) -> None:
@@ -275,12 +323,14 @@ async def run_mode(
     requests: int,
     samples: int,
     concurrency: int = 1,
+    baseline: Baseline | None = None,
+    clock: Callable[[], float] = time.perf_counter,
 ) -> dict[str, dict[str, float]]:
     """Median µs/request per scenario and framework, for async or sync handlers."""
     contenders: list[Contender] = []
     for name in names:
         try:
-            contenders.append(await load(name, sync))
+            contenders.append(await load(name, sync, baseline))
         except ImportError as exc:
             print(f"  skipping {name}: {exc} (pip install -r benchmarks/requirements.txt)")
     mode = "def" if sync else "async def"
@@ -296,7 +346,9 @@ async def run_mode(
         for sample in range(samples):
             order = contenders[sample % len(contenders) :] + contenders[: sample % len(contenders)]
             for contender in order:
-                seconds = await time_once(contender, pool, requests, sample * requests, concurrency)
+                seconds = await time_once(
+                    contender, pool, requests, sample * requests, concurrency, clock
+                )
                 timings[contender.name].append(seconds)
         results[scenario] = {
             name: statistics.median(values) * 1e6 for name, values in timings.items()
@@ -304,7 +356,8 @@ async def run_mode(
         row = "  ".join(f"{name} {us:.1f}" for name, us in results[scenario].items())
         print(f"  {scenario:<6} µs/request: {row}", flush=True)
     for contender in contenders:
-        await contender.lifespan.shutdown()
+        with contender.own_modules():
+            await contender.lifespan.shutdown()
     return results
 
 
@@ -328,9 +381,10 @@ def report(title: str, results: dict[str, dict[str, float]], markdown: bool) -> 
         for scenario, row in results.items():
             print(f"| {scenario} | " + " | ".join(f"{row[n]:.1f}" for n in names) + " |")
     else:
-        print(f"{'scenario':<9}" + "".join(f"{n:>12}" for n in names))
+        width = max(12, *(len(n) + 2 for n in names))
+        print(f"{'scenario':<9}" + "".join(f"{n:>{width}}" for n in names))
         for scenario, row in results.items():
-            print(f"{scenario:<9}" + "".join(f"{row[n]:>12.1f}" for n in names))
+            print(f"{scenario:<9}" + "".join(f"{row[n]:>{width}.1f}" for n in names))
     if "nightowl" not in names:
         return
     peers = [n for n in names if n != "nightowl"]
@@ -389,8 +443,19 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="requests in flight at once (1: sequential latency; >1: gather batches)",
     )
     parser.add_argument("--loop", choices=("uvloop", "asyncio"), default="uvloop")
+    parser.add_argument(
+        "--clock",
+        choices=tuple(CLOCKS),
+        default="wall",
+        help="wall time, or the process's CPU time (steadier on a loaded machine)",
+    )
     parser.add_argument("--markdown", action="store_true", help="print tables as markdown")
     parser.add_argument("--json", type=Path, help="also write the results to this JSON file")
+    parser.add_argument(
+        "--baseline",
+        metavar="GIT_REF",
+        help="also run the nightowl of this git revision, as the row nightowl@GIT_REF",
+    )
     args = parser.parse_args(argv)
     args.only = [s.strip() for s in args.only.split(",") if s.strip()]
     args.frameworks = [f.strip() for f in args.frameworks.split(",") if f.strip()]
@@ -402,6 +467,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
             parser.error(f"unknown framework {name!r}; choose from {list(FRAMEWORKS)}")
     if args.sync_requests is None:
         args.sync_requests = max(50, args.requests // 4)
+    if args.baseline:
+        # The old nightowl's row right after today's (or first, when today's is not run).
+        at = args.frameworks.index("nightowl") + 1 if "nightowl" in args.frameworks else 0
+        args.frameworks.insert(at, f"nightowl@{args.baseline}")
     return args
 
 
@@ -410,33 +479,67 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
     out: dict[str, Any] = {}
     async_results: dict[str, dict[str, float]] = {}
     sync_results: dict[str, dict[str, float]] = {}
+    baseline = None
+    if args.baseline:
+        baseline = load_baseline(args.baseline)
+        await warm_baseline(baseline)
+        print(f"baseline: nightowl at {args.baseline} (commit {baseline.commit})")
+    try:
+        await run_modes(args, baseline, async_results, sync_results)
+    finally:
+        if baseline is not None:
+            baseline.close()
+    what = "" if args.clock == "wall" else ", CPU time"
+    report(f"async def handlers{what}", async_results, args.markdown)
+    report(f"plain def handlers{what}", sync_results, args.markdown)
+    check_targets(async_results, sync_results)
+    out["async"] = async_results
+    out["sync"] = sync_results
+    return out
+
+
+async def run_modes(
+    args: argparse.Namespace,
+    baseline: Baseline | None,
+    async_results: dict[str, dict[str, float]],
+    sync_results: dict[str, dict[str, float]],
+) -> None:
+    """Run the ``async def`` and the plain ``def`` handlers, as the options say; the
+    figures go into the two dicts."""
     if not args.sync:
         print(
             f"async def handlers: {args.samples} samples x {args.requests} requests, "
             f"concurrency {args.concurrency}"
         )
-        async_results = await run_mode(
-            args.frameworks, args.only, False, args.requests, args.samples, args.concurrency
+        async_results.update(
+            await run_mode(
+                args.frameworks,
+                args.only,
+                False,
+                args.requests,
+                args.samples,
+                args.concurrency,
+                baseline,
+                CLOCKS[args.clock],
+            )
         )
     if not args.async_only:
         print(
             f"\nplain def handlers: {args.samples} samples x {args.sync_requests} requests, "
             f"concurrency {args.concurrency}"
         )
-        sync_results = await run_mode(
-            args.frameworks,
-            args.only,
-            True,
-            args.sync_requests,
-            args.samples,
-            args.concurrency,
+        sync_results.update(
+            await run_mode(
+                args.frameworks,
+                args.only,
+                True,
+                args.sync_requests,
+                args.samples,
+                args.concurrency,
+                baseline,
+                CLOCKS[args.clock],
+            )
         )
-    report("async def handlers", async_results, args.markdown)
-    report("plain def handlers", sync_results, args.markdown)
-    check_targets(async_results, sync_results)
-    out["async"] = async_results
-    out["sync"] = sync_results
-    return out
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -39,11 +39,7 @@ LAYERS: dict[str, str] = {
     "nightowl.params": "framework",
     "nightowl._table": "framework",
     "nightowl.routing": "framework",
-    "nightowl._signature": "framework",
-    "nightowl._extract": "framework",
-    "nightowl._solve": "framework",
-    "nightowl._render": "framework",
-    "nightowl._endpoint": "framework",
+    "nightowl._handlers": "framework",
     "nightowl._errors": "framework",
     "nightowl._debug": "framework",
     "nightowl._server": "framework",
@@ -197,6 +193,29 @@ def test_layers_import_downward_only() -> None:
 
 def test_no_import_cycles() -> None:
     assert cycles(import_graph(_sources())) == []
+
+
+#: What the compiled-handler machinery may import besides the core (its README's contract).
+HANDLERS_MAY_IMPORT = (
+    "nightowl.params",
+    "nightowl.routing",
+    "nightowl._errors",
+    "nightowl.websockets",
+)
+
+
+def test_the_handler_machinery_imports_only_what_its_contract_allows() -> None:
+    graph = import_graph(_sources())
+    found = [
+        f"{module} imports {imported}"
+        for module, edges in graph.items()
+        if module.split(".")[:2] == ["nightowl", "_handlers"]
+        for imported in edges
+        if layer_of(imported) != "core"
+        and imported.split(".")[:2] != ["nightowl", "_handlers"]
+        and imported not in HANDLERS_MAY_IMPORT
+    ]
+    assert found == []
 
 
 def test_the_core_never_imports_a_battery() -> None:

@@ -12,6 +12,7 @@ from nightowl.exceptions import HTTPException, ResponseValidationError
 from nightowl.negotiation import prefers_html
 from nightowl.requests import ClientDisconnect, Request
 from nightowl.responses import HTMLResponse, Response, problem_response
+from nightowl.types import Send
 
 __all__ = ["ErrorPageRenderer", "ExceptionHandler", "ExceptionHandlers", "error_page"]
 
@@ -70,6 +71,16 @@ class ExceptionHandlers:
                 if handler_error is not exc:
                     exc = handler_error
         return self.default_response(request, exc)
+
+    async def send(self, request: Request, send: Send, exc: BaseException) -> None:
+        """Answer ``exc`` (see :meth:`response_for`): the one place where an error of a
+        handler, of its runner or of the app itself becomes the response sent."""
+        response = await self.response_for(request, exc)
+        try:
+            await response(request.scope, request.receive, send)
+        except RuntimeError:
+            # The response had already started when the error happened; nothing more to send.
+            logger.debug("Could not send an error response for %r", exc)
 
     def wants_page(self, request: Request) -> bool:
         """Whether an error for ``request`` is answered with an HTML page (a browser asks)."""

@@ -5,20 +5,13 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from nightowl._concurrency import is_async_callable, run_in_threadpool
-from nightowl._endpoint import (
-    HandlerRunner,
-    Runner,
-    compile_route,
-    compile_websocket,
-    route_dependant,
-)
 from nightowl._errors import ErrorPageRenderer, ExceptionHandler, ExceptionHandlers
-from nightowl._signature import analyse
-from nightowl._solve import Plan
+from nightowl._handlers.compiler import CompiledRoute, Compiler
+from nightowl._handlers.runners import HandlerRunner, Runner, WebSocketRunner
 from nightowl._table import PathTemplate, RouteTable
 from nightowl.datastructures import State
 from nightowl.exceptions import HTTPException, ImproperlyConfigured, WebSocketDisconnect
@@ -117,9 +110,9 @@ class App(Router):
         self._mounts: list[tuple[str, ASGIApp, str | None]] = []
         self._stack: ASGIApp | None = None
         self._table: RouteTable[Runner] | None = None
-        self._ws_table: RouteTable[Callable[[Any], Awaitable[None]]] | None = None
+        self._ws_table: RouteTable[WebSocketRunner] | None = None
+        self._compiled: list[CompiledRoute] = []
         self._names: dict[str, PathTemplate] = {}
-        self._override_plans: dict[Callable[..., Any], Plan] = {}
         self._lifespan_stack: contextlib.AsyncExitStack | None = None
         self._on_change = self._invalidate
         if settings is not None:
@@ -289,61 +282,48 @@ class App(Router):
         self._table = None
         self._ws_table = None
 
-    def _compile_override(self, override: Callable[..., Any]) -> Plan:
-        plan = self._override_plans.get(override)
-        if plan is None:
-            plan = Plan(
-                analyse(override, providers=self._providers),
-                root=False,
-                compile_override=self._compile_override,
-            )
-            self._override_plans[override] = plan
-        return plan
-
     def _ensure_compiled(self) -> RouteTable[Runner]:
         if self._table is None:
             self._compile()
         assert self._table is not None
         return self._table
 
+    def compiled_routes(self) -> Sequence[CompiledRoute]:
+        """Every HTTP route as compiled for serving: its analysed handler, plan, response
+        model and renderer (compiling the app first if need be).
+
+        The OpenAPI document is built from these, so that it describes exactly what is
+        served and no handler is analysed twice. The items' type is internal.
+        """
+        self._ensure_compiled()
+        return self._compiled
+
     def _compile(self) -> None:
         table: RouteTable[Runner] = RouteTable()
-        ws_table: RouteTable[Callable[[Any], Awaitable[None]]] = RouteTable()
+        ws_table: RouteTable[WebSocketRunner] = RouteTable()
+        compiled: list[CompiledRoute] = []
         names: dict[str, PathTemplate] = {}
-        implicit_head: list[tuple[PathTemplate, Runner]] = []
-        self._override_plans.clear()
+        compiler = Compiler(self._providers, self.dependency_overrides, self._errors, self._runners)
         from nightowl.openapi import docs_routes
 
         for route in [*self.iter_routes(), *docs_routes(self)]:
-            dependant = route_dependant(route, self._providers)
             names.setdefault(route.name, route.template)
             if isinstance(route, WebSocketRoute):
-                ws_table.add(
-                    route.template,
-                    ["WEBSOCKET"],
-                    compile_websocket(
-                        route, dependant, self.dependency_overrides, self._compile_override
-                    ),
-                )
+                ws_table.add(route.template, ["WEBSOCKET"], compiler.websocket(route))
                 continue
-            runner = compile_route(
-                route,
-                dependant,
-                self._errors,
-                self.dependency_overrides,
-                self._compile_override,
-                self._runners,
-            )
-            table.add(route.template, route.methods, runner)
-            if "GET" in route.methods and "HEAD" not in route.methods:
-                implicit_head.append((route.template, runner))
-        for template, runner in implicit_head:
-            table.add(template, ["HEAD"], runner, implicit=True)
+            item = compiler.route(route)
+            compiled.append(item)
+            table.add(route.template, route.methods, item.runner)
+        for item in compiled:
+            methods = item.route.methods
+            if "GET" in methods and "HEAD" not in methods:
+                table.add(item.route.template, ["HEAD"], item.runner, implicit=True)
         for prefix, _, name in self._mounts:
             if name:
                 names.setdefault(name, PathTemplate(prefix + "/{path:path}"))
         self._names = names
         self._ws_table = ws_table
+        self._compiled = compiled
         self._table = table
 
     @property
@@ -376,8 +356,7 @@ class App(Router):
                 except Exception as exc:
                     if scope["type"] != "http":
                         raise
-                    request = Request(scope, receive)
-                    await self._send_error(request, send, exc)
+                    await self._errors.send(Request(scope, receive), send, exc)
 
             return guard
         return app
@@ -408,7 +387,7 @@ class App(Router):
                     _check_percent_encoding(raw_path)
                 await route(request, send)
             except Exception as exc:
-                await self._send_error(request, send, exc)
+                await self._errors.send(request, send, exc)
             if request._form is not None:
                 await request._form.close()  # uploaded files' temporary storage
             return
@@ -420,7 +399,7 @@ class App(Router):
                 f"{scope['method']} is not allowed here.",
                 headers={"Allow": ", ".join(sorted(allowed))},
             )
-            await self._send_error(request, send, error)
+            await self._errors.send(request, send, error)
             return
         if self.redirect_slashes and scope["method"] in ("GET", "HEAD") and path != "/":
             other = path[:-1] if path.endswith("/") else path + "/"
@@ -430,17 +409,9 @@ class App(Router):
                 await RedirectResponse(target, status_code=308)(scope, receive, send)
                 return
         if self._errors.custom or self._errors.wants_page(request):
-            await self._send_error(request, send, HTTPException(404, _NOT_FOUND_DETAIL))
+            await self._errors.send(request, send, HTTPException(404, _NOT_FOUND_DETAIL))
         else:
             await _NOT_FOUND(scope, receive, send)
-
-    async def _send_error(self, request: Request, send: Send, exc: Exception) -> None:
-        response = await self._errors.response_for(request, exc)
-        try:
-            await response(request.scope, request.receive, send)
-        except RuntimeError:
-            # The response had already started when the error happened; nothing more to send.
-            logger.debug("Could not send an error response for %r", exc)
 
     async def _try_mounts(self, scope: Scope, receive: Receive, send: Send, path: str) -> bool:
         for prefix, app, _ in self._mounts:

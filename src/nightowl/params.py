@@ -7,12 +7,59 @@ Use them in ``Annotated`` (preferred) or as the default value::
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Callable
-from typing import Any
+from typing import Any, ClassVar
 
 from nightowl.types import MISSING
 
-__all__ = ["Body", "Cookie", "Depends", "File", "Form", "Header", "Param", "Path", "Query"]
+__all__ = [
+    "Body",
+    "Cookie",
+    "Depends",
+    "File",
+    "Form",
+    "Header",
+    "Param",
+    "Path",
+    "Query",
+    "Source",
+]
+
+
+class Source(enum.StrEnum):
+    """Where in the request a parameter is read from; every marker carries one.
+
+    The values are the names used on the wire: OpenAPI's ``in`` and the first item of a
+    validation error's ``loc``. A ``str`` enum, so ``Source.QUERY == "query"``.
+    """
+
+    PATH = "path"
+    QUERY = "query"
+    HEADER = "header"
+    COOKIE = "cookie"
+    BODY = "body"
+    FORM = "form"
+    FILE = "file"
+
+    @property
+    def in_body(self) -> bool:
+        """True for the sources read from the request body: JSON, form fields, files."""
+        return self in _BODY_SOURCES
+
+    @property
+    def in_form(self) -> bool:
+        """True for form fields and files (an urlencoded or multipart body)."""
+        return self is Source.FORM or self is Source.FILE
+
+    @property
+    def repeats(self) -> bool:
+        """True when a ``list[...]`` parameter collects every value given (``?tag=a&tag=b``)."""
+        return self in _REPEATING_SOURCES
+
+
+_BODY_SOURCES = frozenset({Source.BODY, Source.FORM, Source.FILE})
+_REPEATING_SOURCES = frozenset({Source.QUERY, Source.HEADER, Source.FORM, Source.FILE})
 
 
 _CONSTRAINTS = (
@@ -42,7 +89,8 @@ class Param:
             exactly as pydantic's ``Field`` takes them.
     """
 
-    source = "query"
+    #: Where the value is read from.
+    source: ClassVar[Source] = Source.QUERY
     __slots__ = (
         "alias",
         "constraints",
@@ -119,14 +167,14 @@ class Param:
 class Path(Param):
     """A parameter taken from the URL path (``/users/{user_id}``)."""
 
-    source = "path"
+    source = Source.PATH
     __slots__ = ()
 
 
 class Query(Param):
     """A parameter taken from the query string; a ``list[...]`` type collects repeats."""
 
-    source = "query"
+    source = Source.QUERY
     __slots__ = ()
 
 
@@ -137,7 +185,7 @@ class Header(Param):
     ``convert_underscores=False``; header names are case-insensitive.
     """
 
-    source = "header"
+    source = Source.HEADER
     __slots__ = ("convert_underscores",)
 
     def __init__(
@@ -150,7 +198,7 @@ class Header(Param):
 class Cookie(Param):
     """A parameter taken from a cookie."""
 
-    source = "cookie"
+    source = Source.COOKIE
     __slots__ = ()
 
 
@@ -161,7 +209,7 @@ class Body(Param):
     body parameters) reads it from the body's key of the same name instead.
     """
 
-    source = "body"
+    source = Source.BODY
     __slots__ = ("embed", "media_type")
 
     def __init__(
@@ -180,7 +228,7 @@ class Body(Param):
 class Form(Body):
     """A field of an urlencoded or multipart form, or a whole model read from the form."""
 
-    source = "form"
+    source = Source.FORM
     __slots__ = ()
 
     def __init__(
@@ -196,7 +244,7 @@ class Form(Body):
 class File(Form):
     """An uploaded file from a multipart form: annotate as ``UploadFile`` or ``bytes``."""
 
-    source = "file"
+    source = Source.FILE
     __slots__ = ()
 
     def __init__(

@@ -1,9 +1,10 @@
-"""Build the OpenAPI 3.1 document of an app from its routes and their compiled signatures.
+"""Build the OpenAPI 3.1 document of an app from its compiled routes.
 
-Everything comes from what the framework already knows: the route table, each
-handler's :class:`~nightowl._signature.Dependant` (parameters, bodies, dependencies and
-the security schemes among them), its response model and status code, and the route
-options (tags, summary, responses...). It runs once, when the document is first asked for.
+Everything comes from what the app compiled to serve requests (nothing is analysed
+again): each route's :class:`~nightowl._handlers.dependant.Dependant` (parameters,
+bodies, dependencies and the security schemes among them), its response model and
+status code, and the route options (tags, summary, responses...). It runs once, when
+the document is first asked for.
 """
 
 from __future__ import annotations
@@ -15,13 +16,13 @@ from typing import TYPE_CHECKING, Any
 
 import pydantic
 
-from nightowl._endpoint import route_dependant
-from nightowl._extract import embedded_body_model
-from nightowl._render import _mentions_response, response_model_from
-from nightowl._signature import Dependant, Field, _is_upload, _unwrap_optional, body_fields
+from nightowl._handlers.annotations import is_upload, mentions_response, unwrap_optional
+from nightowl._handlers.compiler import CompiledRoute
+from nightowl._handlers.dependant import Dependant, Field
+from nightowl._handlers.readers import embedded_body_model
 from nightowl.exceptions import ImproperlyConfigured, status_phrase
 from nightowl.openapi._schema import REF, SchemaRegistry, SchemaSlot, jsonable
-from nightowl.params import Body, Header
+from nightowl.params import Body, Header, Source
 from nightowl.routing import Route
 from nightowl.security import SecurityScheme
 
@@ -38,34 +39,38 @@ _NO_BODY_STATUSES = (204, 304)
 def build_document(app: DocumentedApp) -> dict[str, Any]:
     """The OpenAPI 3.1 document describing ``app``'s HTTP routes."""
     registry = SchemaRegistry()
-    routes = [
-        route
-        for route in app.iter_routes()
-        if isinstance(route, Route) and route.options.get("include_in_schema", True)
+    documented = [
+        compiled
+        for compiled in app.compiled_routes()
+        if compiled.route.options.get("include_in_schema", True)
     ]
-    operation_ids = _operation_ids(routes)
+    operation_ids = _operation_ids([compiled.route for compiled in documented])
     paths: dict[str, dict[str, Any]] = {}
     schemes: dict[str, SecurityScheme] = {}
     tags: list[str] = []
-    for route in routes:
-        dependant = route_dependant(route, app.providers)
-        route_schemes = list(_security_schemes(dependant))
-        for scheme in route_schemes:
-            known = schemes.setdefault(scheme.scheme_name, scheme)
-            if known.openapi_scheme() != scheme.openapi_scheme():
-                raise ImproperlyConfigured(
-                    f"Two different security schemes are named {scheme.scheme_name!r}; "
-                    "give one a scheme_name."
-                )
+    for compiled in documented:
+        route = compiled.route
+        route_schemes = list(_security_schemes(compiled.dependant))
+        _add_schemes(schemes, route_schemes)
         for tag in route.options.get("tags", []):
             if tag not in tags:
                 tags.append(tag)
         for method in route.methods:
             builder = _OperationBuilder(
-                route, dependant, route_schemes, operation_ids[(route, method)], registry
+                compiled, route_schemes, operation_ids[(route, method)], registry
             )
             paths.setdefault(route.template.format, {})[method.lower()] = builder.build()
+    return _document(app, paths, registry, schemes, tags)
 
+
+def _document(
+    app: DocumentedApp,
+    paths: dict[str, dict[str, Any]],
+    registry: SchemaRegistry,
+    schemes: Mapping[str, SecurityScheme],
+    tags: list[str],
+) -> dict[str, Any]:
+    """The document around its paths: info, servers, components, tags."""
     info: dict[str, Any] = {"title": app.title, "version": app.version}
     if app.description:
         info["description"] = app.description
@@ -83,6 +88,17 @@ def build_document(app: DocumentedApp) -> dict[str, Any]:
     if tags:
         document["tags"] = [{"name": tag} for tag in tags]
     return document
+
+
+def _add_schemes(schemes: dict[str, SecurityScheme], found: list[SecurityScheme]) -> None:
+    """Add a route's security schemes; one name may not stand for two different schemes."""
+    for scheme in found:
+        known = schemes.setdefault(scheme.scheme_name, scheme)
+        if known.openapi_scheme() != scheme.openapi_scheme():
+            raise ImproperlyConfigured(
+                f"Two different security schemes are named {scheme.scheme_name!r}; "
+                "give one a scheme_name."
+            )
 
 
 # -- operation ids ------------------------------------------------------------------------------
@@ -127,11 +143,12 @@ def _security_schemes(dependant: Dependant) -> Iterator[SecurityScheme]:
     seen: set[int] = set()
 
     def walk(node: Dependant) -> Iterator[SecurityScheme]:
-        for _, sub, _ in node.dependencies:
-            if isinstance(sub.call, SecurityScheme) and id(sub.call) not in seen:
-                seen.add(id(sub.call))
-                yield sub.call
-            yield from walk(sub)
+        for dependency in node.dependencies:
+            call = dependency.dependant.call
+            if isinstance(call, SecurityScheme) and id(call) not in seen:
+                seen.add(id(call))
+                yield call
+            yield from walk(dependency.dependant)
 
     yield from walk(dependant)
 
@@ -142,14 +159,14 @@ class _OperationBuilder:
 
     def __init__(
         self,
-        route: Route,
-        dependant: Dependant,
+        compiled: CompiledRoute,
         schemes: list[SecurityScheme],
         operation_id: str,
         registry: SchemaRegistry,
     ) -> None:
-        self.route = route
-        self.dependant = dependant
+        self.compiled = compiled
+        self.route = compiled.route
+        self.dependant = compiled.dependant
         self.schemes = schemes
         self.operation_id = operation_id
         self.registry = registry
@@ -169,12 +186,11 @@ class _OperationBuilder:
         parameters = [
             self._parameter(field)
             for field in fields
-            if field.source in ("path", "query", "header", "cookie")
-            and field.marker.include_in_schema
+            if not field.source.in_body and field.marker.include_in_schema
         ]
         if parameters:
             operation["parameters"] = parameters
-        bodies = body_fields(self.dependant)
+        bodies = self.dependant.body_fields()
         if bodies:
             operation["requestBody"] = self._request_body(bodies)
         operation["responses"] = self._responses(fields, bool(bodies))
@@ -197,12 +213,12 @@ class _OperationBuilder:
         name = field.key
         if isinstance(marker, Header) and marker.alias:
             name = marker.alias  # keep the case the user wrote: X-API-Key
-        elif field.source == "header":
+        elif field.source is Source.HEADER:
             name = "-".join(part.capitalize() for part in field.key.split("-"))
         parameter: dict[str, Any] = {
             "name": name,
-            "in": field.source,
-            "required": field.source == "path" or field.required,
+            "in": field.source.value,
+            "required": field.source is Source.PATH or field.required,
             "schema": self._field_schema(field),
         }
         if marker.description:
@@ -222,7 +238,7 @@ class _OperationBuilder:
             ok, default = jsonable(field.default)
             if ok:
                 extra["default"] = default
-        if field.source == "path":
+        if field.source is Source.PATH:
             extra.update(self._converter_limits(field.key))
         return self.registry.add(field.annotation, "validation", field=settings, extra=extra)
 
@@ -237,10 +253,10 @@ class _OperationBuilder:
 
     # -- request body -------------------------------------------------------------------------
     def _request_body(self, fields: list[Field]) -> dict[str, Any]:
-        form = [f for f in fields if f.source in ("form", "file")]
+        form = [f for f in fields if f.source.in_form]
         if form:
             media_type = "multipart/form-data"
-            if not any(f.source == "file" or _is_upload(f.annotation) for f in form):
+            if not any(f.source is Source.FILE or is_upload(f.annotation) for f in form):
                 marker = form[0].marker
                 media_type = marker.media_type if isinstance(marker, Body) else media_type
             schema: Any = self._form_schema(form)
@@ -258,18 +274,19 @@ class _OperationBuilder:
         }
 
     def _embedded_model(self, fields: list[Field]) -> type[pydantic.BaseModel]:
-        """The model of an embedded body, as :class:`~nightowl._extract.BodyReader` builds it."""
+        """The model of an embedded body, as :class:`~nightowl._handlers.readers.BodyReader`
+        builds it (named after the operation here)."""
         return embedded_body_model(fields, "Body_" + self.operation_id)
 
     def _form_schema(self, fields: list[Field]) -> Any:
         if len(fields) == 1:
-            inner = _unwrap_optional(fields[0].annotation)
+            inner = unwrap_optional(fields[0].annotation)
             if isinstance(inner, type) and issubclass(inner, pydantic.BaseModel):
                 return self.registry.add(inner, "validation")
         properties: dict[str, Any] = {}
         required: list[str] = []
         for field in fields:
-            if _is_upload(field.annotation):
+            if is_upload(field.annotation):
                 binary = {"type": "string", "format": "binary"}
                 schema: Any = {"type": "array", "items": binary} if field.is_list else dict(binary)
                 if field.marker.description:
@@ -292,7 +309,7 @@ class _OperationBuilder:
         if has_body:
             responses["400"] = _problem("The body is not well-formed.")
             responses["415"] = _problem("The body is not of a supported media type.")
-        if any(f.source == "path" for f in fields):
+        if any(f.source is Source.PATH for f in fields):
             responses["404"] = _problem("Not Found")
         if self.schemes:
             responses["401"] = _problem("Not authenticated.")
@@ -309,12 +326,12 @@ class _OperationBuilder:
         response: dict[str, Any] = {"description": status_phrase(status)}
         if status in _NO_BODY_STATUSES or status < 200:
             return response
-        model = response_model_from(self.dependant.return_annotation, route.response_model)
+        model = self.compiled.response_model
         media_type = route.response_class.media_type
         if media_type is None:
             return response
         if model is None:
-            if _mentions_response(self.dependant.return_annotation):
+            if mentions_response(self.dependant.return_annotation):
                 return response
             schema: Any = {} if "json" in media_type else {"type": "string"}
         elif "json" in media_type:

@@ -2,14 +2,16 @@
 
 A structural type, so that :mod:`nightowl.openapi` never imports :mod:`nightowl.app`
 (the app imports this package to serve ``/openapi.json``, ``/docs`` and ``/redoc``).
+The routes come as the app compiled them, so the document reads the same analysed
+signatures, plans and response models that serve requests.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
-from nightowl.routing import Route, WebSocketRoute
+from nightowl._handlers.compiler import CompiledRoute
 
 __all__ = ["DocumentedApp"]
 
@@ -25,9 +27,10 @@ class DocumentedApp(Protocol):
     docs_url: str | None
     redoc_url: str | None
 
-    @property
-    def providers(self) -> Mapping[Any, Callable[..., Any]]: ...
+    def compiled_routes(self) -> Sequence[CompiledRoute]:
+        """Every HTTP route as compiled for serving (the document describes just that)."""
+        ...
 
-    def iter_routes(self) -> Iterator[Route | WebSocketRoute]: ...
-
-    def openapi(self) -> dict[str, Any]: ...
+    def openapi(self) -> dict[str, Any]:
+        """The document, built once and cached."""
+        ...

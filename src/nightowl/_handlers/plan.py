@@ -1,9 +1,9 @@
 """Compiled plans: run a handler with everything its signature asked for.
 
 A :class:`Plan` is built once per handler (and per dependency) from a
-:class:`~nightowl._signature.Dependant`. Per request, :meth:`Plan.solve` looks values
-up, validates them with validators built at startup, runs dependencies (once each,
-cached per request) and calls the function.
+:class:`~nightowl._handlers.dependant.Dependant`. Per request, :meth:`Plan.solve` looks
+values up, validates them with validators built at startup, runs dependencies (once
+each, cached per request) and calls the function.
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from nightowl._concurrency import run_in_threadpool
-from nightowl._extract import BodyReader, Errors, ScalarReader
-from nightowl._signature import Dependant, body_fields, callable_name
+from nightowl._handlers.dependant import Dependant, SpecialKind, callable_name
+from nightowl._handlers.readers import BodyReader, Errors, ScalarReader
 from nightowl.background import BackgroundTasks
 from nightowl.exceptions import RequestValidationError
 from nightowl.requests import Request
@@ -39,11 +39,11 @@ class RequestContext:
         self.response: Response | None = None
         self.overrides = overrides
 
-    def special(self, kind: str, request: Request) -> Any:
+    def special(self, kind: SpecialKind, request: Request) -> Any:
         """The value of a parameter filled from the connection (``Request``, ``BackgroundTasks``...)."""
-        if kind == "request" or kind == "websocket":
+        if kind is SpecialKind.REQUEST or kind is SpecialKind.WEBSOCKET:
             return request
-        if kind == "background":
+        if kind is SpecialKind.BACKGROUND:
             if self.background is None:
                 self.background = BackgroundTasks()
             return self.background
@@ -120,14 +120,17 @@ class Plan:
         self.is_generator = dependant.is_generator
         self.is_async_generator = dependant.is_async_generator
         self.scalars = ScalarReader(dependant.fields)
-        self.body_names = [f.name for f in dependant.fields if f.source in ("body", "form", "file")]
-        self.specials = dependant.specials
+        self.body_names = [f.name for f in dependant.fields if f.source.in_body]
+        # Plain tuples, not the Dependant's named ones: they are unpacked per request, and
+        # unpacking a tuple subclass goes through an iterator.
+        self.specials = [(special.name, special.kind) for special in dependant.specials]
         self.compile_override = compile_override
+        #: ``(name or None, plan, use_cache)`` for each dependency, in order.
         self.dependencies = [
-            (name, Plan(sub, root=False, compile_override=compile_override), use_cache)
-            for name, sub, use_cache in dependant.dependencies
+            (name, Plan(sub, root=False, compile_override=compile_override), cache)
+            for name, sub, cache in dependant.dependencies
         ]
-        fields = body_fields(dependant) if root else []
+        fields = dependant.body_fields() if root else []
         self.body = BodyReader(fields, self.name) if fields else None
 
     async def solve(self, request: Request, context: RequestContext) -> dict[str, Any]:
@@ -169,19 +172,17 @@ class Plan:
             context.cache[call] = value
         return value
 
-    async def invoke(self, values: dict[str, Any], context: RequestContext | None) -> Any:
+    async def invoke(self, values: dict[str, Any], context: RequestContext) -> Any:
         """Call the function: async on the loop, sync in the thread pool; enter generators."""
         call = self.call
         if self.is_async_generator:
             generator = call(**values)
             value = await generator.__anext__()
-            assert context is not None
             context.exits.append((generator, True))
             return value
         if self.is_generator:
             generator = call(**values)
             value = await run_in_threadpool(next, generator)
-            assert context is not None
             context.exits.append((generator, False))
             return value
         if self.is_async:

@@ -1,20 +1,28 @@
-"""Turn fields described by :mod:`nightowl._signature` into fast per-request extractors.
+"""Readers: the fields of a :class:`~nightowl._handlers.dependant.Dependant`, read from
+a request.
 
-Every validator (a pydantic ``TypeAdapter`` or a plain converter) is built here, once.
-Per request, an extractor only looks values up and calls the validator it was given.
+Every validator (a pydantic ``TypeAdapter`` or a plain converter) is built here, once,
+at startup. Per request, a reader only looks values up and calls the validators it was
+given.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Annotated, Any, get_args, get_origin
+from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic_core import ValidationError
 
-from nightowl._signature import Field, _unwrap_optional
+from nightowl._handlers.annotations import (
+    is_bytes,
+    is_sequence,
+    strip_annotated,
+    unwrap_optional,
+)
+from nightowl._handlers.dependant import Field
 from nightowl.datastructures import FormData, UploadFile, parse_query_dict
 from nightowl.exceptions import HTTPException, ImproperlyConfigured
-from nightowl.params import Body
+from nightowl.params import Body, Source
 from nightowl.requests import Request
 from nightowl.types import MISSING
 
@@ -22,8 +30,9 @@ if TYPE_CHECKING:
     import pydantic
     from pydantic import TypeAdapter
 
-__all__ = ["BodyReader", "ScalarReader", "embedded_body_model", "error_entries"]
+__all__ = ["BodyReader", "Errors", "ScalarReader", "embedded_body_model", "error_entries"]
 
+#: Validation problems collected while reading a request, ``{"loc", "msg", "type"}`` each.
 Errors = list[dict[str, Any]]
 
 
@@ -76,6 +85,12 @@ def _identity(value: Any) -> Any:
     return value
 
 
+#: One path, query, header or cookie field: ``(name, key, is_list, field, validator)``. A
+#: plain tuple, not a named one: the loop that reads a request unpacks it, and unpacking a
+#: tuple subclass goes through an iterator.
+_Scalar = tuple[str, str, bool, Field, Callable[[Any], Any]]
+
+
 class ScalarReader:
     """Reads path, query, header and cookie fields of one callable.
 
@@ -86,16 +101,16 @@ class ScalarReader:
     __slots__ = ("cookie", "header", "path", "query", "query_lists")
 
     def __init__(self, fields: list[Field]) -> None:
-        def entries(source: str) -> list[tuple[str, str, bool, Field, Callable[[Any], Any]]]:
+        def entries(source: Source) -> list[_Scalar]:
             return [
-                (f.name, f.key, f.is_list, f, _converter(f)) for f in fields if f.source == source
+                (f.name, f.key, f.is_list, f, _converter(f)) for f in fields if f.source is source
             ]
 
-        self.path = entries("path")
-        self.query = entries("query")
-        self.header = entries("header")
-        self.cookie = entries("cookie")
-        self.query_lists = any(f.is_list for f in fields if f.source == "query")
+        self.path = entries(Source.PATH)
+        self.query = entries(Source.QUERY)
+        self.header = entries(Source.HEADER)
+        self.cookie = entries(Source.COOKIE)
+        self.query_lists = any(f.is_list for f in fields if f.source is Source.QUERY)
 
     def __bool__(self) -> bool:
         return bool(self.path or self.query or self.header or self.cookie)
@@ -117,7 +132,7 @@ class ScalarReader:
 
 
 def _read_source(
-    entries: list[tuple[str, str, bool, Field, Callable[[Any], Any]]],
+    entries: list[_Scalar],
     source: str,
     lookup: Any,
     values: dict[str, Any],
@@ -160,7 +175,7 @@ class BodyReader:
 
     def __init__(self, fields: list[Field], name: str) -> None:
         self.fields = fields
-        form_fields = [f for f in fields if f.source in ("form", "file")]
+        form_fields = [f for f in fields if f.source.in_form]
         if form_fields and len(form_fields) != len(fields):
             raise ImproperlyConfigured(
                 f"{name}: a handler cannot take both a JSON body and form fields."
@@ -254,9 +269,7 @@ def _form_converter(field: Field) -> Callable[[FormData, dict[str, Any], Errors]
     """Build a reader for one form field: a scalar, a file, or a whole model from the form."""
     import pydantic
 
-    annotation = _unwrap_optional(field.annotation)
-    if get_origin(annotation) is Annotated:
-        annotation = get_args(annotation)[0]
+    annotation = strip_annotated(unwrap_optional(field.annotation))
     model_fields = getattr(annotation, "model_fields", None)
     if (
         isinstance(annotation, type)
@@ -265,7 +278,7 @@ def _form_converter(field: Field) -> Callable[[FormData, dict[str, Any], Errors]
     ):
         return _model_form_reader(field, annotation)
     adapter = _adapter(field.annotation, field.marker.constraints)
-    wants_bytes = annotation is bytes or get_args(annotation) == (bytes,)
+    wants_bytes = is_bytes(annotation)
     key, name, is_list = field.key, field.name, field.is_list
 
     def read(form: FormData, values: dict[str, Any], errors: Errors) -> None:
@@ -296,17 +309,15 @@ def _read_upload(value: Any) -> Any:
 def _model_form_reader(
     field: Field, model: type[pydantic.BaseModel]
 ) -> Callable[[FormData, dict[str, Any], Errors], None]:
-    from nightowl._signature import is_sequence_annotation
-
     lists = {
         (info.alias or key)
         for key, info in model.model_fields.items()
-        if is_sequence_annotation(info.annotation)
+        if is_sequence(info.annotation)
     }
     bools = {
         (info.alias or key)
         for key, info in model.model_fields.items()
-        if _unwrap_optional(info.annotation) is bool
+        if unwrap_optional(info.annotation) is bool
     }
     name = field.name
 

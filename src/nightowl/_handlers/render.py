@@ -1,16 +1,18 @@
-"""Turn what a handler returns into a response, filtered through its response model."""
+"""Turn what a handler returns into a response, filtered through its response model.
+
+The model and its validator and serializer are settled at startup; per request, a
+:class:`Renderer` only validates and serialises.
+"""
 
 from __future__ import annotations
 
-import collections.abc
-import inspect
 import logging
-import types
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Union, get_args, get_origin
+from typing import TYPE_CHECKING, Any
 
 from pydantic_core import ValidationError
 
+from nightowl._handlers.annotations import is_untyped, mentions_response, tuple_body
 from nightowl.exceptions import ImproperlyConfigured, ResponseValidationError
 from nightowl.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response, dump_json
 from nightowl.types import MISSING
@@ -23,61 +25,14 @@ __all__ = ["Renderer", "response_model_from"]
 logger = logging.getLogger("nightowl.error")
 
 
-_UNTYPED = (
-    Any,
-    object,
-    dict,
-    list,
-    str,
-    bytes,
-    int,
-    float,
-    bool,
-    type(None),
-    None,
-    inspect.Signature.empty,
-)
-
-
-_STREAMS = (
-    collections.abc.Awaitable,
-    collections.abc.Coroutine,
-    collections.abc.Iterator,
-    collections.abc.AsyncIterator,
-    collections.abc.Generator,
-    collections.abc.AsyncGenerator,
-)
-
-
-def _mentions_response(annotation: Any) -> bool:
-    if inspect.isclass(annotation) and issubclass(annotation, Response):
-        return True
-    origin = get_origin(annotation)
-    if origin is Union or origin is types.UnionType:
-        return any(_mentions_response(arg) for arg in get_args(annotation))
-    # Streams are sent as they are, not validated: typing.Iterator[...] has origin abc.Iterator.
-    return origin in _STREAMS
-
-
 def response_model_from(return_annotation: Any, response_model: Any) -> Any:
     """The model that filters and documents a handler's output, or ``None`` for no filtering."""
     if response_model is not MISSING:
         return response_model
-    annotation = return_annotation
-    if get_origin(annotation) is tuple and get_args(annotation):
-        # Flask-style ``-> tuple[Body, int]``: the body is the first element.
-        annotation = get_args(annotation)[0]
-    if annotation in _UNTYPED or _mentions_response(annotation) or _untyped_container(annotation):
+    annotation = tuple_body(return_annotation)
+    if is_untyped(annotation) or mentions_response(annotation):
         return None
     return annotation
-
-
-def _untyped_container(annotation: Any) -> bool:
-    """``dict[str, Any]``, ``list[Any]``: nothing to validate or filter, so no model."""
-    origin = get_origin(annotation)
-    if origin not in (dict, list, collections.abc.Mapping, collections.abc.Sequence):
-        return False
-    return all(arg in (Any, str, object) for arg in get_args(annotation))
 
 
 class Renderer:

@@ -1,0 +1,117 @@
+"""Compile an app's routes, once, into what serves them and what documents them.
+
+:class:`Compiler` is the machinery's entry point for the app: for each HTTP route it
+returns a :class:`CompiledRoute` (the analysed signature, the plan, the renderer and the
+runner), which the app puts in its route table and the OpenAPI generator reads.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from nightowl._errors import ExceptionHandlers
+from nightowl._handlers.analysis import analyse, route_dependant
+from nightowl._handlers.dependant import Dependant, callable_name
+from nightowl._handlers.plan import Plan
+from nightowl._handlers.render import Renderer, response_model_from
+from nightowl._handlers.runners import (
+    HandlerRunner,
+    Overrides,
+    Runner,
+    WebSocketRunner,
+    http_runner,
+    websocket_runner,
+)
+from nightowl._handlers.sending import Responder
+from nightowl.routing import Route, WebSocketRoute
+
+__all__ = ["CompiledRoute", "Compiler"]
+
+
+class CompiledRoute:
+    """What one HTTP route was compiled into.
+
+    Attributes:
+        route: the route as registered (prefixes, tags and dependencies applied).
+        dependant: its handler's analysed signature, route-level dependencies first.
+        plan: how a request is turned into the handler's arguments.
+        renderer: how the result becomes a response; ``renderer.model`` is the
+            response model (``None``: not filtered).
+        runner: the coroutine that answers a request.
+    """
+
+    __slots__ = ("dependant", "plan", "renderer", "route", "runner")
+
+    def __init__(
+        self, route: Route, dependant: Dependant, plan: Plan, renderer: Renderer, runner: Runner
+    ) -> None:
+        self.route = route
+        self.dependant = dependant
+        self.plan = plan
+        self.renderer = renderer
+        self.runner = runner
+
+    @property
+    def response_model(self) -> Any:
+        """The type the output is filtered through and documented as, or ``None``."""
+        return self.renderer.model
+
+    def __repr__(self) -> str:
+        return f"<CompiledRoute {self.route!r}>"
+
+
+class Compiler:
+    """Compiles routes with one app's providers, overrides and error handlers.
+
+    Args:
+        providers: types injected by annotation alone (``app.provide``).
+        overrides: ``app.dependency_overrides``, read per request (tests set it late).
+        errors: the app's exception handlers, which answer a planned runner's errors.
+        handler_runners: providers' runners for the ``async def`` handlers using them.
+    """
+
+    __slots__ = ("_override_plans", "errors", "handler_runners", "overrides", "providers")
+
+    def __init__(
+        self,
+        providers: Mapping[Any, Callable[..., Any]],
+        overrides: Overrides,
+        errors: ExceptionHandlers,
+        handler_runners: Mapping[Callable[..., Any], HandlerRunner],
+    ) -> None:
+        self.providers = providers
+        self.overrides = overrides
+        self.errors = errors
+        self.handler_runners = handler_runners
+        self._override_plans: dict[Callable[..., Any], Plan] = {}
+
+    def route(self, route: Route) -> CompiledRoute:
+        """Compile an HTTP route."""
+        dependant = route_dependant(route, self.providers)
+        plan = Plan(dependant, compile_override=self.override)
+        renderer = Renderer(
+            response_model_from(dependant.return_annotation, route.response_model),
+            route.response_class,
+            route.status_code,
+            callable_name(route.endpoint),
+        )
+        runner = http_runner(
+            plan, Responder(renderer), self.errors, self.overrides, self.handler_runners
+        )
+        return CompiledRoute(route, dependant, plan, renderer, runner)
+
+    def websocket(self, route: WebSocketRoute) -> WebSocketRunner:
+        """Compile a WebSocket route into its runner."""
+        plan = Plan(route_dependant(route, self.providers), compile_override=self.override)
+        return websocket_runner(plan, self.overrides)
+
+    def override(self, call: Callable[..., Any]) -> Plan:
+        """The plan of a dependency override, compiled the first time a request needs it."""
+        plan = self._override_plans.get(call)
+        if plan is None:
+            plan = Plan(
+                analyse(call, providers=self.providers), root=False, compile_override=self.override
+            )
+            self._override_plans[call] = plan
+        return plan

@@ -1,0 +1,109 @@
+"""The description of what a callable needs from a request: a :class:`Dependant`.
+
+Plain data, made by :mod:`~nightowl._handlers.analysis` at startup and read by the
+plan, the readers and the OpenAPI generator. Everything a request would otherwise
+have to work out (the name on the wire, whether a value is required, its default) is
+settled here, once.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+from collections.abc import Callable
+from typing import Any, NamedTuple
+
+from nightowl.params import Param, Source
+
+__all__ = ["Dependant", "Dependency", "Field", "Special", "SpecialKind", "callable_name"]
+
+
+@dataclasses.dataclass(slots=True, frozen=True)
+class Field:
+    """One parameter read from the request."""
+
+    #: The Python keyword argument.
+    name: str
+    #: The name on the wire (lower-case for headers).
+    key: str
+    source: Source
+    #: The type the value is validated as (with any pydantic constraints of ``Annotated``).
+    annotation: Any
+    #: The ``Query()``, ``Header()``... that declared it, explicit or implied.
+    marker: Param
+    #: The value used when the request leaves it out (``MISSING`` when there is none).
+    default: Any
+    #: Makes a fresh default per request, instead of ``default``.
+    default_factory: Callable[[], Any] | None
+    #: True when the request must supply it.
+    required: bool
+    #: A ``list[...]`` read from every repeat of the key (query, header, form, file).
+    is_list: bool = False
+
+    def default_value(self) -> Any:
+        """The value used when the request leaves it out."""
+        if self.default_factory is not None:
+            return self.default_factory()
+        return self.default
+
+
+class SpecialKind(enum.Enum):
+    """Values that come from the connection itself rather than from its data."""
+
+    #: The ``Request`` (or, on a WebSocket route, the ``WebSocket``): ``HTTPConnection``.
+    REQUEST = "request"
+    WEBSOCKET = "websocket"
+    #: The request's ``BackgroundTasks``, run after the response is sent.
+    BACKGROUND = "background"
+    #: A ``Response`` whose status, headers and cookies are copied onto the real one.
+    RESPONSE = "response"
+
+
+class Special(NamedTuple):
+    """A parameter filled from the connection (``request: Request``...)."""
+
+    name: str
+    kind: SpecialKind
+
+
+class Dependency(NamedTuple):
+    """A parameter (or a route-level dependency, ``name`` ``None``) filled by another callable."""
+
+    name: str | None
+    dependant: Dependant
+    #: Run once per request and share the value (``Depends(use_cache=False)`` turns it off).
+    use_cache: bool
+
+
+@dataclasses.dataclass(slots=True)
+class Dependant:
+    """What a callable needs from a request, and from other dependencies."""
+
+    call: Callable[..., Any]
+    fields: list[Field] = dataclasses.field(default_factory=list)
+    dependencies: list[Dependency] = dataclasses.field(default_factory=list)
+    specials: list[Special] = dataclasses.field(default_factory=list)
+    is_async: bool = False
+    is_generator: bool = False
+    is_async_generator: bool = False
+    return_annotation: Any = None
+
+    def all_fields(self) -> list[Field]:
+        """Fields of this callable and of everything it depends on, depth first, once each."""
+        seen: dict[tuple[Source, str], Field] = {}
+        for dependency in self.dependencies:
+            for field in dependency.dependant.all_fields():
+                seen.setdefault((field.source, field.key), field)
+        for field in self.fields:
+            seen[(field.source, field.key)] = field
+        return list(seen.values())
+
+    def body_fields(self) -> list[Field]:
+        """Every body, form and file field, this callable's and its dependencies'."""
+        return [field for field in self.all_fields() if field.source.in_body]
+
+
+def callable_name(call: Callable[..., Any]) -> str:
+    """``module.qualname`` of ``call``, for error messages."""
+    target = call.func if hasattr(call, "func") else call  # functools.partial
+    return f"{getattr(target, '__module__', '?')}.{getattr(target, '__qualname__', repr(target))}"

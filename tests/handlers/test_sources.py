@@ -1,0 +1,69 @@
+"""Parameter sources: the ``Source`` every marker carries, and markers of one's own."""
+
+import re
+from typing import Annotated, Any, ClassVar
+
+import pytest
+
+from nightowl import App, Body, Cookie, File, Form, Header, Path, Query
+from nightowl.exceptions import ImproperlyConfigured
+from nightowl.params import Param, Source
+from nightowl.testing import TestClient
+
+
+@pytest.mark.parametrize(
+    ("marker", "source"),
+    [
+        (Path(), Source.PATH),
+        (Query(), Source.QUERY),
+        (Header(), Source.HEADER),
+        (Cookie(), Source.COOKIE),
+        (Body(), Source.BODY),
+        (Form(), Source.FORM),
+        (File(), Source.FILE),
+    ],
+)
+def test_every_marker_carries_its_source(marker: Param, source: Source) -> None:
+    assert marker.source is source
+    assert marker.source == source.value  # a str enum: "query" still compares equal
+
+
+def test_a_marker_of_ones_own_may_name_its_source_as_a_string(app: App) -> None:
+    class Tenant(Param):
+        source: ClassVar[Any] = "header"
+        __slots__ = ()
+
+    @app.get("/tenant")
+    def tenant(x_tenant: Annotated[str, Tenant()]) -> dict[str, str]:
+        return {"tenant": x_tenant}
+
+    client = TestClient(app)
+    assert client.get("/tenant", headers={"X-Tenant": "owls"}).json() == {"tenant": "owls"}
+    problem = client.get("/tenant").json()
+    assert problem["errors"][0]["loc"] == ["header", "x-tenant"]
+    parameter = app.openapi()["paths"]["/tenant"]["get"]["parameters"][0]
+    assert (parameter["in"], parameter["name"]) == ("header", "X-Tenant")
+
+
+def test_an_unknown_source_is_a_configuration_error(app: App) -> None:
+    class Weird(Param):
+        source: ClassVar[Any] = "moon"
+        __slots__ = ()
+
+    @app.get("/weird")
+    def weird(x: Annotated[str, Weird()]) -> None: ...
+
+    with pytest.raises(
+        ImproperlyConfigured, match=re.escape("Weird.source is 'moon'; use one of path")
+    ):
+        TestClient(app).get("/weird")
+
+
+def test_validation_errors_name_the_source_as_plain_text(app: App) -> None:
+    @app.get("/items/{item_id}")
+    def item(item_id: int, limit: Annotated[int, Query(ge=1)] = 10) -> dict[str, int]:
+        return {"id": item_id, "limit": limit}
+
+    problem = TestClient(app).get("/items/3?limit=0").json()
+    assert problem["errors"][0]["loc"] == ["query", "limit"]
+    assert type(problem["errors"][0]["loc"][0]) is str
