@@ -97,7 +97,7 @@ class Database:
         self._async_sessionmaker: async_sessionmaker[AsyncSession] | None = None
         self._test_sessions: _JoinedSessions | None = None
         self._battery_migrations: dict[str, Path] = {}
-        self._migrated_hooks: list[Callable[[Database], None]] = []
+        self._migrated_hooks: list[Callable[[Database], object]] = []
 
     def __repr__(self) -> str:
         return f"Database({self.url.render_as_string(hide_password=True)!r})"
@@ -253,7 +253,7 @@ class Database:
             table.name for table in self.metadata.tables.values() if table.info.get("migrations")
         )
 
-    def on_migrated(self, hook: Callable[[Database], None]) -> None:
+    def on_migrated(self, hook: Callable[[Database], object]) -> None:
         """Call ``hook(database)`` after ``nightowl migrate`` (or ``Migrations.migrate()``)
         brought the database up, in the same process.
 
