@@ -203,7 +203,7 @@ class UserAttributeSimilarityValidator:
                 if len(part) < 3:
                     continue
                 ratio = SequenceMatcher(a=lowered, b=part).quick_ratio()
-                if ratio >= self.max_similarity or (part in lowered and len(part) >= 4):
+                if ratio >= self.max_similarity:
                     label = attribute.replace("_", " ")
                     return [f"This password is too similar to the {label}."]
         return []
