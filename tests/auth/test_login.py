@@ -15,7 +15,7 @@ def test_login_page_has_a_csrf_protected_form(client: TestClient) -> None:
     assert page.status_code == 200
     assert "<h1>Log in</h1>" in page.text
     assert 'name="csrf_token"' in page.text
-    assert page.headers["referrer-policy"] == "no-referrer"
+    assert page.headers["referrer-policy"] == "same-origin"
 
 
 def test_login_then_logout(client: TestClient) -> None:

@@ -36,7 +36,7 @@ if TYPE_CHECKING:
 
 __all__ = ["install_views", "safe_next"]
 
-_NO_REFERRER = {"Referrer-Policy": "no-referrer", "Cache-Control": "no-store"}
+_NO_REFERRER = {"Referrer-Policy": "same-origin", "Cache-Control": "no-store"}
 _BAD_LOGIN = "Please enter a correct {field} and password. Both may be case-sensitive."
 
 
