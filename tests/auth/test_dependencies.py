@@ -175,3 +175,17 @@ async def _then_dispose(auth: Auth, work: Any) -> None:
     """Await ``work`` in a loop of its own, then close that loop's connections."""
     await work
     await auth.database.dispose_async()
+
+
+def test_protected_operations_list_the_session_in_openapi(client: TestClient, routes: App) -> None:
+    document = client.get("/openapi.json").json()
+    assert document["components"]["securitySchemes"]["session"] == {
+        "type": "apiKey",
+        "name": "session",
+        "in": "cookie",
+        "description": "The login session of /auth/login (a browser's session cookie).",
+    }
+    assert document["paths"]["/private"]["get"]["security"] == [{"session": []}]
+    assert document["paths"]["/posts/new"]["get"]["security"] == [{"session": []}]
+    assert "security" not in document["paths"]["/"]["get"]
+    assert not any(path.startswith("/auth/") for path in document["paths"])  # pages, not API

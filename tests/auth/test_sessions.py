@@ -170,3 +170,29 @@ def test_a_deleted_or_deactivated_user_is_logged_out(backend_app: tuple[App, Aut
             db.commit()
         assert client.get("/whoami").json() == {"user": None}
         assert client.get("/private").status_code == 401
+
+
+def test_an_authenticated_request_costs_the_user_and_the_session_row(
+    backend_app: tuple[App, Auth], request: pytest.FixtureRequest
+) -> None:
+    from sqlalchemy import event
+
+    app, auth = backend_app
+    statements: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        statements.append(" ".join(statement.split()))
+
+    engine = auth.database.async_engine.sync_engine
+    with _client(app) as client:
+        log_in(client)
+        client.get("/whoami")  # warm: the first request of a process may tidy expired rows
+        event.listen(engine, "before_cursor_execute", record)
+        try:
+            assert client.get("/whoami").json() == {"user": "ada"}
+        finally:
+            event.remove(engine, "before_cursor_execute", record)
+    in_database = request.node.callspec.params["backend_app"] == "database"
+    users = [s for s in statements if "FROM auth_user" in s]
+    assert len(users) == 1, statements
+    assert len(statements) == (2 if in_database else 1), statements

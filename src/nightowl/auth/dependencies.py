@@ -30,6 +30,7 @@ from nightowl.auth.models import AbstractUser
 from nightowl.exceptions import HTTPException
 from nightowl.params import Depends
 from nightowl.requests import Request
+from nightowl.security import APIKeyCookie
 
 __all__ = [
     "NotAuthenticated",
@@ -60,7 +61,19 @@ class PermissionDenied(HTTPException):
         super().__init__(403, detail)
 
 
-async def current_user(request: Request) -> AbstractUser | None:
+#: Documents the login session in OpenAPI: every operation that depends on
+#: ``current_user`` lists it (the cookie is read by the session middleware, not here).
+session_cookie = APIKeyCookie(
+    "session",
+    scheme_name="session",
+    description="The login session of /auth/login (a browser's session cookie).",
+    auto_error=False,
+)
+
+
+async def current_user(
+    request: Request, _cookie: Annotated[str | None, Depends(session_cookie)] = None
+) -> AbstractUser | None:
     """The user the request speaks for, or ``None`` for an anonymous visitor.
 
     The authenticators of :class:`~nightowl.auth.Auth` are asked in turn (the login
