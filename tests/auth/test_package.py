@@ -48,3 +48,22 @@ def test_configuration_errors_are_clear() -> None:
     with pytest.raises(ImproperlyConfigured, match="twice"):
         Auth(app)
     app.state.database.close()
+
+
+def test_without_the_pages_browsers_get_the_401_too() -> None:
+    from nightowl.auth import login_required
+    from nightowl.params import Depends
+    from nightowl.testing import TestClient
+
+    app = App(database="sqlite://", secret_key="x" * 32)
+    Auth(app, views=False)
+
+    @app.get("/private", dependencies=[Depends(login_required)])
+    def private() -> dict[str, bool]:
+        return {"ok": True}
+
+    with TestClient(app, follow_redirects=False) as client:
+        response = client.get("/private", headers={"Accept": "text/html"})
+        assert response.status_code == 401  # no login page to send them to
+        assert client.get("/auth/login").status_code == 404
+    app.state.database.close()

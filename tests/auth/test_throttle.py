@@ -80,3 +80,17 @@ def test_two_workers_share_the_count_in_redis(empty_database_url: str) -> None:
         assert log_in(second).status_code == 429
     for app, _ in workers:
         app.state.database.close()
+
+
+def test_an_unreachable_store_refuses_logins_with_503(empty_database_url: str) -> None:
+    """Redis down: counting nothing would let a guesser through, so logins wait."""
+    store = RedisThrottleStore("redis://127.0.0.1:1/0")  # nothing listens there
+    app, auth = make_app(empty_database_url, throttle=LoginThrottle(store))
+    auth.create_user_sync(PASSWORD, username="ada")
+    with TestClient(app, follow_redirects=False) as client:
+        refused = log_in(client)
+        assert refused.status_code == 503
+        assert refused.headers["retry-after"] == "30"
+        assert "Logging in is unavailable for a moment." in refused.text
+        assert client.get("/whoami").json() == {"user": None}
+    app.state.database.close()

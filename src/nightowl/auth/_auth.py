@@ -154,7 +154,7 @@ class Auth:
         from nightowl.negotiation import prefers_html
         from nightowl.responses import RedirectResponse
 
-        if prefers_html(request):
+        if self.views and prefers_html(request):
             target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
             return RedirectResponse(
                 f"{self.login_url}?{urlencode({'next': target})}", status_code=303

@@ -18,10 +18,10 @@ from nightowl.auth._login import login, logout, update_session_auth_hash
 from nightowl.auth.dependencies import login_required
 from nightowl.auth.hashers import PasswordTooLong, UnknownHashFormat
 from nightowl.auth.mail import Message
-from nightowl.auth.throttle import TooManyAttempts
 from nightowl.auth.tokens import PasswordResetTokens
 from nightowl.auth.validators import PasswordValidationError
 from nightowl.background import BackgroundTasks
+from nightowl.exceptions import HTTPException
 from nightowl.params import Depends
 from nightowl.requests import Request
 from nightowl.responses import RedirectResponse, Response
@@ -106,9 +106,10 @@ class _Views:
         if throttle is not None:
             try:
                 await throttle.check(identifier, client)
-            except TooManyAttempts as exc:
-                response = self._page(request, "login.html", 429, form_errors=[exc.detail], **page)
-                response.headers["Retry-After"] = str(exc.retry_after)
+            except HTTPException as exc:  # 429 (too many failures), 503 (store down)
+                status, detail = exc.status_code, str(exc.detail)
+                response = self._page(request, "login.html", status, form_errors=[detail], **page)
+                response.headers["Retry-After"] = (exc.headers or {}).get("Retry-After", "30")
                 return response
         user = await self.auth.authenticate(identifier, password) if identifier else None
         if user is None:

@@ -12,15 +12,19 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
+import logging
 import math
 import time
 from abc import ABC, abstractmethod
+from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
 from nightowl.exceptions import HTTPException, ImproperlyConfigured
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
+
+logger = logging.getLogger("nightowl.auth")
 
 __all__ = [
     "LoginThrottle",
@@ -149,6 +153,23 @@ class RedisThrottleStore(ThrottleStore):
             self._client = None
 
 
+@contextlib.asynccontextmanager
+async def _store_errors() -> AsyncIterator[None]:
+    """A store that cannot be reached (Redis down) refuses logins with a 503: counting
+    nothing would let a password guesser through."""
+    try:
+        yield
+    except HTTPException:
+        raise
+    except Exception as exc:
+        logger.error("The login throttle's store failed: %s: %s", type(exc).__name__, exc)
+        raise HTTPException(
+            503,
+            "Logging in is unavailable for a moment. Try again shortly.",
+            headers={"Retry-After": "30"},
+        ) from None
+
+
 def _key(kind: str, value: str) -> str:
     # Hashed: login names are user input, and keys should not hold them in clear.
     return kind + ":" + hashlib.sha256(value.encode("utf-8")).hexdigest()[:32]
@@ -187,19 +208,22 @@ class LoginThrottle:
 
     async def check(self, username: str, client: str | None) -> None:
         """Raise :class:`TooManyAttempts` (429) when the account or client is throttled."""
-        for key, limit in self._keys(username, client):
-            count, left = await self.store.get(key)
-            if count >= limit:
-                raise TooManyAttempts(max(left, 1))
+        async with _store_errors():
+            for key, limit in self._keys(username, client):
+                count, left = await self.store.get(key)
+                if count >= limit:
+                    raise TooManyAttempts(max(left, 1))
 
     async def failed(self, username: str, client: str | None) -> None:
         """Count a failed login."""
-        for key, _ in self._keys(username, client):
-            await self.store.hit(key, self.window)
+        async with _store_errors():
+            for key, _ in self._keys(username, client):
+                await self.store.hit(key, self.window)
 
     async def succeeded(self, username: str, client: str | None) -> None:
         """Forget the account's failures (the client's stay)."""
-        await self.store.reset(self._keys(username, None)[0][0])
+        async with _store_errors():
+            await self.store.reset(self._keys(username, None)[0][0])
 
     async def close(self) -> None:
         """Close the store."""
