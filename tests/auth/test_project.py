@@ -104,7 +104,8 @@ def test_default_user_model(tmp_path: Path, run: Run, empty_database_url: str) -
     assert "create table blog_post" in made and "create table tag" in made
     # The battery's migrations come first (the models are compared with the database);
     # its tables are never the project's migrations' to create.
-    assert "Applying auth_0001_initial... OK\n  Applying auth_user_0001_initial... OK" in made
+    for name in ["auth_0001_initial", "auth_0002_api_keys", "auth_user_0001_initial"]:
+        assert f"Applying {name}... OK" in made
     assert "create table auth" not in made
     assert _ok(run("migrate")) == "  Applying 0001_add_posts... OK\n"
     assert {"auth_user", "auth_group", "auth_permission", "blog_post"} <= _tables(
@@ -166,6 +167,12 @@ def test_default_user_model(tmp_path: Path, run: Run, empty_database_url: str) -
     assert after != rows[0][4]
     unknown = run("changepassword", "nobody")
     assert unknown.returncode == 1 and "There is no user 'nobody'." in unknown.stderr
+
+    key = run("createapikey", "admin", "--name", "ci", "--expires-days", "30")
+    raw = _ok(key).strip()
+    assert raw.startswith("nok_") and "it is not shown again" in key.stderr
+    stored = _rows(empty_database_url, "SELECT name, prefix, key_hash FROM auth_api_key")
+    assert stored[0][:2] == ("ci", raw.split("_")[1]) and raw not in str(stored[0][2])
 
     interactive = run(
         "createsuperuser", input="root\nroot@example.com\nroot pass phrase\nroot pass phrase\n"

@@ -31,6 +31,7 @@ except ImportError as exc:  # pragma: no cover - depends on the installed extras
 
 from nightowl.auth._auth import Auth
 from nightowl.auth._login import login, logout, update_session_auth_hash
+from nightowl.auth.apikeys import APIKeyAuthenticator
 from nightowl.auth.authenticators import Authenticator, SessionAuthenticator
 from nightowl.auth.backends import ModelBackend, PermissionBackend
 from nightowl.auth.dependencies import (
@@ -44,10 +45,12 @@ from nightowl.auth.dependencies import (
     require_superuser,
 )
 from nightowl.auth.hashers import PasswordHasher, PasswordTooLong
-from nightowl.auth.models import AbstractUser, Group, Permission, User
+from nightowl.auth.models import AbstractUser, APIKey, Group, Permission, User
 from nightowl.auth.validators import PasswordValidationError, validate_password
 
 __all__ = [
+    "APIKey",
+    "APIKeyAuthenticator",
     "AbstractUser",
     "Auth",
     "Authenticator",

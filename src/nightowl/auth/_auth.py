@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
+from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -14,7 +15,7 @@ from nightowl.auth.authenticators import Authenticator, SessionAuthenticator
 from nightowl.auth.backends import ModelBackend, PermissionBackend
 from nightowl.auth.hashers import PasswordHasher, PasswordTooLong, UnknownHashFormat, default_hasher
 from nightowl.auth.mail import ConsoleMailBackend, MailBackend
-from nightowl.auth.models import AbstractUser, Group, Permission, User, utcnow
+from nightowl.auth.models import AbstractUser, APIKey, Group, Permission, User, utcnow
 from nightowl.auth.permissions import sync_permissions
 from nightowl.auth.throttle import LoginThrottle, throttle_from
 from nightowl.auth.validators import DEFAULT_VALIDATORS, PasswordValidator, validate_password
@@ -320,6 +321,31 @@ class Auth:
             if await backend.has_permission(user, permission, obj):
                 return True
         return False
+
+    # -- API keys ----------------------------------------------------------------------------
+    async def create_api_key(
+        self, user: AbstractUser, *, name: str = "", expires_in: timedelta | None = None
+    ) -> tuple[APIKey, str]:
+        """A new API key for ``user``: the saved row and the key itself, to show once
+        (only its digest is stored). Requests send it in ``X-API-Key`` when the app has
+        an :class:`~nightowl.auth.apikeys.APIKeyAuthenticator`."""
+        from nightowl.auth.apikeys import make_key
+
+        key, raw = make_key(user, name, expires_in)
+
+        def save(db: Session) -> APIKey:
+            db.add(key)
+            db.flush()
+            return key
+
+        return await self.run_sync(save), raw
+
+    async def revoke_api_key(self, prefix: str) -> bool:
+        """Revoke the key whose prefix is ``prefix``; ``False`` if there is none (or it
+        was revoked already)."""
+        from nightowl.auth.apikeys import revoke
+
+        return await self.run_sync(lambda db: revoke(db, prefix))
 
     def __repr__(self) -> str:
         return f"<Auth {self.user_model.__name__} at {self.prefix}>"

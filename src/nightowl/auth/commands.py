@@ -1,4 +1,4 @@
-"""``nightowl createsuperuser`` and ``nightowl changepassword``.
+"""``nightowl createsuperuser``, ``nightowl changepassword`` and ``nightowl createapikey``.
 
 Declared in the ``nightowl.commands`` entry-point group, so they exist wherever
 ``nightowl[auth]`` is installed; each loads the app (``--app``, ``$NIGHTOWL_APP``,
@@ -21,7 +21,7 @@ from nightowl.cli.group import ScriptInfo
 if TYPE_CHECKING:
     from nightowl.auth._auth import Auth
 
-__all__ = ["changepassword", "createsuperuser"]
+__all__ = ["changepassword", "createapikey", "createsuperuser"]
 
 ENV_PREFIX = "NIGHTOWL_SUPERUSER_"
 
@@ -158,3 +158,38 @@ def changepassword(login: str) -> None:
 
     _database_errors(save)
     click.echo(f"Password changed successfully for user {user}.")
+
+
+@click.command("createapikey")
+@click.argument("login")
+@click.option("--name", default="", help="What the key is for (shown in lists).")
+@click.option("--expires-days", type=click.IntRange(min=1), help="Days until the key expires.")
+def createapikey(login: str, name: str, expires_days: int | None) -> None:
+    """Create an API key for the user LOGIN and print it (once: only its digest is kept)."""
+    from datetime import timedelta
+
+    from nightowl.auth._store import find_user
+    from nightowl.auth.apikeys import make_key
+
+    auth = _auth()
+    expires = timedelta(days=expires_days) if expires_days else None
+
+    def create() -> tuple[Any, str] | None:
+        with auth.database.session() as db:
+            user = find_user(db, auth.user_model, login)
+            if user is None:
+                return None
+            key, raw = make_key(user, name, expires)
+            db.add(key)
+            db.commit()
+            return key, raw
+
+    created = _database_errors(create)
+    if created is None:
+        raise click.ClickException(f"There is no user {login!r}.")
+    key, raw = created
+    click.echo(raw)
+    until = f", expires {key.expires_at:%Y-%m-%d}" if key.expires_at else ""
+    click.echo(
+        f"Key {key.prefix} for {login}{until}. Keep it now: it is not shown again.", err=True
+    )

@@ -30,7 +30,7 @@ from nightowl.db import Model, mapped_column
 if TYPE_CHECKING:
     from nightowl.auth.hashers import PasswordHasher
 
-__all__ = ["AbstractUser", "Group", "Permission", "User", "group_permissions"]
+__all__ = ["APIKey", "AbstractUser", "Group", "Permission", "User", "group_permissions"]
 
 #: The battery's tables say where their migrations live (see Database.add_migrations).
 AUTH_TABLES = {"migrations": "auth"}
@@ -197,3 +197,29 @@ class User(AbstractUser):
     __tablename__ = "auth_user"
     __table_args__ = {"info": USER_TABLES}
     __app_label__: ClassVar[str] = "auth"
+
+
+class APIKey(Model):
+    """A key a program uses instead of a password (``X-API-Key: nok_...``).
+
+    Only a SHA-256 digest of the key is kept (a key is 32 random bytes: no slow hash is
+    needed to make guessing hopeless); ``prefix`` is the part shown in lists, so people
+    can tell their keys apart. ``user_id`` names a row of the user model, whichever it is.
+    """
+
+    __tablename__ = "auth_api_key"
+    __table_args__ = {"info": AUTH_TABLES}
+    __app_label__: ClassVar[str] = "auth"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(index=True)
+    name: Mapped[str] = mapped_column(String(100), default="")
+    prefix: Mapped[str] = mapped_column(String(16), unique=True)
+    key_hash: Mapped[str] = mapped_column(String(64), private=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, read_only=True)
+    expires_at: Mapped[datetime | None] = mapped_column(default=None)
+    last_used_at: Mapped[datetime | None] = mapped_column(default=None, read_only=True)
+    revoked_at: Mapped[datetime | None] = mapped_column(default=None, read_only=True)
+
+    def __str__(self) -> str:
+        return f"nok_{self.prefix}_..."

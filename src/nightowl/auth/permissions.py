@@ -78,7 +78,8 @@ def sync_permissions(database: Database) -> int:
     with database.session() as session:
         if not sa_inspect(session.connection()).has_table(Permission.__tablename__):
             return 0
-        existing = set(session.execute(select(Permission.app_label, Permission.codename)).tuples())
+        query = select(Permission.app_label, Permission.codename)
+        existing = {(label, codename) for label, codename in session.execute(query)}
         wanted: dict[tuple[str, str], str] = {}
         for model in sorted(_models(database), key=lambda m: (m.__module__, m.__name__)):
             for label, codename, name in default_permissions(model):
