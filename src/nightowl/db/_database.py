@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-from collections.abc import AsyncIterator, Iterator, Mapping
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -96,6 +96,8 @@ class Database:
         self._sessionmaker: sa_orm.sessionmaker[Session] | None = None
         self._async_sessionmaker: async_sessionmaker[AsyncSession] | None = None
         self._test_sessions: _JoinedSessions | None = None
+        self._battery_migrations: dict[str, Path] = {}
+        self._migrated_hooks: list[Callable[[Database], object]] = []
 
     def __repr__(self) -> str:
         return f"Database({self.url.render_as_string(hide_password=True)!r})"
@@ -215,6 +217,55 @@ class Database:
     def close(self) -> None:
         """Close every connection, and drop an in-memory database."""
         self._engines.close()
+
+    # -- batteries' migrations -----------------------------------------------------------------
+    def add_migrations(self, label: str, folder: str | os.PathLike[str]) -> None:
+        """Add a battery's migrations to the project's history.
+
+        ``folder`` holds the battery's migration files (no ``env.py``): each has a
+        ``revision`` id starting with ``label`` (``auth_0001_initial``), and the first
+        one ``branch_labels = ("auth",)``. ``nightowl migrate`` applies them with the
+        project's, ``showmigrations`` lists them, and ``makemigrations`` leaves their
+        tables alone: a table belongs to a battery when its ``info`` says so,
+        ``Table(..., info={"migrations": "auth"})`` (``__table_args__`` on a model).
+        The project's next migration records that it comes after the battery's latest,
+        so a foreign key to a battery's table always finds it.
+
+        ::
+
+            database.add_migrations("auth", Path(__file__).parent / "migrations")
+        """
+        if not label.isidentifier():
+            raise ImproperlyConfigured(f"A migrations label must be an identifier, not {label!r}.")
+        path = Path(folder)
+        if not path.is_dir():
+            raise ImproperlyConfigured(f"The {label!r} migrations folder {path} does not exist.")
+        self._battery_migrations[label] = path
+
+    @property
+    def battery_migrations(self) -> Mapping[str, Path]:
+        """The folders added by :meth:`add_migrations`, by label."""
+        return dict(self._battery_migrations)
+
+    def battery_tables(self) -> frozenset[str]:
+        """The tables whose migrations a battery ships (``info={"migrations": label}``)."""
+        return frozenset(
+            table.name for table in self.metadata.tables.values() if table.info.get("migrations")
+        )
+
+    def on_migrated(self, hook: Callable[[Database], object]) -> None:
+        """Call ``hook(database)`` after ``nightowl migrate`` (or ``Migrations.migrate()``)
+        brought the database up, in the same process.
+
+        For data that follows the schema, such as the auth battery's permissions for
+        every model. Hooks run in the order they were added; an error stops the command.
+        """
+        self._migrated_hooks.append(hook)
+
+    def run_migrated_hooks(self) -> None:
+        """Run the hooks added with :meth:`on_migrated` (the migration commands call this)."""
+        for hook in self._migrated_hooks:
+            hook(self)
 
     # -- requests -----------------------------------------------------------------------------
     def install(self, app: App) -> Database:

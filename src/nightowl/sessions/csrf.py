@@ -35,6 +35,7 @@ __all__ = [
     "CSRFMiddleware",
     "csrf_exempt",
     "get_csrf_token",
+    "rotate_csrf_token",
 ]
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -74,6 +75,15 @@ def get_csrf_token(request: Request) -> str:
     pad = secrets.token_bytes(len(raw))
     masked = bytes(a ^ b for a, b in zip(raw, pad, strict=True))
     return base64.urlsafe_b64encode(pad + masked).decode("ascii").rstrip("=")
+
+
+def rotate_csrf_token(request: Request) -> None:
+    """Forget the session's CSRF secret: the next :func:`get_csrf_token` makes a new one.
+
+    Call it when the user behind the session changes (logging in), so a token seen
+    before then, by anyone, is worthless after.
+    """
+    request.session.pop(_SESSION_KEY, None)
 
 
 def _unmask(token: str) -> bytes | None:

@@ -39,6 +39,8 @@ def run_env() -> None:
             target_metadata=state.metadata,
             render_as_batch=True,
             compare_type=True,
+            include_name=state.include_name,
+            include_object=state.include_object,
             process_revision_directives=state.process_revision_directives,
             on_version_apply=state.on_version_apply,
         )

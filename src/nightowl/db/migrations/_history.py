@@ -21,6 +21,7 @@ __all__ = [
     "check_one_head",
     "check_readable",
     "heads",
+    "in_folder",
     "listed",
     "name_of",
     "next_name",
@@ -97,15 +98,27 @@ def resolve(script: ScriptDirectory, name: str) -> Script:
     raise MigrationError(f"Unknown migration {name!r}. Migrations: {known}.")
 
 
-def heads(script: ScriptDirectory) -> list[Script]:
-    """The latest migrations: one, unless branches added some that are not merged yet."""
+def heads(script: ScriptDirectory, versions: Path | None = None) -> list[Script]:
+    """The latest migrations: one, unless branches added some that are not merged yet.
+
+    With ``versions``, only those in that folder (the project's, leaving out the
+    batteries' migrations, which are separate branches by design).
+    """
     found = [script.get_revision(head) for head in script.get_heads()]
-    return sorted((head for head in found if head is not None), key=name_of)
+    return sorted(
+        (h for h in found if h is not None and (versions is None or in_folder(h, versions))),
+        key=name_of,
+    )
 
 
-def check_one_head(script: ScriptDirectory) -> None:
+def in_folder(script: Script, versions: Path) -> bool:
+    """Whether the migration's file is in the ``versions`` folder."""
+    return Path(script.path).resolve().parent == versions.resolve()
+
+
+def check_one_head(script: ScriptDirectory, versions: Path | None = None) -> None:
     """Raise, saying to merge them, when branches left several latest migrations."""
-    latest = heads(script)
+    latest = heads(script, versions)
     if len(latest) > 1:
         raise MigrationError(
             f"Conflicting migrations detected: {listed([name_of(h) for h in latest])} were "
@@ -121,6 +134,7 @@ def back_to(script: ScriptDirectory, current: Sequence[str], steps: int) -> str:
     not fork: a merge migration counts as one, and the branches it merged stay.
     """
     revisions = tuple(current)
+    last = None
     for _ in range(steps):
         if len(revisions) > 1:
             raise MigrationError(
@@ -128,10 +142,14 @@ def back_to(script: ScriptDirectory, current: Sequence[str], steps: int) -> str:
                 "made on separate branches. Name the migration to go back to instead "
                 "(`nightowl migrate 0001`)."
             )
-        found = script.get_revision(revisions[0])
+        last = revisions[0]
+        found = script.get_revision(last)
         revisions = to_tuple(found.down_revision, default=()) if found is not None else ()
     # Going down to either migration that a merge joined unapplies only what follows it.
-    return revisions[0] if revisions else "base"
+    if revisions:
+        return revisions[0]
+    # The base of this branch only: the batteries' migrations, on branches of their own, stay.
+    return f"{last}@base" if last is not None else "base"
 
 
 def listed(names: Sequence[str]) -> str:

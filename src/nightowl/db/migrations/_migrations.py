@@ -14,12 +14,12 @@ import os
 import re
 import shutil
 from argparse import Namespace
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Protocol, TextIO
+from typing import Any, Protocol, TextIO, cast
 
 from alembic import command
 from alembic.config import Config
@@ -37,6 +37,7 @@ from nightowl.db.migrations._history import (
     check_one_head,
     check_readable,
     heads,
+    in_folder,
     name_of,
     next_name,
     resolve,
@@ -62,6 +63,15 @@ class Database(Protocol):
 
     @property
     def engine(self) -> Engine: ...
+
+    @property
+    def battery_migrations(self) -> Mapping[str, Path]: ...
+
+    def add_migrations(self, label: str, folder: str | os.PathLike[str]) -> None: ...
+
+    def battery_tables(self) -> frozenset[str]: ...
+
+    def run_migrated_hooks(self) -> None: ...
 
     def dispose(self) -> None: ...
 
@@ -103,6 +113,18 @@ class RunState:
     operations: list[str] = field(default_factory=list)
     #: The migrations applied or unapplied, as ``(name, upgrade)``.
     steps: list[tuple[str, bool]] = field(default_factory=list)
+    #: Tables whose migrations a battery ships: autogenerate leaves them alone.
+    battery_tables: frozenset[str] = frozenset()
+
+    def include_name(self, name: str | None, type_: str, parent_names: Any) -> bool:
+        """Leave the batteries' tables in the database out of the project's migrations."""
+        return not (type_ == "table" and name in self.battery_tables)
+
+    def include_object(
+        self, obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any
+    ) -> bool:
+        """Leave the batteries' tables in the models out of the project's migrations."""
+        return not (type_ == "table" and name in self.battery_tables)
 
     def process_revision_directives(
         self, context: MigrationContext, revision: Any, directives: list[Any]
@@ -186,8 +208,8 @@ class Migrations:
     def make(self, message: str | None = None, *, empty: bool = False) -> Path | None:
         """Write the next migration, from the models' differences with the database.
 
-        The database must be up to date (migrated to the latest migration). Creates the
-        folder on first use.
+        The database must be up to date (migrated to the latest migration); the
+        batteries' migrations it lacks are applied first. Creates the folder on first use.
 
         Args:
             message: what the migration does; it names the file (``0002_add_email.py``).
@@ -199,17 +221,27 @@ class Migrations:
         """
         self.init()
         script = self._script()
-        check_one_head(script)
+        check_one_head(script, self.versions)
+        self._apply_batteries(script)
+        own = heads(script, self.versions)
         if not message:
-            first = script.get_current_head() is None
-            message = "initial" if first else f"auto_{datetime.now():%Y%m%d_%H%M}"
+            message = "initial" if not own else f"auto_{datetime.now():%Y%m%d_%H%M}"
         name, rev_id = next_name(script, message)
         created: list[Script] = []
+        # A project migration may point at a battery's tables (a foreign key to auth_user):
+        # it runs after the batteries' latest migrations.
+        batteries = [h.revision for h in heads(script) if not in_folder(h, self.versions)]
 
         def revision(config: Config) -> None:
             config.set_main_option("file_template", name)  # the whole name, nothing to fill in
             result = command.revision(
-                config, message=message, autogenerate=not empty, rev_id=rev_id
+                config,
+                message=message,
+                autogenerate=not empty,
+                rev_id=rev_id,
+                head=own[0].revision if own else "base",
+                version_path=str(self.versions),
+                depends_on=cast(Any, batteries) or None,  # Alembic takes a list too
             )
             items = result if isinstance(result, list) else [result]
             created.extend(item for item in items if item is not None)
@@ -219,6 +251,19 @@ class Migrations:
         if state.no_changes or not created:
             return None
         return Path(created[0].path)
+
+    def _apply_batteries(self, script: ScriptDirectory) -> None:
+        """Apply the batteries' pending migrations, which the comparison of the models with
+        the database needs and the project cannot choose to leave out."""
+        batteries = [h.revision for h in heads(script) if not in_folder(h, self.versions)]
+        if not batteries:
+            return
+        with self.database.engine.connect() as connection:
+            current = MigrationContext.configure(connection).get_current_heads()
+        applied = {s.revision for s in _ancestors(script, current)}
+        pending = [revision for revision in batteries if revision not in applied]
+        for revision in pending:
+            self.upgrade(revision)
 
     def merge(self, message: str | None = None) -> Path | None:
         """Write a migration that merges the latest migrations of separate branches.
@@ -237,7 +282,7 @@ class Migrations:
             detected to merge").
         """
         script = self._script()
-        latest = heads(script)
+        latest = heads(script, self.versions)
         if len(latest) < 2:
             return None
         merged = [name_of(head) for head in latest]
@@ -245,6 +290,7 @@ class Migrations:
         name, rev_id = next_name(script, message)
         config = self._config(None)
         config.set_main_option("file_template", name)
+        config.set_main_option("version_path", str(self.versions).replace("%", "%%"))
         with _explained():
             created = command.merge(
                 config, [head.revision for head in latest], message=message, rev_id=rev_id
@@ -260,21 +306,28 @@ class Migrations:
         """
         script = self._script()
         state = self._state()
+        upgraded = [False]
 
         def migrate(config: Config) -> None:
             assert state.connection is not None
             current = MigrationContext.configure(state.connection).get_current_heads()
-            upgrade, destination = _destination(script, target, current)
+            upgrade, destination = _destination(script, target, current, self.versions)
             if upgrade:
                 command.upgrade(config, destination)
+                upgraded[0] = True
             else:
                 command.downgrade(config, destination)
 
-        return self._run(migrate, state=state).steps
+        steps = self._run(migrate, state=state).steps
+        if upgraded[0]:
+            self.database.run_migrated_hooks()
+        return steps
 
     def upgrade(self, target: str = "heads") -> list[tuple[str, bool]]:
         """Apply migrations up to ``target`` (all of them by default)."""
-        return self._run(lambda config: command.upgrade(config, target)).steps
+        steps = self._run(lambda config: command.upgrade(config, target)).steps
+        self.database.run_migrated_hooks()
+        return steps
 
     def downgrade(self, target: str = "-1") -> list[tuple[str, bool]]:
         """Unapply migrations down to ``target`` (``"base"`` for all; the last one by default)."""
@@ -325,6 +378,8 @@ class Migrations:
         # The same class as the project's database, without importing it here.
         database_class: Any = type(self.database)
         scratch = database_class("sqlite://", metadata=self.database.metadata)
+        for label, location in self.database.battery_migrations.items():
+            scratch.add_migrations(label, location)
         try:
             migrations = Migrations(scratch, self.folder)
             if down != "base":
@@ -348,12 +403,18 @@ class Migrations:
         return "\n\n".join(statements) + "\n"
 
     # -- machinery ----------------------------------------------------------------------------
+    @property
+    def versions(self) -> Path:
+        """The folder of the project's own migration files (``migrations/versions``)."""
+        return self.folder / "versions"
+
     def _state(self, *, autogenerate: bool = False) -> RunState:
         return RunState(
             metadata=self.database.metadata,
             url=sync_url(self.database.url),
             autogenerate=autogenerate,
             report=self.report,
+            battery_tables=self.database.battery_tables(),
         )
 
     def _config(self, state: RunState | None, output: TextIO | None = None) -> Config:
@@ -361,6 +422,11 @@ class Migrations:
         config = Config(output_buffer=output, stdout=io.StringIO(), cmd_opts=Namespace(quiet=True))
         # Options go through ConfigParser interpolation, which treats "%" as special.
         config.set_main_option("script_location", str(self.folder).replace("%", "%%"))
+        locations = [self.versions, *self.database.battery_migrations.values()]
+        if len(locations) > 1:  # a battery's migrations join the project's history
+            config.set_main_option("path_separator", "os")
+            joined = os.pathsep.join(str(location) for location in locations)
+            config.set_main_option("version_locations", joined.replace("%", "%%"))
         config.attributes["nightowl"] = state
         return config
 
@@ -418,11 +484,12 @@ class Migrations:
 
 
 def _destination(
-    script: ScriptDirectory, target: str | None, current: Sequence[str]
+    script: ScriptDirectory, target: str | None, current: Sequence[str], versions: Path
 ) -> tuple[bool, str]:
-    """``(upgrade?, alembic destination)`` for a ``nightowl migrate`` target."""
+    """``(upgrade?, alembic destination)`` for a ``nightowl migrate`` target; relative
+    moves count the project's own migrations (in ``versions``), the batteries' stay."""
     if target is None or target in ("", "head", "heads"):
-        check_one_head(script)
+        check_one_head(script, versions)
         return True, "heads"
     if target in ("zero", "base"):
         return False, "base"
@@ -430,23 +497,33 @@ def _destination(
         steps = int(target)
         if steps > 0:
             return True, target
-        applied_count = len(_ancestors(script, current))
+        own = [r for r in current if _in(script, r, versions)]
+        applied_count = len(_ancestors(script, own, versions))
         if -steps > applied_count:
             raise MigrationError(
                 f"Cannot go back {-steps}: the database has {applied_count} migrations applied."
             )
-        return False, back_to(script, current, -steps)
+        return False, back_to(script, own, -steps)
     found = resolve(script, target)
     applied = {s.revision for s in _ancestors(script, current)}
     return found.revision not in applied, found.revision
 
 
-def _ancestors(script: ScriptDirectory, current: Sequence[str]) -> list[Script]:
-    """The migrations applied when the database is at ``current``, newest first."""
+def _in(script: ScriptDirectory, revision: str, versions: Path) -> bool:
+    found = script.get_revision(revision)
+    return found is not None and in_folder(found, versions)
+
+
+def _ancestors(
+    script: ScriptDirectory, current: Sequence[str], versions: Path | None = None
+) -> list[Script]:
+    """The migrations applied when the database is at ``current``, newest first (with
+    ``versions``, only those in that folder)."""
     if not current:
         return []
     with _explained():
-        return [s for s in script.iterate_revisions(tuple(current), "base") if s is not None]
+        found = [s for s in script.iterate_revisions(tuple(current), "base") if s is not None]
+    return [s for s in found if versions is None or in_folder(s, versions)]
 
 
 def _inline(statement: str, params: Any) -> str:

@@ -1,0 +1,78 @@
+"""nightowl's auth battery: users, groups, permissions, login pages, safe defaults.
+
+::
+
+    from nightowl import App, Depends
+    from nightowl.auth import Auth, User, current_user, login_required, require_permission
+
+    app = App(database="sqlite:///app.db", secret_key="...")
+    auth = Auth(app)        # models, migrations, /auth/ pages, CLI commands
+
+    @app.get("/me")
+    async def me(user: Annotated[User, Depends(login_required)]) -> UserOut: ...
+
+    @app.post("/posts", dependencies=[Depends(require_permission("blog.add_post"))])
+    async def create_post(...): ...
+
+Needs the database battery and argon2: ``pip install 'nightowl[auth]'``. Users log in
+with ``/auth/login``; ``nightowl createsuperuser`` makes the first one.
+"""
+
+from __future__ import annotations
+
+try:
+    import argon2  # noqa: F401
+    import sqlalchemy  # noqa: F401
+except ImportError as exc:  # pragma: no cover - depends on the installed extras
+    raise ImportError(
+        f"nightowl.auth needs {exc.name}: pip install 'nightowl[auth]' "
+        "(it brings the database battery, argon2-cffi and bcrypt)."
+    ) from exc
+
+from nightowl.auth._auth import Auth
+from nightowl.auth._login import login, logout, update_session_auth_hash
+from nightowl.auth.apikeys import APIKeyAuthenticator
+from nightowl.auth.authenticators import Authenticator, SessionAuthenticator
+from nightowl.auth.backends import ModelBackend, PermissionBackend
+from nightowl.auth.dependencies import (
+    NotAuthenticated,
+    PermissionDenied,
+    Requirement,
+    current_user,
+    login_required,
+    require_permission,
+    require_staff,
+    require_superuser,
+)
+from nightowl.auth.hashers import PasswordHasher, PasswordTooLong
+from nightowl.auth.models import AbstractUser, APIKey, Group, Permission, User
+from nightowl.auth.validators import PasswordValidationError, validate_password
+
+__all__ = [
+    "APIKey",
+    "APIKeyAuthenticator",
+    "AbstractUser",
+    "Auth",
+    "Authenticator",
+    "Group",
+    "ModelBackend",
+    "NotAuthenticated",
+    "PasswordHasher",
+    "PasswordTooLong",
+    "PasswordValidationError",
+    "Permission",
+    "PermissionBackend",
+    "PermissionDenied",
+    "Requirement",
+    "SessionAuthenticator",
+    "User",
+    "current_user",
+    "login",
+    "login_required",
+    "logout",
+    "require_permission",
+    "require_staff",
+    "require_superuser",
+    "update_session_auth_hash",
+    "validate_password",
+]

@@ -1,0 +1,351 @@
+"""``Auth(app)``: installs the battery on an app and is its Python API."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from datetime import timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from nightowl.auth import _store
+from nightowl.auth.authenticators import Authenticator, SessionAuthenticator
+from nightowl.auth.backends import ModelBackend, PermissionBackend
+from nightowl.auth.hashers import PasswordHasher, PasswordTooLong, UnknownHashFormat, default_hasher
+from nightowl.auth.mail import ConsoleMailBackend, MailBackend
+from nightowl.auth.models import AbstractUser, APIKey, Group, Permission, User, utcnow
+from nightowl.auth.permissions import sync_permissions
+from nightowl.auth.throttle import LoginThrottle, throttle_from
+from nightowl.auth.validators import DEFAULT_VALIDATORS, PasswordValidator, validate_password
+from nightowl.exceptions import ImproperlyConfigured
+
+if TYPE_CHECKING:
+    from nightowl.app import App
+    from nightowl.db import Database
+
+__all__ = ["Auth"]
+
+T = TypeVar("T")
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+class Auth:
+    """The auth battery on one app: users, groups, permissions, login views and the CLI.
+
+    ::
+
+        app = App(database="sqlite:///app.db", secret_key="...")
+        auth = Auth(app)
+
+        user = await auth.create_user(username="ada", email="ada@example.com", password="...")
+        await auth.grant(user, "blog.add_post")
+
+    Args:
+        app: the app; it needs a database (``App(database=...)``). Sessions are turned on
+            (a signed cookie) unless ``App(sessions=...)`` chose a backend.
+        user_model: the user model, :class:`~nightowl.auth.models.User` or a subclass
+            of :class:`~nightowl.auth.models.AbstractUser` of the project.
+        prefix: where the login, logout and password views are (``/auth``).
+        views: ``False`` leaves the views out (the API and dependencies stay).
+        throttle: failed-login throttling: ``True`` (in memory), a ``redis://`` URL, a
+            :class:`~nightowl.auth.throttle.LoginThrottle`, or ``False``.
+        mail: where password-reset mail goes (printed to the console by default).
+        from_email: the sender of that mail.
+        password_validators: the checks new passwords must pass.
+        permission_backends: more :class:`~nightowl.auth.backends.PermissionBackend`,
+            asked after the database's permissions.
+        authenticators: more :class:`~nightowl.auth.authenticators.Authenticator`,
+            asked after the login session.
+        login_redirect: where a login without ``?next=`` goes.
+        reset_max_age: seconds a password-reset link stays valid.
+        site_url: the scheme and host of password-reset links (``https://example.com``);
+            by default the request's, which only a trusted ``Host`` header makes safe
+            (see ``TrustedHostMiddleware``).
+        hasher: hashes passwords (argon2id).
+    """
+
+    def __init__(
+        self,
+        app: App,
+        *,
+        user_model: type[AbstractUser] = User,
+        prefix: str = "/auth",
+        views: bool = True,
+        throttle: Any = True,
+        mail: MailBackend | None = None,
+        from_email: str = "webmaster@localhost",
+        password_validators: Sequence[PasswordValidator] = DEFAULT_VALIDATORS,
+        permission_backends: Iterable[PermissionBackend] = (),
+        authenticators: Iterable[Authenticator] = (),
+        login_redirect: str = "/",
+        reset_max_age: int = 3600,
+        site_url: str | None = None,
+        hasher: PasswordHasher | None = None,
+    ) -> None:
+        database = getattr(app.state, "database", None)
+        if database is None:
+            raise ImproperlyConfigured(
+                'Auth(app) keeps users in the app\'s database: App(database="sqlite:///app.db") '
+                "(pip install 'nightowl[auth]' brings what it needs)."
+            )
+        if not (isinstance(user_model, type) and issubclass(user_model, AbstractUser)):
+            raise ImproperlyConfigured(
+                f"Auth(user_model=...) takes a subclass of nightowl.auth.models.AbstractUser, "
+                f"not {user_model!r}."
+            )
+        if getattr(app.state, "auth", None) is not None:
+            raise ImproperlyConfigured("Auth(app) was called twice for this app.")
+        if not prefix.startswith("/") or prefix.endswith("/"):
+            raise ImproperlyConfigured(
+                f"Auth(prefix=...) starts with '/' and does not end with one: {prefix!r}."
+            )
+        self.app = app
+        self.database: Database = database
+        self.user_model = user_model
+        self.prefix = prefix
+        self.throttle: LoginThrottle | None = throttle_from(throttle)
+        self.mail = mail or ConsoleMailBackend()
+        self.from_email = from_email
+        self.password_validators = list(password_validators)
+        self.hasher = hasher or default_hasher()
+        self.login_redirect = login_redirect
+        self.views = views
+        self.reset_max_age = reset_max_age
+        self.site_url = site_url.rstrip("/") if site_url else None
+        #: Asked in order by ``current_user``; the first to find a user wins.
+        self.authenticators: list[Authenticator] = [SessionAuthenticator(), *authenticators]
+        #: Asked by :meth:`has_permission`; any one saying yes grants.
+        self.permission_backends: list[PermissionBackend] = [ModelBackend(), *permission_backends]
+        for backend in self.permission_backends:
+            backend.bind(self)
+        self._install(app)
+
+    # -- installing ---------------------------------------------------------------------------
+    def _install(self, app: App) -> None:
+        from nightowl.auth.dependencies import NotAuthenticated
+        from nightowl.sessions import install as install_sessions
+        from nightowl.sessions import sessions_enabled
+
+        app.state.auth = self
+        if not sessions_enabled(app):
+            install_sessions(app, True)
+        self.database.add_migrations("auth", MIGRATIONS / "auth")
+        if self.user_model is User:
+            self.database.add_migrations("auth_user", MIGRATIONS / "user")
+        self.database.on_migrated(sync_permissions)
+        app.add_exception_handler(NotAuthenticated, self._not_authenticated)
+        if self.throttle is not None:
+            app.on_shutdown(self.throttle.close)
+        if self.views:
+            from nightowl.auth._views import install_views
+
+            install_views(self, app)
+
+    @property
+    def login_url(self) -> str:
+        """The path of the login page."""
+        return f"{self.prefix}/login"
+
+    async def _not_authenticated(self, request: Any, exc: Any) -> Any:
+        from urllib.parse import urlencode
+
+        from nightowl.exceptions import HTTPException
+        from nightowl.negotiation import prefers_html
+        from nightowl.responses import RedirectResponse
+
+        if self.views and prefers_html(request):
+            target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+            return RedirectResponse(
+                f"{self.login_url}?{urlencode({'next': target})}", status_code=303
+            )
+        plain = HTTPException(exc.status_code, exc.detail, headers=exc.headers)
+        return await request.app.error_response(request, plain)
+
+    # -- the database -------------------------------------------------------------------------
+    async def run_sync(self, work: Callable[[Session], T]) -> T:
+        """Run ``work(session)`` on a sync session of the app's database, in its own
+        transaction, committed when it returns (how the async API shares one code path
+        with the CLI)."""
+        async with self.database.async_session() as session:
+            result = await session.run_sync(work)
+            await session.commit()
+            return result
+
+    async def get_user(self, user_id: Any) -> AbstractUser | None:
+        """The user with this id, or ``None`` (one query)."""
+        try:
+            ident = int(user_id)
+        except (TypeError, ValueError):
+            return None
+        async with self.database.async_session() as session:
+            found: AbstractUser | None = await session.get(self.user_model, ident)
+            return found
+
+    async def find_by_email(self, email: str) -> AbstractUser | None:
+        """The user with this email address (compared in lower case), or ``None``."""
+        model = self.user_model
+        column = getattr(model, model.EMAIL_FIELD)
+        query = select(model).where(func.lower(column) == email.strip().lower()).limit(1)
+        async with self.database.async_session() as session:
+            return (await session.scalars(query)).first()
+
+    async def record_login(self, user: AbstractUser) -> None:
+        """Save the time of ``user``'s login (``last_login``)."""
+        user.last_login = utcnow()
+        model = type(user)
+        statement = update(model).where(model.id == user.id).values(last_login=user.last_login)
+        await self.run_sync(lambda db: db.execute(statement))
+
+    # -- passwords ----------------------------------------------------------------------------
+    async def authenticate(self, identifier: str, password: str) -> AbstractUser | None:
+        """The active user with this login name and password, else ``None``.
+
+        An unknown name, an inactive user and a wrong password take the same time (a
+        dummy hash is checked when there is no user) and give the same answer. A hash in
+        an older format (Django's PBKDF2, bcrypt) is replaced by an argon2id one.
+        """
+        user = await self.run_sync(lambda db: _store.find_user(db, self.user_model, identifier))
+        if user is None:
+            self.hasher.verify_dummy(password)
+            return None
+        try:
+            ok = self.hasher.verify(user.password, password)
+        except PasswordTooLong:
+            return None
+        except UnknownHashFormat:
+            import logging
+
+            logging.getLogger("nightowl.auth").error(
+                "User %s has a password hash nightowl cannot read", user.id, exc_info=True
+            )
+            return None
+        if not ok or not user.is_active:
+            return None
+        if self.hasher.needs_rehash(user.password):
+            await self._save_password(user, self.hasher.hash(password))
+        return user
+
+    def validate_password(self, password: str, user: Any = None) -> None:
+        """Run the password validators (``PasswordValidationError`` lists every reason)."""
+        validate_password(password, user, self.password_validators)
+
+    async def set_password(
+        self, user: AbstractUser, password: str, *, validate: bool = True
+    ) -> None:
+        """Validate (unless ``validate=False``), hash and save ``user``'s new password.
+
+        The user's other login sessions end at their next request.
+        """
+        if validate:
+            self.validate_password(password, user)
+        await self._save_password(user, self.hasher.hash(password))
+
+    async def _save_password(self, user: AbstractUser, encoded: str) -> None:
+        user.password = encoded
+        model = type(user)
+        statement = update(model).where(model.id == user.id).values(password=encoded)
+        await self.run_sync(lambda db: db.execute(statement))
+
+    # -- users, groups, permissions ----------------------------------------------------------------
+    def _new_user(
+        self, password: str | None, validate: bool, fields: dict[str, Any]
+    ) -> AbstractUser:
+        if "email" in fields:
+            fields["email"] = _store.normalize_email(fields["email"])
+        user = self.user_model(**fields)
+        if password is not None and validate:
+            self.validate_password(password, user)
+        user.password = self.hasher.hash(password) if password is not None else ""
+        if password is None:
+            user.set_password(None)
+        return user
+
+    def create_user_sync(
+        self, password: str | None = None, *, validate: bool = False, **fields: Any
+    ) -> AbstractUser:
+        """:meth:`create_user` from sync code (scripts, the CLI, sync handlers)."""
+        user = self._new_user(password, validate, fields)
+        with self.database.session() as db:
+            db.add(user)
+            db.commit()
+        return user
+
+    async def create_user(
+        self, password: str | None = None, *, validate: bool = False, **fields: Any
+    ) -> AbstractUser:
+        """Create and save a user: ``await auth.create_user(username="ada", password="...")``.
+
+        Args:
+            password: hashed with argon2id; ``None`` gives an unusable password.
+            validate: run the password validators first.
+            **fields: the user's columns (``username``, ``email``, ``is_staff``...).
+        """
+        user = self._new_user(password, validate, fields)
+
+        def save(db: Session) -> AbstractUser:
+            db.add(user)
+            db.flush()
+            return user
+
+        return await self.run_sync(save)
+
+    async def create_superuser(self, password: str | None = None, **fields: Any) -> AbstractUser:
+        """A user with ``is_staff`` and ``is_superuser`` (every permission)."""
+        return await self.create_user(password, is_staff=True, is_superuser=True, **fields)
+
+    async def grant(self, target: AbstractUser | Group, *permissions: str | Permission) -> None:
+        """Give a user or group permissions: ``await auth.grant(editors, "blog.change_post")``.
+
+        A permission that does not exist yet is created.
+        """
+        await self.run_sync(lambda db: _store.grant(db, target, permissions))
+
+    async def revoke(self, target: AbstractUser | Group, *permissions: str | Permission) -> None:
+        """Take permissions away from a user or group."""
+        await self.run_sync(lambda db: _store.revoke(db, target, permissions))
+
+    async def add_to_group(self, user: AbstractUser, group: str | Group) -> Group:
+        """Put ``user`` in ``group`` (a :class:`Group` or a name, created if needed)."""
+        return await self.run_sync(lambda db: _store.add_to_group(db, user, group))
+
+    async def has_permission(
+        self, user: AbstractUser | None, permission: str, obj: Any = None
+    ) -> bool:
+        """Whether ``user`` has ``permission`` (``"blog.change_post"``), on ``obj`` if given:
+        any permission backend saying yes is enough."""
+        if user is None:
+            return False
+        for backend in self.permission_backends:
+            if await backend.has_permission(user, permission, obj):
+                return True
+        return False
+
+    # -- API keys ----------------------------------------------------------------------------
+    async def create_api_key(
+        self, user: AbstractUser, *, name: str = "", expires_in: timedelta | None = None
+    ) -> tuple[APIKey, str]:
+        """A new API key for ``user``: the saved row and the key itself, to show once
+        (only its digest is stored). Requests send it in ``X-API-Key`` when the app has
+        an :class:`~nightowl.auth.apikeys.APIKeyAuthenticator`."""
+        from nightowl.auth.apikeys import make_key
+
+        key, raw = make_key(user, name, expires_in)
+
+        def save(db: Session) -> APIKey:
+            db.add(key)
+            db.flush()
+            return key
+
+        return await self.run_sync(save), raw
+
+    async def revoke_api_key(self, prefix: str) -> bool:
+        """Revoke the key whose prefix is ``prefix``; ``False`` if there is none (or it
+        was revoked already)."""
+        from nightowl.auth.apikeys import revoke
+
+        return await self.run_sync(lambda db: revoke(db, prefix))
+
+    def __repr__(self) -> str:
+        return f"<Auth {self.user_model.__name__} at {self.prefix}>"

@@ -1,0 +1,117 @@
+"""The login flow in a real headless Chromium: log in, see the page, log out; a wrong
+password's message; ``next`` kept through the login."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Annotated, Any
+
+import pytest
+
+from nightowl import App, Depends, HTMLResponse, Request
+from nightowl.auth import Auth, User, login_required
+from nightowl.templating import render
+from tests.auth.conftest import FAST, PASSWORD
+from tests.live import live_server
+
+CHROMIUM = "/usr/bin/chromium"
+
+try:
+    from playwright.sync_api import sync_playwright
+except ImportError:  # pragma: no cover - depends on the machine
+    sync_playwright = None  # type: ignore[assignment]
+
+pytestmark = [
+    pytest.mark.skipif(sync_playwright is None, reason="playwright is not installed"),
+    pytest.mark.skipif(
+        not Path(CHROMIUM).exists() and shutil.which("chromium") is None,
+        reason=f"no Chromium at {CHROMIUM}",
+    ),
+]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    assert sync_playwright is not None
+    executable = CHROMIUM if Path(CHROMIUM).exists() else shutil.which("chromium")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=executable,
+            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    context = browser.new_context()
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    try:
+        yield page
+    finally:
+        context.close()
+
+
+def site(tmp_path: Path) -> App:
+    import jinja2
+
+    templates = jinja2.DictLoader(
+        {
+            "dashboard.html": """{% extends "auth/base.html" %}
+{% block title %}Dashboard{% endblock %}
+{% block content %}<h1>Hello, {{ user.username }}</h1>
+<form method="post" action="/auth/logout">{{ csrf_input() }}<button id="logout">Log out</button></form>
+{% endblock %}""",
+            "home.html": """{% extends "auth/base.html" %}{% block title %}Home{% endblock %}
+{% block content %}<h1>Home</h1>{% endblock %}""",
+        }
+    )
+    app = App(
+        database=f"sqlite:///{tmp_path / 'site.db'}", secret_key="x" * 32, templates=templates
+    )
+    auth = Auth(app, hasher=FAST)
+    app.state.database.create_all()
+    auth.create_user_sync(PASSWORD, username="ada")
+
+    @app.get("/", response_class=HTMLResponse)
+    def home(request: Request):  # type: ignore[no-untyped-def]
+        return render("home.html", request)
+
+    @app.get("/dashboard", response_class=HTMLResponse)
+    async def dashboard(request: Request, user: Annotated[User, Depends(login_required)]):  # type: ignore[no-untyped-def]
+        return render("dashboard.html", request, user=user)
+
+    return app
+
+
+def test_login_flow(page: Any, tmp_path: Path) -> None:
+    app = site(tmp_path)
+    with live_server(app) as base:
+        page.goto(f"{base}/dashboard")
+        assert page.url == f"{base}/auth/login?next=%2Fdashboard"
+        assert page.title() == "Log in · nightowl"
+
+        page.fill("#id_username", "ada")
+        page.fill("#id_password", "not my password")
+        page.click("button[type=submit]")
+        assert "Please enter a correct username and password." in page.inner_text("#form-errors")
+        assert page.input_value("#id_username") == "ada"
+        assert page.input_value("#id_password") == ""
+
+        page.fill("#id_password", PASSWORD)
+        page.click("button[type=submit]")
+        page.wait_for_url(f"{base}/dashboard")  # next was kept through the failed try
+        assert page.inner_text("h1") == "Hello, ada"
+
+        page.click("#logout")
+        page.wait_for_url(f"{base}/")
+        assert page.inner_text(".flash") == "You have been logged out."
+        page.goto(f"{base}/dashboard")
+        assert page.url.startswith(f"{base}/auth/login")
+    app.state.database.close()
