@@ -161,6 +161,7 @@ app = App(database="sqlite:///notes.db")
 """
 
 
+@pytest.mark.slow
 def test_makemigrations_merge(
     write: Callable[[str, str], Path], tmp_path: Path, nightowl: Run
 ) -> None:
