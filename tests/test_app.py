@@ -175,4 +175,4 @@ def test_unknown_app_option_is_a_clear_error() -> None:
     from nightowl.exceptions import ImproperlyConfigured
 
     with pytest.raises(ImproperlyConfigured, match="unknown option 'databse'"):
-        App(databse="sqlite://")  # type: ignore[call-arg]
+        App(databse="sqlite://")

@@ -3,8 +3,9 @@
 import contextvars
 import dataclasses
 import threading
+import types
 from collections.abc import AsyncIterator, Coroutine, Iterator
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 import pytest
 
@@ -29,7 +30,8 @@ def test_sync_and_async_dependencies_nested_and_cached(app: App) -> None:
     def me(
         who: Annotated[str, Depends(token)],
         conf: Annotated[dict[str, str], Depends(settings)],
-        again: str = Depends(token),
+        # The default-style marker; cast because Depends() is typed as the marker, not the value.
+        again: str = cast(str, Depends(token)),
     ) -> dict[str, Any]:
         return {"who": who, "again": again, "prefix": conf["prefix"]}
 
@@ -46,7 +48,10 @@ def test_use_cache_false_runs_again(app: App) -> None:
         return counter["n"]
 
     @app.get("/")
-    def index(a: int = Depends(count), b: int = Depends(count, use_cache=False)) -> list[int]:
+    def index(
+        a: int = cast(int, Depends(count)),
+        b: int = cast(int, Depends(count, use_cache=False)),
+    ) -> list[int]:
         return [a, b]
 
     assert TestClient(app).get("/").json() == [1, 2]
@@ -210,7 +215,7 @@ def test_a_providers_runner_awaits_the_async_handlers_that_take_its_value(app: A
     handed: list[str] = []
 
     async def in_the_clocks_context(coroutine: Coroutine[Any, Any, Any]) -> Any:
-        handed.append(coroutine.__qualname__)
+        handed.append(cast("types.CoroutineType[Any, Any, Any]", coroutine).__qualname__)
         token = running.set("in the runner")
         try:
             return await coroutine

@@ -3,7 +3,7 @@
 import dataclasses
 import enum
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 import pytest
 from pydantic import BaseModel, Field
@@ -97,7 +97,8 @@ def test_query_constraints_and_alias(app: App) -> None:
     def page(
         limit: Annotated[int, Query(ge=1, le=100)] = 10,
         name: Annotated[str | None, Query(min_length=2, max_length=5, alias="n")] = None,
-        sort: str = Query("asc", pattern="^(asc|desc)$"),
+        # The default-style marker; cast because Query() is typed as the marker, not the value.
+        sort: str = cast(str, Query("asc", pattern="^(asc|desc)$")),
     ) -> dict[str, Any]:
         return {"limit": limit, "name": name, "sort": sort}
 

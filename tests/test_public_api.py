@@ -2,9 +2,12 @@
 test_layers.py)."""
 
 import importlib
+import importlib.metadata
 import json
 import subprocess
 import sys
+import tomllib
+from pathlib import Path
 
 import pytest
 
@@ -54,6 +57,16 @@ def test_all_is_exactly_the_public_names() -> None:
 def test_every_public_name_has_a_docstring() -> None:
     for name in nightowl.__all__:
         assert getattr(nightowl, name).__doc__, name
+
+
+def test_the_version_is_written_once() -> None:
+    project = tomllib.loads((Path(__file__).parents[1] / "pyproject.toml").read_text())
+    assert "version" not in project["project"]
+    assert project["project"]["dynamic"] == ["version"]
+    assert project["tool"]["hatch"]["version"] == {"path": "src/nightowl/__init__.py"}
+    # What `pip show nightowl` and `nightowl --version` report (an editable install reads
+    # the version when installed: reinstall after changing it).
+    assert importlib.metadata.version("nightowl") == nightowl.__version__
 
 
 #: What serving a hello world must not load: the test client's, the CLI's, the templates'

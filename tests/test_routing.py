@@ -1,11 +1,13 @@
 """Routing: paths, converters, methods, routers, class views, trailing slashes."""
 
 import uuid
+from typing import cast
 
 import pytest
 
 from nightowl import App, Router, path
 from nightowl.exceptions import ImproperlyConfigured
+from nightowl.routing import Route
 from nightowl.testing import TestClient
 
 
@@ -220,8 +222,8 @@ def test_router_prefix_tags_dependencies_and_nesting(app: App) -> None:
     assert client.get("/api/v1/ping").json() == "pong"
     assert client.get("/api/v1/late").json() == "late"
     assert calls == ["audit", "audit"]
-    route = next(r for r in app.routes if r.path == "/api/v1/ping")
-    assert route.options["tags"] == ["api"]  # type: ignore[union-attr]
+    route = cast(Route, next(r for r in app.routes if r.path == "/api/v1/ping"))
+    assert route.options["tags"] == ["api"]
 
 
 def test_include_with_prefix(app: App) -> None:

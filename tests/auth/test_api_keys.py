@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterator
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from sqlalchemy import select
@@ -83,7 +83,7 @@ def test_the_key_of_an_inactive_user_is_refused(keyed: tuple[App, Auth, Any]) ->
     app, auth, user = keyed
     _, raw = _run(auth, auth.create_api_key(user))
     with auth.database.session() as db:
-        db.get(type(user), user.id).is_active = False
+        cast(Any, db.get(type(user), user.id)).is_active = False
         db.commit()
     with TestClient(app) as client:
         assert client.get("/private", headers={"X-API-Key": raw}).status_code == 401

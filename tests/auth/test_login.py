@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from nightowl.auth import Auth
 from nightowl.testing import TestClient
 from tests.auth.conftest import BROWSER, PASSWORD, csrf_token, log_in
 
@@ -92,7 +93,7 @@ def test_login_post_with_a_wrong_csrf_token_is_refused(client: TestClient) -> No
     assert client.get("/whoami").json() == {"user": None}
 
 
-def test_inactive_user_gets_the_same_message(client: TestClient, auth) -> None:
+def test_inactive_user_gets_the_same_message(client: TestClient, auth: Auth) -> None:
     auth.create_user_sync(PASSWORD, username="bob", is_active=False)
     refused = log_in(client, username="bob")
     assert refused.status_code == 400

@@ -50,6 +50,9 @@ class Member(AbstractUser):
     nickname: Mapped[str] = mapped_column(default="")
 """
 
+# Each test builds a project and runs nightowl's commands on it, as processes.
+pytestmark = pytest.mark.slow
+
 Run = Callable[..., subprocess.CompletedProcess[str]]
 
 

@@ -63,6 +63,7 @@ def project(tmp_path: Path) -> Path:
     return tmp_path / "mysite"
 
 
+@pytest.mark.slow
 def test_new_project_migrates_and_passes_its_tests(project: Path) -> None:
     assert {p.relative_to(project).as_posix() for p in project.rglob("*") if p.is_file()} >= {
         "app.py",
@@ -114,6 +115,7 @@ def test_new_refuses_a_bad_name_or_a_used_folder(tmp_path: Path, nightowl: Run) 
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.slow
 def test_shell_has_the_app_the_session_and_the_models(project: Path) -> None:
     assert _nightowl("migrate", cwd=project).returncode == 0
     commands = (

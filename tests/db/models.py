@@ -5,8 +5,9 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 from decimal import Decimal
+from typing import cast
 
-from sqlalchemy import Enum, ForeignKey, Numeric, String, func
+from sqlalchemy import Enum, ForeignKey, Numeric, String, Table, func
 
 from nightowl.db import Database, Mapped, Model, mapped_column, relationship
 
@@ -37,7 +38,7 @@ class Entry(Model):
     author: Mapped[Member] = relationship(back_populates="entries")
 
 
-TABLES = [Member.__table__, Entry.__table__]
+TABLES = [cast(Table, Member.__table__), cast(Table, Entry.__table__)]
 
 
 def create_tables(database: Database) -> None:

@@ -7,6 +7,7 @@ and PostgreSQL.
 
 import asyncio
 import contextvars
+from typing import cast
 
 import httpx
 from sqlalchemy import func, select, text
@@ -46,7 +47,7 @@ def test_queries_mix_with_every_other_await(app: App, database: Database) -> Non
         count = await db.scalar(select(func.count()).select_from(Member))
         titles = list(await db.scalars(select(Entry.title)))
         one = (await db.execute(text("SELECT 1"))).scalar_one()
-        name = await db.run_sync(lambda session: session.get(Member, member_id).name)
+        name = await db.run_sync(lambda session: cast(Member, session.get(Member, member_id)).name)
         await db.refresh(member, ["nickname"])
         task_value = await asyncio.create_task(later("from a task"))
         return {
@@ -127,7 +128,7 @@ def test_writes_in_the_bridge_commit_or_roll_back(app: App, database: Database) 
         assert client.post("/rename/Bea").json() == {"name": "Bea"}
         assert client.post("/rename/Nope").status_code == 409
     with database.session() as session:
-        assert session.get(Member, member_id).name == "Bea"  # type: ignore[union-attr]
+        assert cast(Member, session.get(Member, member_id)).name == "Bea"
 
 
 def test_concurrent_requests_keep_their_own_sessions(app: App, database: Database) -> None:

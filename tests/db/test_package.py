@@ -1,7 +1,9 @@
 """nightowl.db's public surface and the pieces behind App(database=...)."""
 
+from typing import cast
+
 import pytest
-from sqlalchemy import select
+from sqlalchemy import QueuePool, select
 
 import nightowl.db
 from nightowl import App
@@ -62,5 +64,5 @@ def test_pool_exhausted_is_a_503_and_recovers(database: Database) -> None:
         finally:
             held.close()
         assert client.get("/members").json() == []
-        assert small.engine.pool.checkedout() == 0
+        assert cast(QueuePool, small.engine.pool).checkedout() == 0
     small.close()

@@ -4,9 +4,10 @@ import asyncio
 import subprocess
 import sys
 import time
+from typing import cast
 
 import pytest
-from sqlalchemy import NullPool, create_engine, event, func, select, text
+from sqlalchemy import NullPool, QueuePool, create_engine, event, func, select, text
 from sqlalchemy.orm import selectinload
 
 from nightowl import App, HTTPException
@@ -47,7 +48,7 @@ def test_sync_handler_commits_on_success(app: App, database: Database) -> None:
     assert isinstance(body["id"], int)
     assert "password_hash" not in body
     assert _emails(database) == ["ann@example.com"]
-    assert database.engine.pool.checkedout() == 0
+    assert cast(QueuePool, database.engine.pool).checkedout() == 0
 
 
 def test_async_handler_commits_on_success(app: App, database: Database) -> None:
@@ -97,7 +98,7 @@ def test_failures_roll_back(app: App, database: Database, mode: str, failure: st
         response.status_code == {"http_exception": 403, "error_status": 400, "crash": 500}[failure]
     )
     assert _emails(database) == []
-    assert database.engine.pool.checkedout() == 0
+    assert cast(QueuePool, database.engine.pool).checkedout() == 0
 
 
 def test_added_objects_are_flushed_before_the_response_is_rendered(
@@ -180,7 +181,7 @@ def test_whatever_the_handler_changed_is_committed(app: App, database: Database,
     with database.session() as session:
         member = session.get_one(Member, member_id)
         assert (member.nickname, member.name) == ("raw", "Changed")
-    assert database.engine.pool.checkedout() == 0
+    assert cast(QueuePool, database.engine.pool).checkedout() == 0
 
 
 @pytest.mark.parametrize("status", [200, 400])
@@ -434,7 +435,7 @@ def test_connection_killed_during_a_request_is_a_503(
 
     def checked_out() -> int:
         engine = database.engine if mode == "sync" else database.async_engine.sync_engine
-        return int(engine.pool.checkedout())  # type: ignore[attr-defined]
+        return cast(QueuePool, engine.pool).checkedout()
 
     try:
         with TestClient(app) as client:

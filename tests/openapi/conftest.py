@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import enum
-import socket
-import threading
-import time
 from collections.abc import Callable, Iterator
 from typing import Annotated, Any
 
 import pytest
-import uvicorn
 from pydantic import BaseModel, Field, computed_field
 
 from nightowl import (
@@ -29,6 +26,7 @@ from nightowl import (
     UploadFile,
 )
 from nightowl.security import APIKeyHeader, HTTPBearer
+from tests.live import live_server
 
 API_KEY = "s3cret"
 
@@ -154,36 +152,9 @@ def full_app() -> App:
     return build_full_app()
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 @pytest.fixture
 def serve() -> Iterator[Callable[[App], str]]:
     """``serve(app)`` runs ``app`` under a real uvicorn on 127.0.0.1 and gives its base URL;
     every server started is stopped when the test ends."""
-    started: list[tuple[uvicorn.Server, threading.Thread]] = []
-
-    def start(app: App) -> str:
-        port = _free_port()
-        config = uvicorn.Config(
-            app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"
-        )
-        server = uvicorn.Server(config)
-        thread = threading.Thread(target=server.run, daemon=True)
-        thread.start()
-        started.append((server, thread))
-        deadline = time.monotonic() + 15
-        while not server.started:
-            if time.monotonic() > deadline or not thread.is_alive():
-                raise RuntimeError("uvicorn did not start")
-            time.sleep(0.02)
-        return f"http://127.0.0.1:{port}"
-
-    yield start
-    for server, thread in started:
-        server.should_exit = True
-        thread.join(timeout=10)
+    with contextlib.ExitStack() as servers:
+        yield lambda app: servers.enter_context(live_server(app))

@@ -77,6 +77,7 @@ def page() -> Iterator[tuple[Any, list[str]]]:
             browser.close()
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(find_swagger_ui() is None, reason="no package ships Swagger UI here")
 def test_swagger_ui_renders_offline_and_authorize_works(
     page: tuple[Any, list[str]], serve: Callable[[App], str]
@@ -108,6 +109,7 @@ def test_swagger_ui_renders_offline_and_authorize_works(
     assert blocked == []
 
 
+@pytest.mark.slow
 def test_redoc_renders_offline(page: tuple[Any, list[str]], serve: Callable[[App], str]) -> None:
     tab, blocked = page
     base = serve(_browser_app())

@@ -1,5 +1,9 @@
 """Start real servers on 127.0.0.1 in subprocesses, wait until they answer, always stop them.
 
+These tests are about the server processes themselves (workers, reloading, signals), so
+they run ``nightowl run``, ``nightowl serve`` and ``uvicorn`` as commands; tests that only
+need an app behind a real server use :func:`tests.live.live_server` instead.
+
 Everything is offered as fixtures: test modules do not import this file.
 """
 
@@ -9,7 +13,6 @@ import contextlib
 import importlib.util
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -18,6 +21,8 @@ from pathlib import Path
 
 import httpx
 import pytest
+
+from tests.live import free_port
 
 BIN = Path(sys.executable).parent
 READY_TIMEOUT = 20.0
@@ -71,14 +76,6 @@ async def slow():
     await asyncio.sleep(1.5)
     return {"slept": True}
 """
-
-
-def free_port() -> int:
-    """A TCP port that was free on 127.0.0.1 a moment ago."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def wait_until(condition: Callable[[], bool], timeout: float, what: str) -> None:

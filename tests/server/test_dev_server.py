@@ -7,6 +7,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
+
+# Each test starts a server process and waits for it (and for reloads).
+pytestmark = pytest.mark.slow
+
 StartServer = Callable[..., Any]
 FreePort = Callable[[], int]
 WaitUntil = Callable[[Callable[[], bool], str], None]

@@ -9,6 +9,9 @@ from typing import Any
 
 import pytest
 
+# The servers here are real processes, one for each kind of server nightowl launches.
+pytestmark = pytest.mark.slow
+
 Server = Any
 
 

@@ -20,6 +20,9 @@ WaitUntil = Callable[[Callable[[], bool], str], None]
 BIN = Path(sys.executable).parent
 NIGHTOWL = str(BIN / "nightowl")
 READY_TIMEOUT = 20.0
+# Each test starts server processes, most of them with workers, and stops them.
+pytestmark = pytest.mark.slow
+
 HAS_GRANIAN = importlib.util.find_spec("granian") is not None
 needs_granian = pytest.mark.skipif(not HAS_GRANIAN, reason="granian is not installed")
 

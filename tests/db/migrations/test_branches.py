@@ -12,7 +12,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from nightowl.db import NAMING_CONVENTION, Database
 from nightowl.db.migrations import MigrationError, Migrations
-from tests.db.test_migrations import (
+from tests.db.migrations.test_migrations import (
     _columns,
     _fails,
     _ok,
@@ -161,6 +161,7 @@ app = App(database="sqlite:///notes.db")
 """
 
 
+@pytest.mark.slow
 def test_makemigrations_merge(
     write: Callable[[str, str], Path], tmp_path: Path, nightowl: Run
 ) -> None:

@@ -13,7 +13,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from nightowl.db import NAMING_CONVENTION, Database
 from nightowl.db.migrations import Migrations
 from nightowl.exceptions import ImproperlyConfigured
-from tests.db.test_migrations import _tables, databases, folder
+from tests.db.migrations.test_migrations import _tables, databases, folder
 
 __all__ = ["databases", "folder"]  # fixtures
 

@@ -435,6 +435,7 @@ def _fails(result: subprocess.CompletedProcess[str], message: str) -> None:
     assert message in result.stderr
 
 
+@pytest.mark.slow
 def test_commands(project: Path, nightowl: Run) -> None:
     _fails(nightowl("migrate"), "There is no migrations folder at")
     _fails(nightowl("showmigrations"), "run `nightowl makemigrations` to create it")
