@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from datetime import timedelta
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -84,25 +85,8 @@ class Auth:
         site_url: str | None = None,
         hasher: PasswordHasher | None = None,
     ) -> None:
-        database = getattr(app.state, "database", None)
-        if database is None:
-            raise ImproperlyConfigured(
-                'Auth(app) keeps users in the app\'s database: App(database="sqlite:///app.db") '
-                "(pip install 'nightowl[auth]' brings what it needs)."
-            )
-        if not (isinstance(user_model, type) and issubclass(user_model, AbstractUser)):
-            raise ImproperlyConfigured(
-                f"Auth(user_model=...) takes a subclass of nightowl.auth.models.AbstractUser, "
-                f"not {user_model!r}."
-            )
-        if getattr(app.state, "auth", None) is not None:
-            raise ImproperlyConfigured("Auth(app) was called twice for this app.")
-        if not prefix.startswith("/") or prefix.endswith("/"):
-            raise ImproperlyConfigured(
-                f"Auth(prefix=...) starts with '/' and does not end with one: {prefix!r}."
-            )
         self.app = app
-        self.database: Database = database
+        self.database: Database = _checked_database(app, user_model, prefix)
         self.user_model = user_model
         self.prefix = prefix
         self.throttle: LoginThrottle | None = throttle_from(throttle)
@@ -135,7 +119,7 @@ class Auth:
         if self.user_model is User:
             self.database.add_migrations("auth_user", MIGRATIONS / "user")
         self.database.on_migrated(sync_permissions)
-        app.add_exception_handler(NotAuthenticated, self._not_authenticated)
+        app.add_exception_handler(NotAuthenticated, partial(_not_authenticated, self))
         if self.throttle is not None:
             app.on_shutdown(self.throttle.close)
         if self.views:
@@ -147,21 +131,6 @@ class Auth:
     def login_url(self) -> str:
         """The path of the login page."""
         return f"{self.prefix}/login"
-
-    async def _not_authenticated(self, request: Any, exc: Any) -> Any:
-        from urllib.parse import urlencode
-
-        from nightowl.exceptions import HTTPException
-        from nightowl.negotiation import prefers_html
-        from nightowl.responses import RedirectResponse
-
-        if self.views and prefers_html(request):
-            target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-            return RedirectResponse(
-                f"{self.login_url}?{urlencode({'next': target})}", status_code=303
-            )
-        plain = HTTPException(exc.status_code, exc.detail, headers=exc.headers)
-        return await request.app.error_response(request, plain)
 
     # -- the database -------------------------------------------------------------------------
     async def run_sync(self, work: Callable[[Session], T]) -> T:
@@ -349,3 +318,40 @@ class Auth:
 
     def __repr__(self) -> str:
         return f"<Auth {self.user_model.__name__} at {self.prefix}>"
+
+
+def _checked_database(app: App, user_model: Any, prefix: str) -> Database:
+    """The app's database, once ``Auth(app, ...)``'s arguments are known to be usable."""
+    database: Database | None = getattr(app.state, "database", None)
+    if database is None:
+        raise ImproperlyConfigured(
+            'Auth(app) keeps users in the app\'s database: App(database="sqlite:///app.db") '
+            "(pip install 'nightowl[auth]' brings what it needs)."
+        )
+    if not (isinstance(user_model, type) and issubclass(user_model, AbstractUser)):
+        raise ImproperlyConfigured(
+            f"Auth(user_model=...) takes a subclass of nightowl.auth.models.AbstractUser, "
+            f"not {user_model!r}."
+        )
+    if getattr(app.state, "auth", None) is not None:
+        raise ImproperlyConfigured("Auth(app) was called twice for this app.")
+    if not prefix.startswith("/") or prefix.endswith("/"):
+        raise ImproperlyConfigured(
+            f"Auth(prefix=...) starts with '/' and does not end with one: {prefix!r}."
+        )
+    return database
+
+
+async def _not_authenticated(auth: Auth, request: Any, exc: Any) -> Any:
+    """Browsers go to the login page; other clients get the 401."""
+    from urllib.parse import urlencode
+
+    from nightowl.exceptions import HTTPException
+    from nightowl.negotiation import prefers_html
+    from nightowl.responses import RedirectResponse
+
+    if auth.views and prefers_html(request):
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return RedirectResponse(f"{auth.login_url}?{urlencode({'next': target})}", status_code=303)
+    plain = HTTPException(exc.status_code, exc.detail, headers=exc.headers)
+    return await request.app.error_response(request, plain)

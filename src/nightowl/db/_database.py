@@ -167,17 +167,7 @@ class Database:
                 with app.state.database.test_session() as session:
                     yield session
         """
-        with self.engine.connect() as connection:
-            driver = connection.connection.driver_connection
-            sqlite = self.backend == "sqlite"
-            if sqlite:
-                # pysqlite starts transactions only before DML, so a savepoint would be
-                # the outermost transaction and releasing it would commit: BEGIN ourselves.
-                level = driver.isolation_level  # type: ignore[union-attr]
-                driver.isolation_level = None  # type: ignore[union-attr]
-            transaction = connection.begin()
-            if sqlite:
-                connection.exec_driver_sql("BEGIN")
+        with self.engine.connect() as connection, _rolled_back(connection, self.backend):
             previous = self._test_sessions
             self._test_sessions = _JoinedSessions(connection)
             try:
@@ -185,9 +175,6 @@ class Database:
                     yield session
             finally:
                 self._test_sessions = previous
-                transaction.rollback()
-                if sqlite:
-                    driver.isolation_level = level  # type: ignore[union-attr]
 
     def create_all(self) -> None:
         """Create the tables that do not exist yet (for tests and prototypes; use migrations)."""
@@ -343,6 +330,27 @@ class Database:
                     sync_session.close()
             except Exception:
                 logger.warning("Closing the request's session failed", exc_info=True)
+
+
+@contextmanager
+def _rolled_back(connection: Connection, backend: str) -> Iterator[None]:
+    """One transaction on ``connection`` around the block, rolled back at its end."""
+    driver = connection.connection.driver_connection
+    sqlite = backend == "sqlite"
+    if sqlite:
+        # pysqlite starts transactions only before DML, so a savepoint would be
+        # the outermost transaction and releasing it would commit: BEGIN ourselves.
+        level = driver.isolation_level  # type: ignore[union-attr]
+        driver.isolation_level = None  # type: ignore[union-attr]
+    transaction = connection.begin()
+    if sqlite:
+        connection.exec_driver_sql("BEGIN")
+    try:
+        yield
+    finally:
+        transaction.rollback()
+        if sqlite:
+            driver.isolation_level = level  # type: ignore[union-attr]
 
 
 class _JoinedSessions:

@@ -42,6 +42,7 @@ from nightowl.db.migrations._history import (
     next_name,
     resolve,
 )
+from nightowl.db.migrations._scratch import sql_on_scratch
 
 __all__ = ["Migration", "MigrationError", "Migrations", "RunState", "warn_unapplied"]
 
@@ -367,40 +368,8 @@ class Migrations:
             if self.database.backend != "sqlite":
                 raise
             # Rebuilding a SQLite table (batch mode) needs the table's live definition.
-            return self._sql_on_scratch(found.revision, down or "base", backwards=backwards)
+            return sql_on_scratch(self, found.revision, down or "base", backwards=backwards)
         return output.getvalue()
-
-    def _sql_on_scratch(self, revision: str, down: str, *, backwards: bool) -> str:
-        """The SQL of one SQLite migration, recorded while running it on a scratch copy
-        of the schema in memory."""
-        from sqlalchemy import event
-
-        # The same class as the project's database, without importing it here.
-        database_class: Any = type(self.database)
-        scratch = database_class("sqlite://", metadata=self.database.metadata)
-        for label, location in self.database.battery_migrations.items():
-            scratch.add_migrations(label, location)
-        try:
-            migrations = Migrations(scratch, self.folder)
-            if down != "base":
-                migrations.upgrade(down)
-            if backwards:
-                migrations.upgrade(revision)
-            statements: list[str] = []
-
-            def record(_conn: Any, _cursor: Any, statement: str, params: Any, *_: Any) -> None:
-                if statement.lstrip().upper().startswith(("PRAGMA", "SELECT")):
-                    return
-                statements.append(_inline(statement, params) + ";")
-
-            event.listen(scratch.engine, "before_cursor_execute", record)
-            if backwards:
-                migrations.downgrade(down)
-            else:
-                migrations.upgrade(revision)
-        finally:
-            scratch.close()
-        return "\n\n".join(statements) + "\n"
 
     # -- machinery ----------------------------------------------------------------------------
     @property
@@ -524,23 +493,6 @@ def _ancestors(
     with _explained():
         found = [s for s in script.iterate_revisions(tuple(current), "base") if s is not None]
     return [s for s in found if versions is None or in_folder(s, versions)]
-
-
-def _inline(statement: str, params: Any) -> str:
-    """``statement`` with its ``?`` parameters written in, for reading."""
-    if not params or not isinstance(params, (tuple, list)):
-        return statement.strip()
-    values = iter(params)
-
-    def literal(_match: re.Match[str]) -> str:
-        value = next(values, None)
-        if value is None:
-            return "NULL"
-        if isinstance(value, (int, float)):
-            return str(value)
-        return "'" + str(value).replace("'", "''") + "'"
-
-    return re.sub(r"\?", literal, statement.strip())
 
 
 @contextmanager

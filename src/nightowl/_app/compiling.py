@@ -1,0 +1,111 @@
+"""Compiling the registered routes into the tables that serve them, on first use."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from nightowl._errors import ExceptionHandlers
+from nightowl._handlers.compiler import CompiledRoute, Compiler
+from nightowl._handlers.runners import HandlerRunner, Runner, WebSocketRunner
+from nightowl._table import PathTemplate, RouteTable
+from nightowl.routing import Router, WebSocketRoute
+from nightowl.types import ASGIApp
+
+__all__ = ["Compiling"]
+
+
+class Compiling(Router):
+    """A router whose routes are compiled once into route tables, recompiled after a change."""
+
+    _errors: ExceptionHandlers
+    _providers: dict[Any, Callable[..., Any]]
+    _runners: dict[Callable[..., Any], HandlerRunner]
+    _mounts: list[tuple[str, ASGIApp, str | None]]
+    dependency_overrides: dict[Callable[..., Any], Callable[..., Any]]
+    # What the OpenAPI document and the docs pages read.
+    title: str
+    version: str
+    description: str
+    servers: list[Mapping[str, Any]]
+    openapi_url: str | None
+    docs_url: str | None
+    redoc_url: str | None
+
+    def _init_compiling(self) -> None:
+        self._openapi: dict[str, Any] | None = None
+        self._table: RouteTable[Runner] | None = None
+        self._ws_table: RouteTable[WebSocketRunner] | None = None
+        self._compiled: list[CompiledRoute] = []
+        self._names: dict[str, PathTemplate] = {}
+        self._on_change = self._invalidate
+
+    def url_path_for(self, name: str, /, **params: Any) -> str:
+        """The path of the route named ``name``, with ``params`` filled in."""
+        self._ensure_compiled()
+        template = self._names.get(name)
+        if template is None:
+            raise KeyError(f"No route named {name!r}.")
+        return template.expand(params)
+
+    def openapi(self) -> dict[str, Any]:
+        """The app's OpenAPI 3.1 document, built on first use and cached."""
+        if self._openapi is None:
+            from nightowl.openapi import build_document
+
+            self._openapi = build_document(self)
+        return self._openapi
+
+    def _invalidate(self) -> None:
+        self._openapi = None
+        self._table = None
+        self._ws_table = None
+
+    def _ensure_compiled(self) -> RouteTable[Runner]:
+        if self._table is None:
+            self._compile()
+        assert self._table is not None
+        return self._table
+
+    def compiled_routes(self) -> Sequence[CompiledRoute]:
+        """Every HTTP route as compiled for serving: its analysed handler, plan, response
+        model and renderer (compiling the app first if need be).
+
+        The OpenAPI document is built from these, so that it describes exactly what is
+        served and no handler is analysed twice. The items' type is internal.
+        """
+        self._ensure_compiled()
+        return self._compiled
+
+    def _compile(self) -> None:
+        table: RouteTable[Runner] = RouteTable()
+        ws_table: RouteTable[WebSocketRunner] = RouteTable()
+        compiled: list[CompiledRoute] = []
+        names: dict[str, PathTemplate] = {}
+        compiler = Compiler(self._providers, self.dependency_overrides, self._errors, self._runners)
+        from nightowl.openapi import docs_routes
+
+        for route in [*self.iter_routes(), *docs_routes(self)]:
+            names.setdefault(route.name, route.template)
+            if isinstance(route, WebSocketRoute):
+                ws_table.add(route.template, ["WEBSOCKET"], compiler.websocket(route))
+                continue
+            item = compiler.route(route)
+            compiled.append(item)
+            table.add(route.template, route.methods, item.runner)
+        for item in compiled:
+            methods = item.route.methods
+            if "GET" in methods and "HEAD" not in methods:
+                table.add(item.route.template, ["HEAD"], item.runner, implicit=True)
+        for prefix, _, name in self._mounts:
+            if name:
+                names.setdefault(name, PathTemplate(prefix + "/{path:path}"))
+        self._names = names
+        self._ws_table = ws_table
+        self._compiled = compiled
+        self._table = table
+
+    @property
+    def providers(self) -> Mapping[Any, Callable[..., Any]]:
+        """Types injected by annotation alone (see ``App.provide``)."""
+        return self._providers
