@@ -51,7 +51,8 @@ class Member(AbstractUser):
 """
 
 # Each test builds a project and runs nightowl's commands on it, as processes.
-pytestmark = pytest.mark.slow
+# Each test runs the CLI a dozen times: a busy machine stretches that past the default limit.
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(360)]
 
 Run = Callable[..., subprocess.CompletedProcess[str]]
 
