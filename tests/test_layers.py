@@ -61,6 +61,7 @@ LAYERS: dict[str, str] = {
     "nightowl.sessions": "battery",
     "nightowl.templating": "battery",
     "nightowl.cache": "battery",
+    "nightowl.observability": "battery",
     "nightowl.cli": "battery",
     "nightowl.scaffold": "battery",
     # the package itself: the public names users import
