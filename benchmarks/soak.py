@@ -98,6 +98,7 @@ class Tally:
     latencies: list[float] = field(default_factory=list)
     server_errors: int = 0
     failures: int = 0
+    reasons: dict[str, int] = field(default_factory=dict)
 
     def add(self, seconds: float, status: int) -> None:
         self.latencies.append(seconds)
@@ -136,7 +137,10 @@ def rss_mib(pid: int) -> float:
 
 async def user(base: str, tally: list[Tally], stop: float) -> None:
     ws_url = base.replace("http://", "ws://") + "/echo"
-    async with httpx.AsyncClient(base_url=base, timeout=30) as client:
+    # Idle connections are dropped before uvicorn's 5 s keep-alive timeout would close them
+    # under a request (a race of the client's, not a server error).
+    limits = httpx.Limits(keepalive_expiry=2)
+    async with httpx.AsyncClient(base_url=base, timeout=30, limits=limits) as client:
         while time.monotonic() < stop:
             kind = random.choices(["json", "read", "write", "page", "ws"], [40, 25, 10, 20, 5])[0]
             start = time.perf_counter()
@@ -158,8 +162,10 @@ async def user(base: str, tally: list[Tally], stop: float) -> None:
                     status = response.status_code
                 else:
                     status = (await client.get("/page")).status_code
-            except Exception:
+            except Exception as exc:  # any failure is counted, and the run goes on
                 tally[-1].failures += 1
+                reason = f"{kind}: {type(exc).__name__}"
+                tally[-1].reasons[reason] = tally[-1].reasons.get(reason, 0) + 1
                 continue
             tally[-1].add(time.perf_counter() - start, status)
 
@@ -197,12 +203,18 @@ async def drive(base: str, server: subprocess.Popen[bytes], args: argparse.Names
         totals.latencies += current.latencies
         totals.server_errors += current.server_errors
         totals.failures += current.failures
+        for reason, count in current.reasons.items():
+            totals.reasons[reason] = totals.reasons.get(reason, 0) + count
     await asyncio.gather(*users)
     print(
         f"\ntotal: {len(totals.latencies)} requests, "
         f"{len(totals.latencies) / (args.minutes * 60):.0f}/s, p50 {p(totals.latencies, 0.5):.1f} ms, "
         f"p99 {p(totals.latencies, 0.99):.1f} ms, 5xx {totals.server_errors}, failures {totals.failures}"
     )
+    if totals.reasons:
+        print(
+            "failures by kind:", ", ".join(f"{r} x{n}" for r, n in sorted(totals.reasons.items()))
+        )
     for pid, values in sorted(memory.items()):
         after_warmup = values[1:] or values
         print(
