@@ -33,7 +33,9 @@ EXTRA_USERS: dict[str, tuple[str, ...]] = {
     "db": ("nightowl.db", "nightowl.sessions.backends.database"),
     "postgres": ("nightowl.db",),
     "mysql": ("nightowl.db",),
-    "redis": ("nightowl.sessions.backends.redis", "nightowl.auth.throttle"),
+    "redis": ("nightowl.sessions.backends.redis", "nightowl.auth.throttle", "nightowl.cache"),
+    "metrics": ("nightowl.observability.metrics",),
+    "tracing": ("nightowl.observability.tracing",),
     "auth": ("nightowl.auth",),
     "docs": ("nightowl.openapi",),
 }

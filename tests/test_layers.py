@@ -60,6 +60,8 @@ LAYERS: dict[str, str] = {
     "nightowl.db": "battery",
     "nightowl.sessions": "battery",
     "nightowl.templating": "battery",
+    "nightowl.cache": "battery",
+    "nightowl.observability": "battery",
     "nightowl.cli": "battery",
     "nightowl.scaffold": "battery",
     # the package itself: the public names users import

@@ -118,6 +118,23 @@ def find_main_import_string(app: object) -> tuple[str, Path] | None:
     return f"{path.stem}:{attr}", path.parent
 
 
+def _share_metrics_between_workers() -> None:
+    """Point prometheus-client's multiprocess mode at a fresh folder the workers share.
+
+    Every worker then writes its metrics there and ``App(metrics=True)``'s endpoint adds
+    them up. A folder the user set in ``PROMETHEUS_MULTIPROC_DIR`` is kept as it is.
+    """
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        return
+    import atexit
+    import shutil
+    import tempfile
+
+    folder = tempfile.mkdtemp(prefix="nightowl-metrics-")
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = folder
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+
+
 def serve(
     target: str | ASGIApp,
     *,
@@ -180,6 +197,8 @@ def serve(
         )
     os.environ[MAX_HEADER_SIZE_ENV] = str(max_header_size)
     os.environ[MAX_HEADERS_ENV] = str(max_headers)
+    if workers > 1:
+        _share_metrics_between_workers()
     if server == "granian":
         if reload:
             raise ImproperlyConfigured("Reloading is only supported with uvicorn.")
