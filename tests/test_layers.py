@@ -31,6 +31,7 @@ LAYERS: dict[str, str] = {
     "nightowl.datastructures": "core",
     "nightowl._accept": "core",
     "nightowl._concurrency": "core",
+    "nightowl._logging": "core",
     "nightowl._multipart": "core",
     "nightowl.background": "core",
     "nightowl.requests": "core",

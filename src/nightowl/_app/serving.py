@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from nightowl._app.lifespan import Lifespan
+from nightowl._logging import printable
 from nightowl.exceptions import HTTPException, WebSocketDisconnect
 from nightowl.requests import Request
 from nightowl.responses import RedirectResponse, problem_response
@@ -141,7 +142,9 @@ class Serving(Lifespan):
         except WebSocketDisconnect:
             return  # the client left: nothing went wrong
         except Exception:
-            logger.exception("Unhandled exception in WebSocket handler for %s", scope["path"])
+            logger.exception(
+                "Unhandled exception in WebSocket handler for %s", printable(scope["path"])
+            )
             if (
                 websocket.application_state is not WebSocketState.DISCONNECTED
                 and websocket.client_state is not WebSocketState.DISCONNECTED
