@@ -45,6 +45,7 @@ LAYERS: dict[str, str] = {
     "nightowl._debug": "framework",
     "nightowl._server": "framework",
     "nightowl._guard": "framework",
+    "nightowl._identity": "framework",
     "nightowl._httptools_limits": "framework",
     "nightowl._app": "framework",
     "nightowl.app": "framework",
