@@ -23,6 +23,7 @@ def test_http_exception_problem_shape(app: App) -> None:
         "title": "Not Found",
         "status": 404,
         "detail": "no such user",
+        "request_id": response.headers["x-request-id"],
     }
 
 
@@ -37,12 +38,14 @@ def test_http_exception_custom_type_and_extra(app: App) -> None:
             extra={"balance": 30},
         )
 
-    assert TestClient(app).get("/pay").json() == {
+    response = TestClient(app).get("/pay", headers={"X-Request-ID": "req-42"})
+    assert response.json() == {
         "type": "https://example.com/probs/credit",
         "title": "Out of credit",
         "status": 402,
         "detail": "out of credit",
         "balance": 30,
+        "request_id": "req-42",
     }
 
 
@@ -61,6 +64,7 @@ def test_unhandled_exception_is_500_without_internals(
         "title": "Internal Server Error",
         "status": 500,
         "detail": "The server could not complete the request.",
+        "request_id": response.headers["x-request-id"],
     }
     assert "secret" not in response.text
     assert "RuntimeError: secret database password" in caplog.text  # the traceback is logged
@@ -153,7 +157,9 @@ def test_validation_error_shape_matches_design(app: App) -> None:
     def signup(data: Signup) -> dict[str, Any]:
         return data.model_dump()
 
-    body = TestClient(app).post("/signup", json={"email": "a@b.c", "age": "old"}).json()
+    response = TestClient(app).post("/signup", json={"email": "a@b.c", "age": "old"})
+    body = response.json()
+    assert body.pop("request_id") == response.headers["x-request-id"]
     assert body == {
         "type": "about:blank",
         "title": "Unprocessable Content",

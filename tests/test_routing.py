@@ -124,6 +124,7 @@ def test_unknown_path_404_problem(app: App) -> None:
         "title": "Not Found",
         "status": 404,
         "detail": "Nothing matches the given URL.",
+        "request_id": response.headers["x-request-id"],
     }
 
 

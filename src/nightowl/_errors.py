@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from nightowl._concurrency import is_async_callable, run_in_threadpool
+from nightowl._logging import printable
 from nightowl.exceptions import HTTPException, ResponseValidationError
 from nightowl.negotiation import prefers_html
 from nightowl.requests import ClientDisconnect, Request
@@ -121,7 +122,11 @@ class ExceptionHandlers:
             return problem_response(400, "The client disconnected before sending the whole body.")
         what = "response validation" if isinstance(exc, ResponseValidationError) else "handler"
         logger.error(
-            "Unhandled exception in %s for %s %s", what, request.method, request.path, exc_info=exc
+            "Unhandled exception in %s for %s %s",
+            what,
+            printable(request.method),
+            printable(request.path),
+            exc_info=exc,
         )
         if self.debug:
             if "text/html" in request.headers.get("accept", ""):

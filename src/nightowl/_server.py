@@ -24,6 +24,7 @@ from nightowl._guard import (
     ServerGuard,
     limits_from_environment,
 )
+from nightowl._logging import LogFormat, logging_config
 from nightowl.exceptions import ImproperlyConfigured
 from nightowl.types import ASGIApp
 
@@ -150,6 +151,8 @@ def serve(
     forwarded_allow_ips: str | None = None,
     graceful_timeout: int = 30,
     log_level: str = "info",
+    log_format: LogFormat = "text",
+    log_config: str | os.PathLike[str] | None = None,
     access_log: bool = True,
     max_header_size: int = DEFAULT_MAX_HEADER_SIZE,
     max_headers: int = DEFAULT_MAX_HEADERS,
@@ -178,6 +181,11 @@ def serve(
         forwarded_allow_ips: comma-separated addresses of trusted proxies (``127.0.0.1``).
         graceful_timeout: seconds to wait for requests in flight when shutting down.
         log_level: ``critical``, ``error``, ``warning``, ``info``, ``debug`` or ``trace``.
+        log_format: ``"text"`` (time, level, logger, request id, message) or ``"json"``
+            (one object per line, for log collectors).
+        log_config: a logging configuration file used instead of nightowl's: JSON
+            (:func:`logging.config.dictConfig`'s schema) on every server, YAML and ``.ini``
+            under uvicorn.
         access_log: log every request.
         max_header_size: the most bytes of request line and headers a request may carry.
         max_headers: the most header fields a request may carry.
@@ -199,6 +207,7 @@ def serve(
     os.environ[MAX_HEADERS_ENV] = str(max_headers)
     if workers > 1:
         _share_metrics_between_workers()
+    logs = _log_settings(log_level, log_format, log_config, access_log, server)
     if server == "granian":
         if reload:
             raise ImproperlyConfigured("Reloading is only supported with uvicorn.")
@@ -214,6 +223,7 @@ def serve(
             graceful_timeout=graceful_timeout,
             log_level=log_level,
             access_log=access_log,
+            log_dictconfig=logs,
             **options,
         )
     elif server == "uvicorn":
@@ -237,6 +247,7 @@ def serve(
             graceful_timeout=graceful_timeout,
             log_level=log_level,
             access_log=access_log,
+            log_config=logs,
             **options,
         )
     else:
@@ -266,6 +277,40 @@ def load_target() -> ASGIApp:
         app = wrap_asgi_with_proxy_headers(app, proxy_ips)
     max_header_size, max_headers = limits_from_environment()
     return ServerGuard(app, max_header_size=max_header_size, max_headers=max_headers)
+
+
+def _log_settings(
+    level: str,
+    log_format: LogFormat,
+    config: str | os.PathLike[str] | None,
+    access_log: bool,
+    server: str,
+) -> Any:
+    """What the server is given to configure logging with: nightowl's configuration, or
+    the user's file (a path for uvicorn, which reads every kind; a dict for granian)."""
+    try:
+        if config is None:
+            return logging_config(level, log_format, access_log=access_log)
+    except ValueError as exc:
+        raise ImproperlyConfigured(str(exc)) from None
+    path = Path(config)
+    if not path.is_file():
+        raise ImproperlyConfigured(f"The logging configuration {str(path)!r} does not exist.")
+    if server != "granian":
+        return str(path)
+    if path.suffix != ".json":
+        raise ImproperlyConfigured(
+            f"Under granian, the logging configuration must be a JSON file: {str(path)!r}."
+        )
+    import json
+
+    try:
+        loaded = json.loads(path.read_text())
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{str(path)!r} is not valid JSON: {exc}") from None
+    if not isinstance(loaded, dict):
+        raise ImproperlyConfigured(f"{str(path)!r} is not a logging configuration (a mapping).")
+    return loaded
 
 
 def _export_target(target: str, *, factory: bool, debug: bool, proxy_ips: str | None) -> None:

@@ -14,6 +14,7 @@ from nightowl._app.hooks import Hooks
 from nightowl._app.lifespan import LifespanFactory
 from nightowl._errors import ExceptionHandlers
 from nightowl._handlers.runners import HandlerRunner
+from nightowl._identity import ConnectionIdentity
 from nightowl.datastructures import State
 from nightowl.exceptions import ImproperlyConfigured
 from nightowl.params import Depends
@@ -49,6 +50,11 @@ class App(Hooks):
         max_field_size: the largest value of one form field that is not a file (1 MiB).
         redirect_slashes: redirect ``GET /x/`` to ``/x`` (and back) when only the other exists.
         settings: any settings object; ``app.settings``, and injectable by its type.
+        trusted_proxies: addresses and networks of the reverse proxies in front of the
+            app; from them, ``Forwarded``/``X-Forwarded-For`` set ``request.client``
+            (and ``X-Forwarded-Proto`` the scheme). See docs/production.md.
+        request_id_header: the header carrying the request id, kept when well-formed
+            and echoed in the response (``None``: no request ids).
         **config: options of batteries, such as ``database="sqlite:///app.db"`` or
             ``templates="templates"``. Each is kept in ``app.config`` and handed to the
             battery that declares it (see :func:`nightowl.app.battery_options`).
@@ -69,6 +75,8 @@ class App(Hooks):
         max_field_size: int = 1024 * 1024,
         redirect_slashes: bool = True,
         settings: Any = None,
+        trusted_proxies: Sequence[str] = (),
+        request_id_header: str | None = "X-Request-ID",
         openapi_url: str | None = "/openapi.json",
         docs_url: str | None = "/docs",
         redoc_url: str | None = "/redoc",
@@ -98,7 +106,7 @@ class App(Hooks):
         self._runners: dict[Callable[..., Any], HandlerRunner] = {}
         self._init_compiling()
         self._init_lifespan(lifespan)
-        self._init_serving()
+        self._init_serving(ConnectionIdentity(request_id_header, trusted_proxies))
         if settings is not None:
             self.provide(type(settings), lambda: settings)
         if config:

@@ -119,6 +119,13 @@ class HTTPConnection:
         return Address(client[0], client[1]) if client else None
 
     @property
+    def request_id(self) -> str | None:
+        """The request's id (see ``App(request_id_header=...)``): the client's well-formed
+        ``X-Request-ID``, or a new random one; ``None`` when request ids are off."""
+        request_id: str | None = self.scope.get("request_id")
+        return request_id
+
+    @property
     def app(self) -> Any:
         """The nightowl application serving this connection (a :class:`nightowl.App`)."""
         return self.scope["app"]

@@ -14,6 +14,7 @@ from nightowl import App
 from nightowl.db import AsyncSession, Database, Session
 from nightowl.testing import TestClient
 from tests.db.models import Member, create_tables, drop_tables
+from tests.live import live_client
 
 STOCK = MetaData()
 stock = Table(
@@ -141,3 +142,46 @@ def test_mysql_and_mariadb_messages_name_the_constraint(
     app.state.database.close()
     assert body["status"] == 409
     assert {key: body[key] for key in expected} == expected
+
+
+def test_a_conflict_cannot_forge_a_log_line_through_a_submitted_value(
+    postgres_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    # PostgreSQL quotes the duplicate value in its error; the log line escapes it.
+    database = Database(postgres_url)
+    create_tables(database)
+    app = App(database=database)
+
+    @app.post("/members/{email}")
+    def add(email: str, db: Session) -> None:
+        db.add(Member(email=email, name="Ann"))
+        db.flush()
+        db.add(Member(email=email, name="Twin"))
+
+    forged = "x%0d%0aFORGED%20admin%20logged%20in"
+    try:
+        with caplog.at_level("INFO", logger="nightowl.db"), live_client(app) as client:
+            assert client.post(f"/members/{forged}").status_code == 409
+    finally:
+        drop_tables(database)
+        database.close()
+    lines = [record.getMessage() for record in caplog.records if record.name == "nightowl.db"]
+    assert lines, caplog.records
+    assert all("\n" not in line and "\r" not in line for line in lines)
+    assert any("/members/x\\r\\nFORGED admin logged in" in line for line in lines)
+
+
+def test_an_outage_cannot_forge_a_log_line_through_the_path(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    app = App(database="postgresql+psycopg://postgres@127.0.0.1:9/nowhere")
+
+    @app.get("/members/{email}")
+    def find(email: str, db: Session) -> None:
+        db.get(Member, 1)
+
+    with caplog.at_level("INFO", logger="nightowl.db"), live_client(app) as client:
+        assert client.get("/members/x%0d%0aFORGED").status_code == 503
+    lines = [record.getMessage() for record in caplog.records if record.name == "nightowl.db"]
+    assert any("/members/x\\r\\nFORGED" in line for line in lines), lines
+    assert all("\n" not in line and "\r" not in line for line in lines)

@@ -226,6 +226,7 @@ def test_get_or_404(app: App, database: Database) -> None:
                 "title": "Not Found",
                 "status": 404,
                 "detail": f"No Member with id {member_id + 100}.",
+                "request_id": missing.headers["x-request-id"],
             }
 
 

@@ -117,7 +117,7 @@ def test_everything_off_leaves_responses_alone() -> None:
         cross_origin_opener_policy=None,
     ) as client:
         response = client.get("/")
-    assert set(response.headers) == {"content-length", "content-type"}
+    assert set(response.headers) == {"content-length", "content-type", "x-request-id"}
 
 
 @pytest.mark.parametrize(

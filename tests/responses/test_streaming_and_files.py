@@ -351,6 +351,7 @@ def test_missing_file_is_a_404_problem(client: TestClient) -> None:
             "title": "Not Found",
             "status": 404,
             "detail": "File not found.",
+            "request_id": response.headers["x-request-id"],
         }
 
 

@@ -33,7 +33,7 @@ import asyncio
 import os
 from pathlib import Path
 
-from nightowl import App, Request
+from nightowl import App, Request, WebSocket
 
 app = App()
 
@@ -67,6 +67,17 @@ def client(request: Request):
 
 @app.get("/boom")
 def boom():
+    raise RuntimeError("kaboom")
+
+
+@app.get("/boom/{what}")
+def boom_what(what: str):
+    raise RuntimeError("kaboom")
+
+
+@app.websocket("/ws/boom/{what}")
+async def ws_boom(ws: WebSocket, what: str):
+    await ws.accept()
     raise RuntimeError("kaboom")
 
 

@@ -11,6 +11,8 @@ from collections.abc import Callable
 from typing import Any
 
 from nightowl._app.lifespan import Lifespan
+from nightowl._identity import ConnectionIdentity
+from nightowl._logging import printable
 from nightowl.exceptions import HTTPException, WebSocketDisconnect
 from nightowl.requests import Request
 from nightowl.responses import RedirectResponse, problem_response
@@ -27,7 +29,8 @@ class Serving(Lifespan):
     max_body_size: int
     redirect_slashes: bool
 
-    def _init_serving(self) -> None:
+    def _init_serving(self, identity: ConnectionIdentity) -> None:
+        self._identity = identity
         self._middleware: list[tuple[Callable[..., ASGIApp], dict[str, Any]]] = []
         self._mounts: list[tuple[str, ASGIApp, str | None]] = []
         self._stack: ASGIApp | None = None
@@ -35,6 +38,8 @@ class Serving(Lifespan):
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         # Before any middleware: their errors are rendered by this app too (error pages).
         scope["app"] = self
+        if scope["type"] != "lifespan":
+            send = self._identity.prepare(scope, send)
         stack = self._stack
         if stack is None:
             stack = self._stack = self._build_stack()
@@ -110,6 +115,8 @@ class Serving(Lifespan):
                 return
         if self._errors.custom or self._errors.wants_page(request):
             await self._errors.send(request, send, HTTPException(404, _NOT_FOUND_DETAIL))
+        elif "request_id" in scope:
+            await _send_not_found(scope, send)
         else:
             await _NOT_FOUND(scope, receive, send)
 
@@ -141,7 +148,9 @@ class Serving(Lifespan):
         except WebSocketDisconnect:
             return  # the client left: nothing went wrong
         except Exception:
-            logger.exception("Unhandled exception in WebSocket handler for %s", scope["path"])
+            logger.exception(
+                "Unhandled exception in WebSocket handler for %s", printable(scope["path"])
+            )
             if (
                 websocket.application_state is not WebSocketState.DISCONNECTED
                 and websocket.client_state is not WebSocketState.DISCONNECTED
@@ -166,3 +175,12 @@ def _check_percent_encoding(raw_path: bytes) -> None:
         unquote_to_bytes(raw_path).decode("utf-8")
     except UnicodeDecodeError:
         raise HTTPException(400, "The URL path is not valid UTF-8.") from None
+
+
+async def _send_not_found(scope: Scope, send: Send) -> None:
+    """The plain 404 problem naming the request (its id is JSON-safe: see _identity)."""
+    body = b'%s,"request_id":"%s"}' % (_NOT_FOUND.body[:-1], scope["request_id"].encode())
+    headers = [(b"content-type", b"application/problem+json")]
+    headers.append((b"content-length", str(len(body)).encode()))
+    await send({"type": "http.response.start", "status": 404, "headers": headers})
+    await send({"type": "http.response.body", "body": b"" if scope["method"] == "HEAD" else body})

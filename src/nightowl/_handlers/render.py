@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic_core import ValidationError
 
 from nightowl._handlers.annotations import is_untyped, mentions_response, tuple_body
+from nightowl._logging import printable
 from nightowl.exceptions import ImproperlyConfigured, ResponseValidationError
 from nightowl.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response, dump_json
 from nightowl.types import MISSING
@@ -138,7 +139,7 @@ class Renderer:
             return self._validate(content, from_attributes=True)
         except ValidationError as exc:
             errors = exc.errors(include_url=False)
-            logger.error("Response validation failed: %s", errors)
+            logger.error("Response validation failed: %s", printable(errors))
             raise ResponseValidationError(errors) from None
 
     def _filtered_json(self, content: Any) -> bytes:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 import click
 
 from nightowl._guard import DEFAULT_MAX_HEADER_SIZE, DEFAULT_MAX_HEADERS
@@ -27,6 +29,20 @@ _port_option = click.option(
 )
 _log_level_option = click.option(
     "--log-level", type=_LOG_LEVELS, default="info", show_default=True, help="Log verbosity."
+)
+_log_format_option = click.option(
+    "--log-format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="Log lines as text (time, level, logger, request id, message) or as JSON objects.",
+)
+_log_config_option = click.option(
+    "--log-config",
+    type=click.Path(exists=True, dir_okay=False),
+    default=None,
+    help="A logging configuration file (dictConfig JSON; YAML or .ini under uvicorn) "
+    "used instead of nightowl's.",
 )
 _max_header_size_option = click.option(
     "--max-header-size",
@@ -63,6 +79,8 @@ _max_headers_option = click.option(
 )
 @click.option("--debug", is_flag=True, help="Show the debug error page on unhandled errors.")
 @_log_level_option
+@_log_format_option
+@_log_config_option
 @_max_header_size_option
 @_max_headers_option
 @click.pass_obj
@@ -75,6 +93,8 @@ def run_command(
     reload_dirs: tuple[str, ...],
     debug: bool,
     log_level: str,
+    log_format: Literal["text", "json"],
+    log_config: str | None,
     max_header_size: int,
     max_headers: int,
 ) -> None:
@@ -96,6 +116,8 @@ def run_command(
                 reload_dirs=list(reload_dirs) or [str(located.app_dir)],
                 debug=debug,
                 log_level=log_level,
+                log_format=log_format,
+                log_config=log_config,
                 max_header_size=max_header_size,
                 max_headers=max_headers,
             )
@@ -106,6 +128,8 @@ def run_command(
                 port=port,
                 debug=debug,
                 log_level=log_level,
+                log_format=log_format,
+                log_config=log_config,
                 max_header_size=max_header_size,
                 max_headers=max_headers,
             )
@@ -157,6 +181,8 @@ def run_command(
     "--access-log/--no-access-log", default=True, show_default=True, help="Log every request."
 )
 @_log_level_option
+@_log_format_option
+@_log_config_option
 @_max_header_size_option
 @_max_headers_option
 @click.pass_obj
@@ -172,6 +198,8 @@ def serve_command(
     graceful_timeout: int,
     access_log: bool,
     log_level: str,
+    log_format: Literal["text", "json"],
+    log_config: str | None,
     max_header_size: int,
     max_headers: int,
 ) -> None:
@@ -196,6 +224,8 @@ def serve_command(
             graceful_timeout=graceful_timeout,
             access_log=access_log,
             log_level=log_level,
+            log_format=log_format,
+            log_config=log_config,
             max_header_size=max_header_size,
             max_headers=max_headers,
         )

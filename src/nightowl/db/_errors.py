@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from sqlalchemy import ForeignKeyConstraint, MetaData, Table, UniqueConstraint
 from sqlalchemy import exc as sa_exc
 
+from nightowl._logging import printable
 from nightowl.requests import Request
 from nightowl.responses import Response, problem_response
 
@@ -280,7 +281,12 @@ def install_error_handlers(app: App, metadata: MetaData) -> None:
 
     def conflict(request: Request, exc: sa_exc.IntegrityError) -> Response:
         info = describe_integrity_error(exc, metadata)
-        logger.info("Integrity error on %s %s: %s", request.method, request.path, exc.orig)
+        logger.info(
+            "Integrity error on %s %s: %s",
+            printable(request.method),
+            printable(request.path),
+            printable(exc.orig),
+        )
         return problem_response(
             409,
             info.detail(),
@@ -294,7 +300,11 @@ def install_error_handlers(app: App, metadata: MetaData) -> None:
         if not is_unavailable(exc):
             raise exc  # a bug, not an outage: the ordinary 500
         logger.error(
-            "Database unavailable on %s %s: %s", request.method, request.path, exc, exc_info=False
+            "Database unavailable on %s %s: %s",
+            printable(request.method),
+            printable(request.path),
+            printable(exc),
+            exc_info=False,
         )
         return problem_response(
             503,

@@ -9,6 +9,7 @@ from urllib.parse import quote
 
 from pydantic_core import to_json
 
+from nightowl._logging import REQUEST_ID
 from nightowl.datastructures import MutableHeaders, encode_header
 from nightowl.exceptions import status_phrase
 from nightowl.types import Receive, Scope, Send
@@ -225,6 +226,9 @@ def problem_response(
     if detail is not None:
         body["detail"] = detail
     body.update(extra)
+    request_id = REQUEST_ID.get()
+    if request_id != "-":
+        body.setdefault("request_id", request_id)
     return ProblemResponse(body, status_code=status_code, headers=headers)
 
 
