@@ -27,6 +27,7 @@ ORDER = ("core", "framework", "battery", "facade", "deprecated")
 LAYERS: dict[str, str] = {
     # core: ASGI only, no framework knowledge
     "nightowl.types": "core",
+    "nightowl._extras": "core",
     "nightowl.exceptions": "core",
     "nightowl.datastructures": "core",
     "nightowl._accept": "core",

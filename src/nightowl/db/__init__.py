@@ -29,9 +29,10 @@ from typing import TYPE_CHECKING, Any
 try:
     from sqlalchemy.orm import Mapped, relationship
 except ImportError as exc:  # pragma: no cover - depends on the installed extras
+    from nightowl._extras import install_command
+
     raise ImportError(
-        "nightowl.db needs SQLAlchemy: pip install 'nightowl[db]' "
-        "(or nightowl[postgres], nightowl[mysql])."
+        f"nightowl.db needs SQLAlchemy: {install_command('db')} (or the postgres or mysql extra)."
     ) from exc
 
 from nightowl.db._database import DEFAULT_URL, Database, database_from
