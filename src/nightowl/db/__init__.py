@@ -38,7 +38,7 @@ except ImportError as exc:  # pragma: no cover - depends on the installed extras
 from nightowl.db._database import DEFAULT_URL, Database, database_from
 from nightowl.db._errors import is_missing_table, is_unavailable
 from nightowl.db._model import NAMING_CONVENTION, Model, mapped_column
-from nightowl.db._pagination import Page, paginate
+from nightowl.db._pagination import OffsetPage, Page, paginate
 from nightowl.db._session import AsyncSession, LazyLoadError, Session
 
 if TYPE_CHECKING:
@@ -52,6 +52,7 @@ __all__ = [
     "LazyLoadError",
     "Mapped",
     "Model",
+    "OffsetPage",
     "Page",
     "Session",
     "install",
