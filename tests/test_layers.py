@@ -28,6 +28,7 @@ LAYERS: dict[str, str] = {
     # core: ASGI only, no framework knowledge
     "nightowl.types": "core",
     "nightowl._extras": "core",
+    "nightowl._env": "core",
     "nightowl.exceptions": "core",
     "nightowl.datastructures": "core",
     "nightowl._accept": "core",

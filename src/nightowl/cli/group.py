@@ -8,6 +8,7 @@ found.
 from __future__ import annotations
 
 import functools
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -108,7 +109,11 @@ class NightowlGroup(click.Group):
         parent: click.Context | None = None,
         **extra: Any,
     ) -> click.Context:
-        """Start every invocation with a fresh :class:`ScriptInfo` as ``ctx.obj``."""
+        """Start every invocation with a fresh :class:`ScriptInfo` as ``ctx.obj``, after
+        reading the current folder's ``.env`` into the environment (what is already set
+        there wins), as ``flask`` does: ``NIGHTOWL_APP``, ``PORT``, ``SECRET_KEY``..."""
+        if parent is None:
+            _load_dotenv(Path.cwd() / ".env")
         if "obj" not in extra and "obj" not in self.context_settings:
             extra["obj"] = ScriptInfo()
         return super().make_context(info_name, args, parent, **extra)
@@ -199,6 +204,18 @@ class NightowlGroup(click.Group):
                 formatter.write_text(f"{names}:")
                 with formatter.indentation():
                     formatter.write_text(command)
+
+
+def _load_dotenv(path: Path) -> None:
+    from nightowl._env import read_dotenv
+    from nightowl.exceptions import ImproperlyConfigured
+
+    try:
+        found = read_dotenv(path)
+    except ImproperlyConfigured as exc:
+        raise click.ClickException(str(exc)) from exc
+    for name, value in found.items():
+        os.environ.setdefault(name, value)
 
 
 def _missing_extra(entry_point: Any, exc: Exception) -> str | None:
