@@ -27,6 +27,8 @@ ORDER = ("core", "framework", "battery", "facade", "deprecated")
 LAYERS: dict[str, str] = {
     # core: ASGI only, no framework knowledge
     "nightowl.types": "core",
+    "nightowl._extras": "core",
+    "nightowl._env": "core",
     "nightowl.exceptions": "core",
     "nightowl.datastructures": "core",
     "nightowl._accept": "core",
@@ -43,6 +45,7 @@ LAYERS: dict[str, str] = {
     "nightowl._handlers": "framework",
     "nightowl._errors": "framework",
     "nightowl._debug": "framework",
+    "nightowl._frames": "framework",
     "nightowl._server": "framework",
     "nightowl._guard": "framework",
     "nightowl._identity": "framework",

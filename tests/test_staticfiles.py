@@ -280,3 +280,43 @@ def test_traversal_is_404_through_a_real_server(app: App) -> None:
             status, body = _raw_get(base, raw)
             assert status == 404, raw
             assert b"SECRET" not in body, raw
+
+
+def test_a_single_page_app_at_the_root(tmp_path: Path) -> None:
+    dist = tmp_path / "dist"
+    (dist / "assets").mkdir(parents=True)
+    (dist / "index.html").write_text("<div id=app></div>")
+    (dist / "assets" / "main.js").write_text("render();")
+    app = App()
+    app.static("/", dist, html=True)
+
+    @app.get("/api/items")
+    def items() -> list[int]:
+        return [1, 2]
+
+    with TestClient(app) as client:
+        home = client.get("/")
+        assert (home.status_code, home.text) == (200, "<div id=app></div>")
+        assert home.headers["content-type"].startswith("text/html")
+        assert client.get("/assets/main.js").text == "render();"
+        # Client-side routes get index.html; the API and the docs still answer themselves.
+        for route in ("/settings/profile", "/items/3"):
+            page = client.get(route)
+            assert (page.status_code, page.text) == (200, "<div id=app></div>"), route
+        assert client.get("/api/items").json() == [1, 2]
+        assert client.get("/openapi.json").json()["paths"].keys() == {"/api/items"}
+        assert "swagger" in client.get("/docs").text.lower()
+        # A missing script is a 404, not the page (the browser would run HTML as JS).
+        missing = client.get("/assets/gone.js")
+        assert missing.status_code == 404
+        assert client.get("/../secret.txt").status_code == 404
+        assert client.get("/elsewhere", headers={"accept": "text/html"}).status_code == 200
+
+
+def test_only_one_app_at_the_root(tmp_path: Path) -> None:
+    app = App()
+    app.static("/", tmp_path)
+    with pytest.raises(ImproperlyConfigured, match="Only one app"):
+        app.mount("/", StaticFiles(tmp_path))
+    with pytest.raises(ImproperlyConfigured, match="must start with '/'"):
+        app.mount("static", StaticFiles(tmp_path))

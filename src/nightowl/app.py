@@ -12,6 +12,7 @@ from typing import Any
 
 from nightowl._app.hooks import Hooks
 from nightowl._app.lifespan import LifespanFactory
+from nightowl._env import Environment, caller_folder, folder_options, options_from_env
 from nightowl._errors import ExceptionHandlers
 from nightowl._handlers.runners import HandlerRunner
 from nightowl._identity import ConnectionIdentity
@@ -19,6 +20,7 @@ from nightowl.datastructures import State
 from nightowl.exceptions import ImproperlyConfigured
 from nightowl.params import Depends
 from nightowl.requests import DEFAULT_MAX_BODY_SIZE
+from nightowl.types import MISSING
 
 __all__ = ["App"]
 
@@ -38,7 +40,8 @@ class App(Hooks):
             return {"message": "hello world"}
 
     Args:
-        debug: show tracebacks in error responses and reload the dev server on changes.
+        debug: show tracebacks in error responses and reload the dev server on changes
+            (by default ``DEBUG`` from the environment or ``.env``, else off).
         title, version, description, servers: what the OpenAPI document says about the API.
         openapi_url, docs_url, redoc_url: where the OpenAPI document, Swagger UI and ReDoc
             are served; ``None`` turns one off (no document, no UIs).
@@ -55,15 +58,22 @@ class App(Hooks):
             (and ``X-Forwarded-Proto`` the scheme). See docs/production.md.
         request_id_header: the header carrying the request id, kept when well-formed
             and echoed in the response (``None``: no request ids).
+        env_file: the ``.env`` file read after the environment (by default ``.env`` in
+            the folder of the file creating the app; ``None`` reads none). ``app.env``
+            gives both: arguments win, then the environment, then ``.env``.
         **config: options of batteries, such as ``database="sqlite:///app.db"`` or
             ``templates="templates"``. Each is kept in ``app.config`` and handed to the
-            battery that declares it (see :func:`nightowl.app.battery_options`).
+            battery that declares it (see :func:`nightowl.app.battery_options`). Those not
+            given are read from the environment or ``.env``: ``SECRET_KEY`` for
+            ``secret_key``, ``NIGHTOWL_<OPTION>`` for the others (``NIGHTOWL_SESSIONS``).
+            The ``templates/`` folder ``render()`` reads by default (next to the main
+            script, else in the working directory), when it exists, is ``templates``.
     """
 
     def __init__(
         self,
         *,
-        debug: bool = False,
+        debug: bool | None = None,
         title: str = "nightowl",
         version: str = "0.1.0",
         description: str = "",
@@ -80,9 +90,15 @@ class App(Hooks):
         openapi_url: str | None = "/openapi.json",
         docs_url: str | None = "/docs",
         redoc_url: str | None = "/redoc",
+        env_file: str | os.PathLike[str] | None = MISSING,
         **config: Any,
     ) -> None:
         super().__init__(dependencies=dependencies)
+        #: The environment over the ``.env`` file: ``app.env.get("DATABASE_URL")``.
+        self.env = Environment(caller_folder() / ".env" if env_file is MISSING else env_file)
+        if debug is None:
+            debug = self.env.flag("DEBUG")
+        config = folder_options(options_from_env(self.env, config, battery_options))
         self._errors = ExceptionHandlers(debug)
         self.title = title
         self.version = version

@@ -80,6 +80,10 @@ class StaticFiles:
         cache_control: the whole ``Cache-Control`` value, overriding ``max_age``
             (``"public, max-age=31536000, immutable"`` for fingerprinted file names).
         html: serve ``index.html`` for a folder and ``404.html`` (if present) for misses.
+        fallback: a file served (status 200) for a missing page, the way a single-page
+            app's client-side routes (``/settings/profile``) get its ``index.html``: for
+            paths whose last segment has no extension, or requests that accept HTML.
+            ``app.static("/", "dist", html=True)`` sets it to ``"index.html"``.
         check_dir: raise :class:`~nightowl.exceptions.ImproperlyConfigured` now if a folder
             does not exist, instead of answering 404 to everything.
     """
@@ -92,11 +96,13 @@ class StaticFiles:
         max_age: int = 3600,
         cache_control: str | None = None,
         html: bool = False,
+        fallback: str | None = None,
         check_dir: bool = True,
     ) -> None:
         self.directories: list[Path] = []
         self.cache_control = cache_control or f"public, max-age={max_age}"
         self.html = html
+        self.fallback = fallback
         self.check_dir = check_dir
         if directory is not None:
             self.add_directory(directory)
@@ -125,6 +131,9 @@ class StaticFiles:
             return
         parts = _safe_parts(scope)
         found = None if parts is None else await run_in_threadpool(self.lookup, parts)
+        if found is None and parts is not None and self._falls_back(parts, scope):
+            assert self.fallback is not None
+            found = await run_in_threadpool(self.lookup, self.fallback.split("/"))
         if found is None:
             await self._not_found(scope, receive, send)
             return
@@ -153,6 +162,15 @@ class StaticFiles:
             if stat.S_ISREG(stat_result.st_mode):
                 return candidate, stat_result
         return None
+
+    def _falls_back(self, parts: list[str], scope: Scope) -> bool:
+        """Whether a missing path is a client-side route of a single-page app (not a
+        missing script or image, which stays a 404)."""
+        if self.fallback is None:
+            return False
+        if not parts or "." not in parts[-1]:
+            return True
+        return "text/html" in Headers(raw=scope["headers"]).get("accept", "")
 
     def _file_response(self, path: str, stat_result: os.stat_result, scope: Scope) -> FileResponse:
         media_type = content_type_for(path)

@@ -28,7 +28,8 @@ def test_import_nightowl_does_not_import_the_battery() -> None:
 def test_without_the_extra_the_error_says_what_to_install(missing: str) -> None:
     result = _run(f"import sys\nsys.modules[{missing!r}] = None\nfrom nightowl.auth import Auth\n")
     assert result.returncode == 1
-    assert f"nightowl.auth needs {missing}: pip install 'nightowl[auth]'" in result.stderr
+    assert f"nightowl.auth needs {missing}: pip install " in result.stderr
+    assert '[auth]"' in result.stderr
 
 
 def test_auth_needs_a_database() -> None:

@@ -4,7 +4,7 @@ import pytest
 from sqlalchemy import select
 
 from nightowl import App
-from nightowl.db import AsyncSession, Database, Page, Session, paginate
+from nightowl.db import AsyncSession, Database, OffsetPage, Page, Session, paginate
 from nightowl.testing import TestClient
 from tests.db.models import Member, Status
 
@@ -100,3 +100,47 @@ def test_filter_names_are_checked(database: Database, members: None) -> None:
         assert page.pages == 1
         empty = paginate(session, select(Member), filters={"name": "nobody"})
         assert (empty.total, empty.pages, empty.items) == (0, 0, [])
+
+
+MembersSlice = OffsetPage.keyed(MemberRead, items="members", total="membersCount")
+
+
+@pytest.mark.usefixtures("members")
+@pytest.mark.parametrize("mode", ["sync", "async"])
+def test_limit_and_offset_with_keys_of_your_choosing(app: App, mode: str) -> None:
+    if mode == "sync":
+
+        @app.get("/members")
+        def listing(db: Session, limit: int = 2, offset: int = 0) -> MembersSlice:  # type: ignore[valid-type]
+            return paginate(db, select(Member), limit=limit, offset=offset)
+    else:
+
+        @app.get("/members")
+        async def listing_async(db: AsyncSession, limit: int = 2, offset: int = 0) -> MembersSlice:  # type: ignore[valid-type]
+            return await paginate(db, select(Member), limit=limit, offset=offset)
+
+    @app.get("/plain")
+    def plain(db: Session, limit: int = 2, offset: int = 0) -> OffsetPage[MemberRead]:  # type: ignore[valid-type]
+        return paginate(db, select(Member), limit=limit, offset=offset)
+
+    with TestClient(app) as client:
+        body = client.get("/members?limit=2&offset=3").json()
+        assert set(body) == {"members", "membersCount", "limit", "offset"}
+        assert [m["email"] for m in body["members"]] == ["m3@example.com", "m4@example.com"]
+        assert (body["membersCount"], body["limit"], body["offset"]) == (5, 2, 3)
+        plain_body = client.get("/plain?offset=4").json()
+        assert [m["email"] for m in plain_body["items"]] == ["m4@example.com"]
+        assert plain_body["total"] == 5
+        for query, word in [("offset=-1", "offset"), ("limit=0", "limit"), ("limit=101", "limit")]:
+            response = client.get(f"/members?{query}")
+            assert response.status_code == 400, query
+            assert word in response.json()["detail"]
+        schema = client.get("/openapi.json").json()["components"]["schemas"]
+        assert {"members", "membersCount"} <= set(schema[MembersSlice.__name__]["properties"])
+
+
+def test_page_and_offset_do_not_mix(database: Database) -> None:
+    with database.session() as session, pytest.raises(TypeError, match="not both"):
+        paginate(session, select(Member), page=2, limit=3)  # type: ignore[call-overload]
+    with pytest.raises(TypeError, match="unknown fields nope"):
+        Page.keyed(MemberRead, nope="x")

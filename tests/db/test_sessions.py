@@ -230,6 +230,42 @@ def test_get_or_404(app: App, database: Database) -> None:
             }
 
 
+def test_get_or_404_by_unique_columns_and_first_or_404(app: App, database: Database) -> None:
+    _add(database)
+
+    @app.get("/sync/{email}")
+    def get_sync(email: str, db: Session) -> Member:
+        return db.get_or_404(Member, email=email)
+
+    @app.get("/async/{email}")
+    async def get_async(email: str, db: AsyncSession) -> Member:
+        return await db.get_or_404(Member, email=email, name="Ann")
+
+    @app.get("/first-sync/{name}")
+    def first_sync(name: str, db: Session) -> Member:
+        return db.first_or_404(select(Member).where(Member.name == name).order_by(Member.id))
+
+    @app.get("/first-async/{name}")
+    async def first_async(name: str, db: AsyncSession) -> Member:
+        return await db.first_or_404(select(Member).where(Member.name == name))
+
+    with TestClient(app) as client:
+        for prefix in ("sync", "async"):
+            assert client.get(f"/{prefix}/ann@example.com").json()["name"] == "Ann"
+            missing = client.get(f"/{prefix}/bob@example.com")
+            assert missing.status_code == 404
+            assert missing.json()["detail"].startswith("No Member with email 'bob@example.com'")
+            assert client.get(f"/first-{prefix}/Ann").json()["email"] == "ann@example.com"
+            nobody = client.get(f"/first-{prefix}/Bob")
+            assert nobody.status_code == 404
+            assert nobody.json()["detail"] == "No Member matches."
+    with database.session() as session:
+        with pytest.raises(TypeError, match="primary key or filters"):
+            session.get_or_404(Member)
+        with pytest.raises(TypeError, match="not both"):
+            session.get_or_404(Member, 1, email="ann@example.com")
+
+
 def test_orm_objects_without_annotation_use_the_read_schema(app: App, database: Database) -> None:
     _add(database)
     _add(database, "bo@example.com")

@@ -62,11 +62,17 @@ class Hooks(Serving):
         self._middleware.insert(0, (middleware, options))
 
     def mount(self, prefix: str, app: ASGIApp, *, name: str | None = None) -> None:
-        """Serve another ASGI app (static files, a sub-application) under ``prefix``."""
-        if not prefix.startswith("/") or prefix == "/":
-            raise ImproperlyConfigured(
-                f"A mount prefix must start with '/' and not be '/': {prefix!r}"
-            )
+        """Serve another ASGI app (static files, a sub-application) under ``prefix``.
+
+        At ``"/"`` the app answers what no route does (a single-page app's files), so
+        the app's routes, ``/docs`` and other mounts still win.
+        """
+        if not prefix.startswith("/"):
+            raise ImproperlyConfigured(f"A mount prefix must start with '/': {prefix!r}")
+        if prefix == "/":
+            if self._fallback is not None:
+                raise ImproperlyConfigured("Only one app can be mounted at '/'.")
+            self._fallback = app
         self._mounts.append((prefix.rstrip("/"), app, name))
 
     def static(
@@ -80,7 +86,9 @@ class Hooks(Serving):
         """Serve the files in ``directory`` under ``prefix``: ``app.static("/static", "static")``.
 
         Calling it again with the same prefix adds another folder, searched after the
-        first (how a battery adds its own ``static/``). ``options`` go to
+        first (how a battery adds its own ``static/``). ``app.static("/", "dist", html=True)``
+        serves a single-page app: its files at ``/``, and ``index.html`` for the client-side
+        routes, while the app's own routes and ``/docs`` still answer first. ``options`` go to
         :class:`nightowl.staticfiles.StaticFiles`; ``url_path_for(name, path=...)`` builds URLs.
         Returns the :class:`~nightowl.staticfiles.StaticFiles` app.
         """
@@ -90,6 +98,8 @@ class Hooks(Serving):
             if mounted_prefix == prefix.rstrip("/") and isinstance(mounted, StaticFiles):
                 mounted.add_directory(directory)
                 return mounted
+        if prefix == "/" and options.get("html"):
+            options.setdefault("fallback", "index.html")  # a single-page app's client routes
         files = StaticFiles(directory, **options)
         self.mount(prefix, files, name=name)
         return files

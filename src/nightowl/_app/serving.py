@@ -33,6 +33,7 @@ class Serving(Lifespan):
         self._identity = identity
         self._middleware: list[tuple[Callable[..., ASGIApp], dict[str, Any]]] = []
         self._mounts: list[tuple[str, ASGIApp, str | None]] = []
+        self._fallback: ASGIApp | None = None  # mounted at "/": what no route answers
         self._stack: ASGIApp | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -113,6 +114,9 @@ class Serving(Lifespan):
                 target = scope.get("root_path", "") + other + ("?" + query if query else "")
                 await RedirectResponse(target, status_code=308)(scope, receive, send)
                 return
+        if self._fallback is not None:
+            await self._fallback(scope, receive, send)
+            return
         if self._errors.custom or self._errors.wants_page(request):
             await self._errors.send(request, send, HTTPException(404, _NOT_FOUND_DETAIL))
         elif "request_id" in scope:
@@ -122,6 +126,8 @@ class Serving(Lifespan):
 
     async def _try_mounts(self, scope: Scope, receive: Receive, send: Send, path: str) -> bool:
         for prefix, app, _ in self._mounts:
+            if app is self._fallback:
+                continue
             if path == prefix or path.startswith(prefix + "/"):
                 child = dict(scope)
                 child["root_path"] = scope.get("root_path", "") + prefix

@@ -24,8 +24,10 @@ try:
     import argon2  # noqa: F401
     import sqlalchemy  # noqa: F401
 except ImportError as exc:  # pragma: no cover - depends on the installed extras
+    from nightowl._extras import install_command
+
     raise ImportError(
-        f"nightowl.auth needs {exc.name}: pip install 'nightowl[auth]' "
+        f"nightowl.auth needs {exc.name}: {install_command('auth')} "
         "(it brings the database battery, argon2-cffi and bcrypt)."
     ) from exc
 

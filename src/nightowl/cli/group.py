@@ -8,12 +8,14 @@ found.
 from __future__ import annotations
 
 import functools
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 
+from nightowl._extras import EXTRA_OF, install_command
 from nightowl.cli.discovery import AppNotFound, LocatedApp, locate_app
 
 __all__ = ["ENTRY_POINT_GROUP", "NightowlGroup", "ScriptInfo", "pass_app"]
@@ -97,6 +99,8 @@ class NightowlGroup(click.Group):
         )
         self._plugins_loaded = False
         self._plugins_tried: set[tuple[str, str]] = set()
+        #: Commands of nightowl's own batteries whose extra is not installed: name -> extra.
+        self._missing: dict[str, str] = {}
 
     def make_context(
         self,
@@ -105,7 +109,11 @@ class NightowlGroup(click.Group):
         parent: click.Context | None = None,
         **extra: Any,
     ) -> click.Context:
-        """Start every invocation with a fresh :class:`ScriptInfo` as ``ctx.obj``."""
+        """Start every invocation with a fresh :class:`ScriptInfo` as ``ctx.obj``, after
+        reading the current folder's ``.env`` into the environment (what is already set
+        there wins), as ``flask`` does: ``NIGHTOWL_APP``, ``PORT``, ``SECRET_KEY``..."""
+        if parent is None:
+            _load_dotenv(Path.cwd() / ".env")
         if "obj" not in extra and "obj" not in self.context_settings:
             extra["obj"] = ScriptInfo()
         return super().make_context(info_name, args, parent, **extra)
@@ -126,8 +134,10 @@ class NightowlGroup(click.Group):
             try:
                 command = entry_point.load()
             except Exception as exc:
-                if isinstance(exc, ModuleNotFoundError) and _is_own_battery(entry_point):
-                    continue  # a battery whose extra is not installed (nightowl[db]...)
+                extra = _missing_extra(entry_point, exc)
+                if extra is not None:  # a battery whose extra is not installed
+                    self._missing[entry_point.name] = extra
+                    continue
                 click.secho(
                     f"Warning: could not load the command {entry_point.name!r} "
                     f"from {entry_point.value}: {type(exc).__name__}: {exc}",
@@ -167,10 +177,55 @@ class NightowlGroup(click.Group):
         if command is not None:
             return command
         # Shell completion must not fail because the app does not import.
-        return self._app_commands(ctx, quiet=ctx.resilient_parsing).get(cmd_name)
+        command = self._app_commands(ctx, quiet=ctx.resilient_parsing).get(cmd_name)
+        extra = self._missing.get(cmd_name)
+        if command is None and extra is not None and not ctx.resilient_parsing:
+            raise click.ClickException(
+                f"nightowl {cmd_name} needs the {extra!r} extra, which is not installed: "
+                f"{install_command(extra)}"
+            )
+        return command
+
+    def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """After the commands, those of batteries whose extra is missing, with the install
+        command of each."""
+        super().format_epilog(ctx, formatter)
+        self._load_plugins()
+        by_extra: dict[str, list[str]] = {}
+        for name, extra in sorted(self._missing.items()):
+            by_extra.setdefault(extra, []).append(name)
+        if not by_extra:
+            return
+        rows = [
+            (", ".join(names), f"{install_command(extra)}") for extra, names in by_extra.items()
+        ]
+        with formatter.section("Not installed (install the extra to add them)"):
+            for names, command in rows:
+                formatter.write_text(f"{names}:")
+                with formatter.indentation():
+                    formatter.write_text(command)
 
 
-def _is_own_battery(entry_point: Any) -> bool:
-    """True for commands nightowl itself declares (their extra may not be installed)."""
+def _load_dotenv(path: Path) -> None:
+    from nightowl._env import read_dotenv
+    from nightowl.exceptions import ImproperlyConfigured
+
+    try:
+        found = read_dotenv(path)
+    except ImproperlyConfigured as exc:
+        raise click.ClickException(str(exc)) from exc
+    for name, value in found.items():
+        os.environ.setdefault(name, value)
+
+
+def _missing_extra(entry_point: Any, exc: Exception) -> str | None:
+    """The extra to install when a command nightowl itself declares fails to import for a
+    missing module (its battery's extra), else ``None``."""
     dist = getattr(entry_point, "dist", None)
-    return dist is not None and dist.name == "nightowl"
+    if dist is None or dist.name != "nightowl" or not isinstance(exc, ImportError):
+        return None
+    module = entry_point.value.split(":")[0]
+    for package, extra in EXTRA_OF.items():
+        if module == package or module.startswith(package + "."):
+            return extra
+    return None

@@ -7,10 +7,14 @@ from pathlib import Path
 
 import click
 
+from nightowl._extras import extras_missing, install_command
 from nightowl.exceptions import ImproperlyConfigured
 from nightowl.scaffold import create_project
 
-__all__ = ["new_command"]
+__all__ = ["NEEDED_EXTRAS", "new_command"]
+
+#: The extras a new project imports (its models and migrations need the database battery).
+NEEDED_EXTRAS = ("db",)
 
 
 @click.command("new")
@@ -28,6 +32,9 @@ def new_command(name: str, directory: Path | None) -> None:
         raise click.ClickException(str(exc)) from exc
     shown = os.path.relpath(target)
     click.echo(f"Created the project {name} in {shown}/. Next:\n")
+    missing = extras_missing(*NEEDED_EXTRAS)
+    if missing:
+        click.echo(f"  {install_command(*missing)}   # what the project needs (not installed)")
     click.echo(f"  cd {shown}")
     click.echo("  nightowl migrate        # create the database")
     click.echo("  nightowl run            # http://127.0.0.1:8000")

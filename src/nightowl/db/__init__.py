@@ -29,15 +29,16 @@ from typing import TYPE_CHECKING, Any
 try:
     from sqlalchemy.orm import Mapped, relationship
 except ImportError as exc:  # pragma: no cover - depends on the installed extras
+    from nightowl._extras import install_command
+
     raise ImportError(
-        "nightowl.db needs SQLAlchemy: pip install 'nightowl[db]' "
-        "(or nightowl[postgres], nightowl[mysql])."
+        f"nightowl.db needs SQLAlchemy: {install_command('db')} (or the postgres or mysql extra)."
     ) from exc
 
 from nightowl.db._database import DEFAULT_URL, Database, database_from
 from nightowl.db._errors import is_missing_table, is_unavailable
 from nightowl.db._model import NAMING_CONVENTION, Model, mapped_column
-from nightowl.db._pagination import Page, paginate
+from nightowl.db._pagination import OffsetPage, Page, paginate
 from nightowl.db._session import AsyncSession, LazyLoadError, Session
 
 if TYPE_CHECKING:
@@ -51,6 +52,7 @@ __all__ = [
     "LazyLoadError",
     "Mapped",
     "Model",
+    "OffsetPage",
     "Page",
     "Session",
     "install",

@@ -485,7 +485,8 @@ def database_from(app: App, value: Any) -> Database:
 
     ``value`` is a URL, a mapping of :class:`Database` arguments, a :class:`Database`,
     or ``True``/``None`` to read ``database_url`` from the app's settings, then
-    ``DATABASE_URL`` from the environment, then fall back to :data:`DEFAULT_URL`.
+    ``DATABASE_URL`` from the environment or the app's ``.env``, then fall back to
+    :data:`DEFAULT_URL`.
     """
     if isinstance(value, Database):
         return value
@@ -509,4 +510,5 @@ def _configured_url(app: App) -> str:
         found = getattr(settings, name, None) if settings is not None else None
         if found:
             return str(found)
-    return os.environ.get("DATABASE_URL") or DEFAULT_URL
+    env = getattr(app, "env", os.environ)  # the environment, then the app's .env
+    return env.get("DATABASE_URL") or DEFAULT_URL

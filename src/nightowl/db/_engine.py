@@ -218,7 +218,10 @@ def _configure(engine: Engine, backend: str, ping_idle_after: float | None) -> N
     if ping_idle_after is not None and backend != "sqlite":
         _ping_when_idle(engine, ping_idle_after)
     if backend == "sqlite":
+        from nightowl.db._sqlite_time import use_aware_datetimes
+
         event.listen(engine, "connect", _sqlite_pragmas)
+        use_aware_datetimes(engine.dialect)
     # Some drivers (asyncpg) raise OSError when the server refuses the connection; make it
     # a DBAPI OperationalError so SQLAlchemy wraps it like every other driver does.
     event.listen(engine, "do_connect", _connect)

@@ -1,4 +1,5 @@
-"""Pages of query results, with sorting and filtering limited to allowed fields."""
+"""Pages of query results (page/size or limit/offset), with sorting and filtering limited to
+allowed fields, and response keys of your choosing."""
 
 from __future__ import annotations
 
@@ -6,14 +7,14 @@ import math
 from collections.abc import Awaitable, Iterable, Mapping, Sequence
 from typing import Any, Generic, TypeVar, overload
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, create_model
 from sqlalchemy import Select, func, inspect, select
 from sqlalchemy.ext.asyncio import AsyncSession as _SAAsyncSession
 from sqlalchemy.orm import Session as _SASession
 
 from nightowl.exceptions import HTTPException
 
-__all__ = ["Page", "paginate"]
+__all__ = ["OffsetPage", "Page", "paginate"]
 
 T = TypeVar("T")
 
@@ -37,6 +38,65 @@ class Page(BaseModel, Generic[T]):
         # caller's module up in sys.modules, so ``Page[X]`` also works in code run by exec().
         return super().__class_getitem__(params)
 
+    @classmethod
+    def keyed(cls, item: Any, /, name: str | None = None, **keys: str) -> type[BaseModel]:
+        """This page's model with other response keys, for a return annotation::
+
+            ArticlesPage = OffsetPage.keyed(ArticleOut, items="articles", total="articlesCount")
+
+            @app.get("/api/articles")
+            def articles(db: Session, limit: int = 20, offset: int = 0) -> ArticlesPage:
+                return paginate(db, select(Article), limit=limit, offset=offset)
+
+        answers ``{"articles": [...], "articlesCount": 42, "limit": 20, "offset": 0}``.
+        """
+        return _keyed(cls, item, name, keys)
+
+
+class OffsetPage(BaseModel, Generic[T]):
+    """A slice of results by ``limit`` and ``offset``, with the total:
+    what ``paginate(db, statement, limit=..., offset=...)`` returns."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    items: list[T] = Field(description="The results in this slice.")
+    total: int = Field(description="How many results there are in all.", ge=0)
+    limit: int = Field(description="The most results a slice holds.", ge=1)
+    offset: int = Field(description="How many results come before this slice.", ge=0)
+
+    def __class_getitem__(cls, params: Any) -> Any:
+        return super().__class_getitem__(params)
+
+    @classmethod
+    def keyed(cls, item: Any, /, name: str | None = None, **keys: str) -> type[BaseModel]:
+        """This model with other response keys (see :meth:`Page.keyed`)."""
+        return _keyed(cls, item, name, keys)
+
+
+def _keyed(base: Any, item: Any, name: str | None, keys: Mapping[str, str]) -> type[BaseModel]:
+    """A model of ``base[item]``'s fields, each under the key ``keys`` gives it (or its own),
+    read from a ``base`` object (or a dict with either key)."""
+    generic = base[item]
+    unknown = set(keys) - set(generic.model_fields)
+    if unknown:
+        raise TypeError(
+            f"{base.__name__}.keyed() got unknown fields {', '.join(sorted(unknown))}; "
+            f"its fields are {', '.join(generic.model_fields)}."
+        )
+    fields: dict[str, Any] = {}
+    for field_name, info in generic.model_fields.items():
+        key = keys.get(field_name, field_name)
+        alias = AliasChoices(key, field_name) if key != field_name else None
+        fields[key] = (
+            info.annotation,
+            Field(description=info.description, validation_alias=alias),
+        )
+    model_name = name or f"{getattr(item, '__name__', 'Item')}{base.__name__}"
+    model: type[BaseModel] = create_model(
+        model_name, __config__=ConfigDict(from_attributes=True), **fields
+    )
+    return model
+
 
 class _Query:
     """A checked, paged version of a statement: the count and the items' statements."""
@@ -44,19 +104,21 @@ class _Query:
     def __init__(
         self,
         statement: Select[Any],
-        page: int,
-        size: int,
+        window: tuple[int, int, bool],
         max_size: int,
         sort: str | Sequence[str] | None,
         sortable: Iterable[str] | None,
         filters: Mapping[str, Any] | None,
         filterable: Iterable[str] | None,
     ) -> None:
-        if page < 1:
-            raise HTTPException(400, "page must be 1 or more.")
+        first, size, self.by_offset = window
+        names = ("offset", "limit") if self.by_offset else ("page", "size")
+        if first < (0 if self.by_offset else 1):
+            raise HTTPException(400, f"{names[0]} must be {0 if self.by_offset else 1} or more.")
         if not 1 <= size <= max_size:
-            raise HTTPException(400, f"size must be between 1 and {max_size}.")
-        self.page = page
+            raise HTTPException(400, f"{names[1]} must be between 1 and {max_size}.")
+        self.offset = first if self.by_offset else (first - 1) * size
+        self.page = first
         self.size = size
         columns = _public_columns(statement)
         allowed_sort = set(sortable) if sortable is not None else set(columns)
@@ -77,10 +139,12 @@ class _Query:
             statement = statement.order_by(None).order_by(*order)
         elif not statement._order_by_clauses:
             statement = statement.order_by(*_primary_key(statement))
-        self.items = statement.limit(size).offset((page - 1) * size)
+        self.items = statement.limit(size).offset(self.offset)
         self.scalar = len(statement.column_descriptions) == 1
 
-    def page_of(self, items: Sequence[Any], total: int) -> Page[Any]:
+    def page_of(self, items: Sequence[Any], total: int) -> Page[Any] | OffsetPage[Any]:
+        if self.by_offset:
+            return OffsetPage(items=list(items), total=total, limit=self.size, offset=self.offset)
         return Page(
             items=list(items),
             total=total,
@@ -133,8 +197,10 @@ def paginate(
     db: _SAAsyncSession,
     statement: Select[Any],
     *,
-    page: int = 1,
-    size: int = 20,
+    page: int | None = None,
+    size: int | None = None,
+    limit: None = None,
+    offset: None = None,
     max_size: int = MAX_PAGE_SIZE,
     sort: str | Sequence[str] | None = None,
     sortable: Iterable[str] | None = None,
@@ -148,8 +214,10 @@ def paginate(
     db: _SASession,
     statement: Select[Any],
     *,
-    page: int = 1,
-    size: int = 20,
+    page: int | None = None,
+    size: int | None = None,
+    limit: None = None,
+    offset: None = None,
     max_size: int = MAX_PAGE_SIZE,
     sort: str | Sequence[str] | None = None,
     sortable: Iterable[str] | None = None,
@@ -158,19 +226,52 @@ def paginate(
 ) -> Page[Any]: ...
 
 
+@overload
 def paginate(
-    db: _SASession | _SAAsyncSession,
+    db: _SAAsyncSession,
     statement: Select[Any],
     *,
-    page: int = 1,
-    size: int = 20,
+    limit: int | None = None,
+    offset: int | None = None,
     max_size: int = MAX_PAGE_SIZE,
     sort: str | Sequence[str] | None = None,
     sortable: Iterable[str] | None = None,
     filters: Mapping[str, Any] | None = None,
     filterable: Iterable[str] | None = None,
-) -> Page[Any] | Awaitable[Page[Any]]:
-    """Run one page of ``statement``: ``Page(items, total, page, size, pages)``.
+) -> Awaitable[OffsetPage[Any]]: ...
+
+
+@overload
+def paginate(
+    db: _SASession,
+    statement: Select[Any],
+    *,
+    limit: int | None = None,
+    offset: int | None = None,
+    max_size: int = MAX_PAGE_SIZE,
+    sort: str | Sequence[str] | None = None,
+    sortable: Iterable[str] | None = None,
+    filters: Mapping[str, Any] | None = None,
+    filterable: Iterable[str] | None = None,
+) -> OffsetPage[Any]: ...
+
+
+def paginate(
+    db: _SASession | _SAAsyncSession,
+    statement: Select[Any],
+    *,
+    page: int | None = None,
+    size: int | None = None,
+    limit: int | None = None,
+    offset: int | None = None,
+    max_size: int = MAX_PAGE_SIZE,
+    sort: str | Sequence[str] | None = None,
+    sortable: Iterable[str] | None = None,
+    filters: Mapping[str, Any] | None = None,
+    filterable: Iterable[str] | None = None,
+) -> Page[Any] | OffsetPage[Any] | Awaitable[Page[Any] | OffsetPage[Any]]:
+    """Run one page of ``statement``: ``Page(items, total, page, size, pages)``, or with
+    ``limit`` and ``offset``, ``OffsetPage(items, total, limit, offset)``.
 
     With an :class:`AsyncSession`, await the result. ``sort`` (``"-created,name"``) and
     ``filters`` (``{"status": "open"}``, equality) usually come from the request, so
@@ -187,15 +288,20 @@ def paginate(
     Args:
         db: the session.
         statement: a ``select()`` of one model (or of columns).
-        page: the page number, from 1.
-        size: results per page, at most ``max_size``.
+        page: the page number, from 1 (1 by default).
+        size: results per page, at most ``max_size`` (20 by default).
+        limit: the most results to return (20 by default), at most ``max_size``;
+            with ``offset``, instead of ``page`` and ``size``.
+        offset: how many results to skip (0 by default).
         max_size: the largest ``size`` accepted.
         sort: field names, ``-`` in front for descending; comma-separated or a list.
         sortable: the names ``sort`` may use.
         filters: field name -> value that rows must equal.
         filterable: the names ``filters`` may use.
     """
-    query = _Query(statement, page, size, max_size, sort, sortable, filters, filterable)
+    query = _Query(
+        statement, _window(page, size, limit, offset), max_size, sort, sortable, filters, filterable
+    )
     if isinstance(db, _SAAsyncSession):
         return _paginate_async(db, query)
     total = db.execute(query.count).scalar_one()
@@ -204,7 +310,18 @@ def paginate(
     return query.page_of(items, total)
 
 
-async def _paginate_async(db: _SAAsyncSession, query: _Query) -> Page[Any]:
+def _window(
+    page: int | None, size: int | None, limit: int | None, offset: int | None
+) -> tuple[int, int, bool]:
+    """(first page or offset, size, by offset?) from the arguments given."""
+    if limit is None and offset is None:
+        return (1 if page is None else page, 20 if size is None else size, False)
+    if page is not None or size is not None:
+        raise TypeError("paginate() takes page and size, or limit and offset, not both.")
+    return (0 if offset is None else offset, 20 if limit is None else limit, True)
+
+
+async def _paginate_async(db: _SAAsyncSession, query: _Query) -> Page[Any] | OffsetPage[Any]:
     total = (await db.execute(query.count)).scalar_one()
     result = await db.execute(query.items)
     items = result.scalars().all() if query.scalar else result.mappings().all()

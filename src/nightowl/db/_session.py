@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Coroutine, Mapping, Sequence
 from types import MappingProxyType
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from greenlet import GreenletExit, getcurrent  # type: ignore[import-untyped]
-from sqlalchemy import Executable
+from sqlalchemy import Executable, Select, select
 from sqlalchemy import orm as sa_orm
 from sqlalchemy.engine import Result
 from sqlalchemy.ext import asyncio as sa_asyncio
@@ -16,6 +16,7 @@ from sqlalchemy.orm import ORMExecuteState
 from sqlalchemy.util.concurrency import await_, greenlet_spawn
 
 from nightowl.exceptions import HTTPException
+from nightowl.types import MISSING
 
 __all__ = [
     "NO_OPTIONS",
@@ -42,7 +43,31 @@ class LazyLoadError(RuntimeError):
 
 def _not_found(entity: Any, ident: Any, detail: str | None) -> HTTPException:
     name = getattr(entity, "__name__", str(entity))
+    if isinstance(ident, dict) and ident:
+        where = " and ".join(f"{key} {value!r}" for key, value in ident.items())
+        return HTTPException(404, detail or f"No {name} with {where}.")
     return HTTPException(404, detail or f"No {name} with id {ident!r}.")
+
+
+def _lookup(
+    entity: Any, ident: Any, filters: Mapping[str, Any], options: Sequence[Any]
+) -> Select[Any] | None:
+    """The statement finding a row by ``filters`` (``None``: look ``ident`` up by key)."""
+    if ident is MISSING and not filters:
+        raise TypeError("get_or_404() needs a primary key or filters such as slug=...")
+    if ident is not MISSING and filters:
+        raise TypeError("get_or_404() takes a primary key or filters, not both.")
+    if not filters:
+        return None
+    return select(entity).filter_by(**filters).options(*options)
+
+
+def _first_not_found(statement: Select[Any], detail: str | None) -> HTTPException:
+    entity = (
+        statement.column_descriptions[0].get("entity") if statement.column_descriptions else None
+    )
+    name = getattr(entity, "__name__", None) or "row"
+    return HTTPException(404, detail or f"No {name} matches.")
 
 
 class Session(sa_orm.Session):
@@ -58,22 +83,43 @@ class Session(sa_orm.Session):
     def get_or_404(
         self,
         entity: type[_T],
-        ident: Any,
+        ident: Any = MISSING,
         *,
         options: Sequence[Any] = (),
         detail: str | None = None,
+        **filters: Any,
     ) -> _T:
         """``session.get(entity, ident)``, or a 404 problem when there is no such row.
+
+        Instead of the primary key, give the values of unique columns:
+        ``db.get_or_404(Article, slug=slug)``.
 
         Args:
             entity: the model class.
             ident: the primary key (a tuple or dict for composite keys).
             options: loader options, such as ``selectinload(User.posts)``.
             detail: the problem's detail (``"No User with id 3."`` by default).
+            filters: column name -> value, matching at most one row.
         """
-        found = self.get(entity, ident, options=options)
+        statement = _lookup(entity, ident, filters, options)
+        if statement is None:
+            found = self.get(entity, ident, options=options)
+        else:
+            found = self.execute(statement).scalars().one_or_none()
         if found is None:
-            raise _not_found(entity, ident, detail)
+            raise _not_found(entity, filters or ident, detail)
+        return found
+
+    def first_or_404(self, statement: Select[_T], *, detail: str | None = None) -> _T:
+        """The first row of ``statement`` (its first column), or a 404 problem when there is none.
+
+        ::
+
+            article = db.first_or_404(select(Article).where(Article.slug == slug))
+        """
+        found = self.execute(statement.limit(1)).scalars().first()
+        if found is None:
+            raise _first_not_found(statement, detail)
         return found
 
 
@@ -277,13 +323,27 @@ class AsyncSession(sa_asyncio.AsyncSession):
     async def get_or_404(
         self,
         entity: type[_T],
-        ident: Any,
+        ident: Any = MISSING,
         *,
         options: Sequence[Any] = (),
         detail: str | None = None,
+        **filters: Any,
     ) -> _T:
-        """``await session.get(entity, ident)``, or a 404 problem when there is no such row."""
-        found: _T | None = await self.get(entity, ident, options=options)
+        """``await session.get(entity, ident)``, or a 404 problem when there is no such row
+        (``slug=...`` and other unique columns instead of ``ident``, as :meth:`Session.get_or_404`)."""
+        statement = _lookup(entity, ident, filters, options)
+        found: _T | None
+        if statement is None:
+            found = await self.get(entity, ident, options=options)
+        else:
+            found = (await self.execute(statement)).scalars().one_or_none()
         if found is None:
-            raise _not_found(entity, ident, detail)
+            raise _not_found(entity, filters or ident, detail)
         return found
+
+    async def first_or_404(self, statement: Select[_T], *, detail: str | None = None) -> _T:
+        """The first row of ``statement``, or a 404 problem (see :meth:`Session.first_or_404`)."""
+        found = (await self.execute(statement.limit(1))).scalars().first()
+        if found is None:
+            raise _first_not_found(statement, detail)
+        return cast(_T, found)

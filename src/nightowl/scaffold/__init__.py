@@ -13,6 +13,7 @@ import secrets
 import shutil
 from pathlib import Path
 
+from nightowl._extras import install_command
 from nightowl.exceptions import ImproperlyConfigured
 
 __all__ = ["PROJECT_TEMPLATE", "create_project"]
@@ -49,6 +50,11 @@ def create_project(name: str, directory: str | Path | None = None) -> Path:
         _copy(source, target / _rename(relative), name)
     for extra in ("env.py", "script.py.mako", "README"):
         _copy(_MIGRATIONS_TEMPLATE / extra, target / "migrations" / extra, name)
+    readme = target / "README.md"
+    # How nightowl was installed here (a checkout, a wheel, an index), not a guess.
+    readme.write_text(
+        readme.read_text().replace("{{ install }}", install_command("db", cwd=target))
+    )
     (target / ".env").write_text(
         f"# Development settings; not committed (see .gitignore).\n"
         f"SECRET_KEY={secrets.token_urlsafe(48)}\n"

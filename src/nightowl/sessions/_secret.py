@@ -18,9 +18,9 @@ logger = logging.getLogger("nightowl")
 
 _MISSING = (
     "No SECRET_KEY is set, and sessions, CSRF tokens and flash messages are signed with it. "
-    "Pass App(secret_key=...), give your settings a SECRET_KEY, or set the "
-    "NIGHTOWL_SECRET_KEY environment variable to a long random string "
-    '(python -c "import secrets; print(secrets.token_urlsafe(48))"). '
+    "Add a line SECRET_KEY=... to the .env file next to your app (keep it out of version "
+    "control), set the SECRET_KEY environment variable, or pass App(secret_key=...), with a "
+    'long random string (python -c "import secrets; print(secrets.token_urlsafe(48))"). '
     "In debug mode a temporary key is generated instead."
 )
 
@@ -29,8 +29,8 @@ def secret_key_for(app: App) -> str:
     """The key that signs the app's cookies.
 
     Looked up in ``App(secret_key=...)``, then ``app.settings.SECRET_KEY`` (or
-    ``secret_key``), then the ``NIGHTOWL_SECRET_KEY`` and ``SECRET_KEY`` environment
-    variables. Without one, debug mode makes up a temporary key (sessions end when the
+    ``secret_key``), then the ``NIGHTOWL_SECRET_KEY`` and ``SECRET_KEY`` variables of
+    the environment or the app's ``.env``. Without one, debug mode makes up a temporary key (sessions end when the
     process does) and logs a warning; otherwise :class:`ImproperlyConfigured` is raised.
     """
     key = app.config.get("secret_key")
@@ -39,7 +39,8 @@ def secret_key_for(app: App) -> str:
             key = getattr(app.settings, attribute, None)
     if key is not None and hasattr(key, "get_secret_value"):  # pydantic SecretStr
         key = key.get_secret_value()
-    key = key or os.environ.get("NIGHTOWL_SECRET_KEY") or os.environ.get("SECRET_KEY")
+    env = getattr(app, "env", os.environ)  # the environment, then the app's .env
+    key = key or env.get("NIGHTOWL_SECRET_KEY") or env.get("SECRET_KEY")
     if key:
         return str(key)
     if app.debug:

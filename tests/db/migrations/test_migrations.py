@@ -455,6 +455,11 @@ def test_commands(project: Path, nightowl: Run) -> None:
     )
     assert "add column note.done" in _ok(nightowl("makemigrations", "-m", "add done"))
     assert _ok(nightowl("migrate")) == "  Applying 0002_add_done... OK\n"
+    head = _ok(nightowl("sqlmigrate", "head"))
+    assert "done" in head and "CREATE TABLE note" not in head
+    assert _ok(nightowl("sqlmigrate", "heads")) == head
+    assert _ok(nightowl("sqlmigrate", "2")) == head
+    assert "CREATE TABLE note" in _ok(nightowl("sqlmigrate", "base"))
     assert _ok(nightowl("showmigrations")) == "[X] 0001_initial\n[X] 0002_add_done\n"
     assert _ok(nightowl("migrate", "-1")) == "  Unapplying 0002_add_done... OK\n"
     assert _ok(nightowl("migrate", "zero")) == "  Unapplying 0001_initial... OK\n"

@@ -80,8 +80,14 @@ def check_readable(script: ScriptDirectory) -> None:
             raise
 
 
-def resolve(script: ScriptDirectory, name: str) -> Script:
-    """A migration by file name or id (``0002_add_email``), or number (``0002``, ``2``)."""
+def resolve(script: ScriptDirectory, name: str, versions: Path | None = None) -> Script:
+    """A migration by file name or id (``0002_add_email``), or number (``0002``, ``2``).
+
+    With ``versions`` (the project's folder), Alembic's names work too: ``head`` (or
+    ``heads``) is the latest of the project's migrations, ``base`` its first.
+    """
+    if versions is not None and name in ("head", "heads", "base"):
+        return _named(script, name, versions)
     every = list(script.walk_revisions())
     for found in every:
         if name in (found.revision, name_of(found)):
@@ -96,6 +102,17 @@ def resolve(script: ScriptDirectory, name: str) -> Script:
             raise MigrationError(f"{name!r} could be {names}: give its full name.")
     known = ", ".join(name_of(s) for s in reversed(every)) or "none yet"
     raise MigrationError(f"Unknown migration {name!r}. Migrations: {known}.")
+
+
+def _named(script: ScriptDirectory, name: str, versions: Path) -> Script:
+    """The project's latest (``head``, ``heads``) or first (``base``) migration."""
+    own = [s for s in script.walk_revisions() if in_folder(s, versions)]
+    if not own:
+        raise MigrationError(f"No migrations yet, so no {name!r}: run `nightowl makemigrations`.")
+    if name == "base":
+        return own[-1]  # walk_revisions goes from the heads down
+    check_one_head(script, versions)
+    return heads(script, versions)[0]
 
 
 def heads(script: ScriptDirectory, versions: Path | None = None) -> list[Script]:

@@ -352,7 +352,7 @@ class Migrations:
     def sql(self, name: str, *, backwards: bool = False) -> str:
         """The SQL that applies (or with ``backwards``, unapplies) one migration; nothing runs."""
         script = self._script()
-        found = resolve(script, name)
+        found = resolve(script, name, self.versions)
         down = found.down_revision
         if isinstance(down, (tuple, list)):
             raise MigrationError(f"{name_of(found)} merges several migrations; show one at a time.")

@@ -140,6 +140,9 @@ def showmigrations() -> None:
 @click.option("--backwards", is_flag=True, help="The SQL that unapplies the migration.")
 @_readable_errors
 def sqlmigrate(name: str, backwards: bool) -> None:
-    """Print the SQL of migration NAME (0002 or 0002_add_email) without running it."""
+    """Print the SQL of migration NAME (0002 or 0002_add_email) without running it.
+
+    NAME may also be head (the latest migration; heads is the same) or base (the first).
+    """
     with _migrations() as migrations:
         click.echo(migrations.sql(name, backwards=backwards), nl=False)
