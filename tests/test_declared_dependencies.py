@@ -36,6 +36,7 @@ EXTRA_USERS: dict[str, tuple[str, ...]] = {
     "redis": ("nightowl.sessions.backends.redis", "nightowl.auth.throttle"),
     "auth": ("nightowl.auth",),
     "docs": ("nightowl.openapi",),
+    "orjson": ("nightowl.responses._orjson",),
 }
 
 #: Extras that no module of the package may import from: the tools of its own tests.

@@ -35,6 +35,8 @@ LAYERS: dict[str, str] = {
     "nightowl.background": "core",
     "nightowl.requests": "core",
     "nightowl.responses": "core",
+    "nightowl.status": "core",
+    "nightowl.encoders": "core",
     # framework: routing, handler compilation, the app, what serves and documents it
     "nightowl.params": "framework",
     "nightowl._table": "framework",

@@ -13,6 +13,7 @@ __all__ = [
     "RequestValidationError",
     "ResponseValidationError",
     "WebSocketDisconnect",
+    "WebSocketException",
     "status_phrase",
 ]
 
@@ -108,3 +109,27 @@ class WebSocketDisconnect(Exception):
         self.code = code
         self.reason = reason or ""
         super().__init__(code, reason)
+
+
+class WebSocketException(Exception):
+    """Raise in a WebSocket handler (or its dependencies) to close the connection with ``code``.
+
+    ::
+
+        raise WebSocketException(status.WS_1008_POLICY_VIOLATION, "no token")
+
+    Before the handshake is accepted the server refuses it with this close code; afterwards
+    the connection closes with it.
+
+    Args:
+        code: a WebSocket close code (``nightowl.status.WS_...``).
+        reason: a short text the client receives with the close frame.
+    """
+
+    def __init__(self, code: int, reason: str | None = None) -> None:
+        self.code = code
+        self.reason = reason or ""
+        super().__init__(code, self.reason)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(code={self.code!r}, reason={self.reason!r})"
