@@ -37,6 +37,7 @@ LAYERS: dict[str, str] = {
     "nightowl.responses": "core",
     "nightowl.status": "core",
     "nightowl.encoders": "core",
+    "nightowl.problems": "core",
     # framework: routing, handler compilation, the app, what serves and documents it
     "nightowl.params": "framework",
     "nightowl._table": "framework",

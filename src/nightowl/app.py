@@ -15,8 +15,9 @@ from nightowl._app.lifespan import LifespanFactory
 from nightowl._errors import ExceptionHandlers
 from nightowl._handlers.runners import HandlerRunner
 from nightowl.datastructures import State
-from nightowl.exceptions import ImproperlyConfigured
+from nightowl.exceptions import HTTPException, ImproperlyConfigured
 from nightowl.params import Depends
+from nightowl.problems import ErrorFormat
 from nightowl.requests import DEFAULT_MAX_BODY_SIZE
 
 __all__ = ["App"]
@@ -49,6 +50,7 @@ class App(Hooks):
         max_field_size: the largest value of one form field that is not a file (1 MiB).
         redirect_slashes: redirect ``GET /x/`` to ``/x`` (and back) when only the other exists.
         settings: any settings object; ``app.settings``, and injectable by its type.
+        error_format: how error responses are written (see :attr:`error_format`).
         **config: options of batteries, such as ``database="sqlite:///app.db"`` or
             ``templates="templates"``. Each is kept in ``app.config`` and handed to the
             battery that declares it (see :func:`nightowl.app.battery_options`).
@@ -72,6 +74,7 @@ class App(Hooks):
         openapi_url: str | None = "/openapi.json",
         docs_url: str | None = "/docs",
         redoc_url: str | None = "/redoc",
+        error_format: ErrorFormat | Callable[[HTTPException], Any] | None = None,
         **config: Any,
     ) -> None:
         super().__init__(dependencies=dependencies)
@@ -97,6 +100,8 @@ class App(Hooks):
         self._providers: dict[Any, Callable[..., Any]] = {}
         self._runners: dict[Callable[..., Any], HandlerRunner] = {}
         self._init_compiling()
+        if error_format is not None:
+            self.error_format = error_format
         self._init_lifespan(lifespan)
         self._init_serving()
         if settings is not None:

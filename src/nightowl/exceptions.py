@@ -12,6 +12,7 @@ __all__ = [
     "ImproperlyConfigured",
     "RequestValidationError",
     "ResponseValidationError",
+    "ValidationErrors",
     "WebSocketDisconnect",
     "WebSocketException",
     "status_phrase",
@@ -80,18 +81,41 @@ class HTTPException(Exception):
         return body
 
 
-class RequestValidationError(HTTPException):
-    """The request did not match what the handler declared: a 422 with an ``errors`` list.
+class ValidationErrors(list[dict[str, Any]]):
+    """The errors of a :class:`RequestValidationError`: a list, also callable (``exc.errors()``
+    gives the same list, as FastAPI's method does)."""
 
-    Each error is ``{"loc": [...], "msg": "...", "type": "..."}`` where ``loc`` starts
-    with the source (``path``, ``query``, ``header``, ``cookie``, ``body``).
+    def __call__(self) -> ValidationErrors:
+        """The list itself."""
+        return self
+
+
+class RequestValidationError(HTTPException):
+    """The request did not match what the handler declared: a 422.
+
+    Attributes:
+        errors: one dict per invalid value: ``loc`` (where: the source, ``path``, ``query``,
+            ``header``, ``cookie`` or ``body``, then keys and indexes), ``msg`` (a sentence),
+            ``type`` (pydantic's error type, such as ``missing`` or ``int_parsing``), and,
+            when known, ``input`` (the value received) and ``ctx`` (the constraint's
+            parameters, such as ``{"ge": 1}``).
+        body: the request body that failed, when the error is about the body and it was read.
+
+    The default RFC 9457 format lists ``loc``, ``msg`` and ``type`` of each error under
+    ``errors``, leaving the input out (it may be a password); a custom format or exception
+    handler sees everything.
     """
 
-    def __init__(self, errors: Sequence[Mapping[str, Any]]) -> None:
-        self.errors = [dict(error) for error in errors]
+    def __init__(self, errors: Sequence[Mapping[str, Any]], *, body: Any = None) -> None:
+        self.errors = ValidationErrors(dict(error) for error in errors)
+        self.body = body
         count = len(self.errors)
         detail = f"{count} validation error" + ("s" if count != 1 else "")
-        super().__init__(422, detail, extra={"errors": self.errors})
+        shown = [{key: e[key] for key in _SHOWN if key in e} for e in self.errors]
+        super().__init__(422, detail, extra={"errors": shown})
+
+
+_SHOWN = ("loc", "msg", "type")
 
 
 class ResponseValidationError(Exception):

@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
 from nightowl._handlers.compiler import CompiledRoute
+from nightowl.problems import ErrorFormat
 
 __all__ = ["DocumentedApp"]
 
@@ -26,6 +27,7 @@ class DocumentedApp(Protocol):
     openapi_url: str | None
     docs_url: str | None
     redoc_url: str | None
+    error_format: ErrorFormat
 
     def compiled_routes(self) -> Sequence[CompiledRoute]:
         """Every HTTP route as compiled for serving (the document describes just that)."""
