@@ -40,6 +40,10 @@ class App(Hooks):
     Args:
         debug: show tracebacks in error responses and reload the dev server on changes.
         title, version, description, servers: what the OpenAPI document says about the API.
+        summary, contact, license_info, terms_of_service: more of the document's ``info``
+            (``contact={"name": ..., "email": ...}``, ``license_info={"name": "MIT"}``).
+        openapi_tags: the tags, in order, with descriptions:
+            ``[{"name": "items", "description": "..."}]``.
         openapi_url, docs_url, redoc_url: where the OpenAPI document, Swagger UI and ReDoc
             are served; ``None`` turns one off (no document, no UIs).
         lifespan: an async context manager factory run around the app's life;
@@ -74,6 +78,11 @@ class App(Hooks):
         openapi_url: str | None = "/openapi.json",
         docs_url: str | None = "/docs",
         redoc_url: str | None = "/redoc",
+        summary: str | None = None,
+        openapi_tags: Sequence[Mapping[str, Any]] | None = None,
+        contact: Mapping[str, Any] | None = None,
+        license_info: Mapping[str, Any] | None = None,
+        terms_of_service: str | None = None,
         error_format: ErrorFormat | Callable[[HTTPException], Any] | None = None,
         **config: Any,
     ) -> None:
@@ -83,6 +92,11 @@ class App(Hooks):
         self.version = version
         self.description = description
         self.servers = list(servers)
+        self.summary = summary
+        self.openapi_tags = [dict(tag) for tag in openapi_tags or ()]
+        self.contact = dict(contact) if contact else None
+        self.license_info = dict(license_info) if license_info else None
+        self.terms_of_service = terms_of_service
         self.max_body_size = max_body_size
         self.max_upload_size = max_upload_size
         self.max_field_size = max_field_size

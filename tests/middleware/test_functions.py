@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
+import pytest
+
 from nightowl import App, Request, StreamingResponse
+from nightowl.exceptions import ImproperlyConfigured
 from nightowl.middleware import FunctionMiddleware
 from nightowl.middleware.functions import CallNext
 from nightowl.responses import PlainTextResponse, Response
@@ -94,3 +97,20 @@ def test_a_streamed_body_passes_through() -> None:
     response = TestClient(app).get("/stream")
     assert response.text == "0\n1\n2\n"
     assert response.headers["x-seen"] == "GET"
+
+
+def test_the_app_decorator() -> None:
+    app = make_app()
+
+    @app.middleware("http")
+    async def timing(request: Request, call_next: CallNext) -> Response:
+        response = await call_next(request)
+        response.headers["X-Process-Time"] = "0.1"
+        return response
+
+    assert TestClient(app).get("/items").headers["x-process-time"] == "0.1"
+
+
+def test_only_http_function_middleware() -> None:
+    with pytest.raises(ImproperlyConfigured, match='takes "http" only'):
+        make_app().middleware("websocket")

@@ -30,6 +30,11 @@ class Compiling(Router):
     version: str
     description: str
     servers: list[Mapping[str, Any]]
+    summary: str | None
+    openapi_tags: list[dict[str, Any]]
+    contact: dict[str, Any] | None
+    license_info: dict[str, Any] | None
+    terms_of_service: str | None
     openapi_url: str | None
     docs_url: str | None
     redoc_url: str | None

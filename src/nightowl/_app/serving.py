@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from nightowl._app.lifespan import Lifespan
-from nightowl.exceptions import HTTPException, WebSocketDisconnect
+from nightowl.exceptions import HTTPException, WebSocketDisconnect, WebSocketException
 from nightowl.requests import Request
 from nightowl.responses import RedirectResponse, problem_response
 from nightowl.types import ASGIApp, Receive, Scope, Send
@@ -140,6 +140,9 @@ class Serving(Lifespan):
             await runner(websocket)
         except WebSocketDisconnect:
             return  # the client left: nothing went wrong
+        except WebSocketException as exc:
+            if websocket.application_state is not WebSocketState.DISCONNECTED:
+                await websocket.close(exc.code, exc.reason)
         except Exception:
             logger.exception("Unhandled exception in WebSocket handler for %s", scope["path"])
             if (

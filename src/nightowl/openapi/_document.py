@@ -70,9 +70,18 @@ def _document(
     tags: list[str],
 ) -> dict[str, Any]:
     """The document around its paths: info, servers, components, tags."""
-    info: dict[str, Any] = {"title": app.title, "version": app.version}
+    info: dict[str, Any] = {"title": app.title}
+    if app.summary:
+        info["summary"] = app.summary
     if app.description:
         info["description"] = app.description
+    if app.terms_of_service:
+        info["termsOfService"] = app.terms_of_service
+    if app.contact:
+        info["contact"] = dict(app.contact)
+    if app.license_info:
+        info["license"] = dict(app.license_info)
+    info["version"] = app.version
     document: dict[str, Any] = {"openapi": OPENAPI_VERSION, "info": info}
     if app.servers:
         document["servers"] = [dict(server) for server in app.servers]
@@ -84,8 +93,11 @@ def _document(
             name: scheme.openapi_scheme() for name, scheme in schemes.items()
         }
     document["components"] = components
-    if tags:
-        document["tags"] = [{"name": tag} for tag in tags]
+    declared = [dict(tag) for tag in app.openapi_tags]
+    named = {tag["name"] for tag in declared}
+    declared += [{"name": tag} for tag in tags if tag not in named]
+    if declared:
+        document["tags"] = declared
     return document
 
 
