@@ -65,6 +65,7 @@ LAYERS: dict[str, str] = {
     "nightowl.templating": "battery",
     "nightowl.cli": "battery",
     "nightowl.scaffold": "battery",
+    "nightowl.compat": "battery",
     # the package itself: the public names users import
     "nightowl": "facade",
     # old module names kept for one release; nothing may import them
