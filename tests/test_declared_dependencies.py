@@ -38,6 +38,7 @@ EXTRA_USERS: dict[str, tuple[str, ...]] = {
     "tracing": ("nightowl.observability.tracing",),
     "auth": ("nightowl.auth",),
     "docs": ("nightowl.openapi",),
+    "orjson": ("nightowl.responses._orjson",),
 }
 
 #: Extras that no module of the package may import from: the tools of its own tests.

@@ -38,6 +38,9 @@ LAYERS: dict[str, str] = {
     "nightowl.background": "core",
     "nightowl.requests": "core",
     "nightowl.responses": "core",
+    "nightowl.status": "core",
+    "nightowl.encoders": "core",
+    "nightowl.problems": "core",
     # framework: routing, handler compilation, the app, what serves and documents it
     "nightowl.params": "framework",
     "nightowl._table": "framework",
@@ -69,6 +72,7 @@ LAYERS: dict[str, str] = {
     "nightowl.observability": "battery",
     "nightowl.cli": "battery",
     "nightowl.scaffold": "battery",
+    "nightowl.compat": "battery",
     # the package itself: the public names users import
     "nightowl": "facade",
     # old module names kept for one release; nothing may import them

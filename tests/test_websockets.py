@@ -7,8 +7,8 @@ from typing import Annotated
 
 import pytest
 
-from nightowl import App, Depends, WebSocket
-from nightowl.exceptions import WebSocketDisconnect
+from nightowl import App, Depends, WebSocket, status
+from nightowl.exceptions import WebSocketDisconnect, WebSocketException
 from nightowl.testing import TestClient
 from tests.live import live_server
 
@@ -238,3 +238,25 @@ def test_client_leaving_is_not_logged_as_an_error(caplog: pytest.LogCaptureFixtu
     ):
         session.send_text("hi")
     assert "Unhandled exception" not in caplog.text
+
+
+def test_websocket_exception_closes_with_its_code() -> None:
+    app = App()
+
+    @app.websocket("/guarded")
+    async def guarded(ws: WebSocket, token: str | None = None) -> None:
+        if token is None:
+            raise WebSocketException(status.WS_1008_POLICY_VIOLATION, "no token")
+        await ws.accept()
+        await ws.send_text("in")
+        raise WebSocketException(4002, "enough")
+
+    with TestClient(app) as client:
+        with pytest.raises(WebSocketDisconnect) as refused, client.websocket_connect("/guarded"):
+            pass
+        assert (refused.value.code, refused.value.reason) == (1008, "no token")
+        with client.websocket_connect("/guarded?token=t") as ws:
+            assert ws.receive_text() == "in"
+            with pytest.raises(WebSocketDisconnect) as closed:
+                ws.receive_text()
+            assert (closed.value.code, closed.value.reason) == (4002, "enough")

@@ -1,4 +1,5 @@
-"""Turning exceptions into responses: user handlers first, then RFC 9457 problems."""
+"""Turning exceptions into responses: user handlers first, then the app's error format
+(RFC 9457 problems unless the app chose another, see :mod:`nightowl.problems`)."""
 
 from __future__ import annotations
 
@@ -11,8 +12,9 @@ from nightowl._concurrency import is_async_callable, run_in_threadpool
 from nightowl._logging import printable
 from nightowl.exceptions import HTTPException, ResponseValidationError
 from nightowl.negotiation import prefers_html
+from nightowl.problems import DEFAULT_FORMAT, ErrorFormat
 from nightowl.requests import ClientDisconnect, Request
-from nightowl.responses import HTMLResponse, Response, problem_response
+from nightowl.responses import HTMLResponse, Response
 from nightowl.types import Send
 
 __all__ = ["ErrorPageRenderer", "ExceptionHandler", "ExceptionHandlers", "error_page"]
@@ -34,11 +36,13 @@ class ExceptionHandlers:
         self.debug = debug
         #: Makes the HTML error pages that browsers get; ``None`` sends problems to everyone.
         self.page_renderer: ErrorPageRenderer | None = _no_custom_page
+        #: Writes the body of every error response no handler takes.
+        self.format: ErrorFormat = DEFAULT_FORMAT
 
     @property
     def custom(self) -> bool:
-        """True once any handler is registered."""
-        return bool(self.by_class or self.by_status)
+        """True once any handler is registered or another error format chosen."""
+        return bool(self.by_class or self.by_status) or self.format is not DEFAULT_FORMAT
 
     def add(self, key: type[BaseException] | int, handler: ExceptionHandler) -> None:
         """Register ``handler`` for an exception class (and its subclasses) or a status code."""
@@ -110,16 +114,10 @@ class ExceptionHandlers:
             page = self.html_page(request, exc)
             if page is not None:
                 return page
-            body = exc.to_problem()
-            return problem_response(
-                exc.status_code,
-                headers=exc.headers,
-                title=body.pop("title"),
-                type=body.pop("type"),
-                **{k: v for k, v in body.items() if k != "status"},
-            )
+            return self.format.response(exc)
         if isinstance(exc, ClientDisconnect):
-            return problem_response(400, "The client disconnected before sending the whole body.")
+            disconnected = "The client disconnected before sending the whole body."
+            return self.format.response(HTTPException(400, disconnected))
         what = "response validation" if isinstance(exc, ResponseValidationError) else "handler"
         logger.error(
             "Unhandled exception in %s for %s %s",
@@ -133,15 +131,13 @@ class ExceptionHandlers:
                 from nightowl._debug import debug_page
 
                 return HTMLResponse(debug_page(request, exc), status_code=500)
-            return problem_response(
-                500,
-                f"{type(exc).__name__}: {exc}",
-                traceback="".join(traceback.format_exception(exc)).splitlines(),
-            )
+            trace = "".join(traceback.format_exception(exc)).splitlines()
+            failure = f"{type(exc).__name__}: {exc}"
+            return self.format.response(HTTPException(500, failure, extra={"traceback": trace}))
         page = self.html_page(request, HTTPException(500, _SERVER_ERROR_DETAIL))
         if page is not None:
             return page
-        return problem_response(500, _SERVER_ERROR_DETAIL)
+        return self.format.response(HTTPException(500, _SERVER_ERROR_DETAIL))
 
 
 def _no_custom_page(request: Request, exc: HTTPException) -> None:

@@ -17,8 +17,9 @@ from nightowl._errors import ExceptionHandlers
 from nightowl._handlers.runners import HandlerRunner
 from nightowl._identity import ConnectionIdentity
 from nightowl.datastructures import State
-from nightowl.exceptions import ImproperlyConfigured
+from nightowl.exceptions import HTTPException, ImproperlyConfigured
 from nightowl.params import Depends
+from nightowl.problems import ErrorFormat
 from nightowl.requests import DEFAULT_MAX_BODY_SIZE
 from nightowl.types import MISSING
 
@@ -43,6 +44,10 @@ class App(Hooks):
         debug: show tracebacks in error responses and reload the dev server on changes
             (by default ``DEBUG`` from the environment or ``.env``, else off).
         title, version, description, servers: what the OpenAPI document says about the API.
+        summary, contact, license_info, terms_of_service: more of the document's ``info``
+            (``contact={"name": ..., "email": ...}``, ``license_info={"name": "MIT"}``).
+        openapi_tags: the tags, in order, with descriptions:
+            ``[{"name": "items", "description": "..."}]``.
         openapi_url, docs_url, redoc_url: where the OpenAPI document, Swagger UI and ReDoc
             are served; ``None`` turns one off (no document, no UIs).
         lifespan: an async context manager factory run around the app's life;
@@ -61,6 +66,7 @@ class App(Hooks):
         env_file: the ``.env`` file read after the environment (by default ``.env`` in
             the folder of the file creating the app; ``None`` reads none). ``app.env``
             gives both: arguments win, then the environment, then ``.env``.
+        error_format: how error responses are written (see :attr:`error_format`).
         **config: options of batteries, such as ``database="sqlite:///app.db"`` or
             ``templates="templates"``. Each is kept in ``app.config`` and handed to the
             battery that declares it (see :func:`nightowl.app.battery_options`). Those not
@@ -91,6 +97,12 @@ class App(Hooks):
         docs_url: str | None = "/docs",
         redoc_url: str | None = "/redoc",
         env_file: str | os.PathLike[str] | None = MISSING,
+        summary: str | None = None,
+        openapi_tags: Sequence[Mapping[str, Any]] | None = None,
+        contact: Mapping[str, Any] | None = None,
+        license_info: Mapping[str, Any] | None = None,
+        terms_of_service: str | None = None,
+        error_format: ErrorFormat | Callable[[HTTPException], Any] | None = None,
         **config: Any,
     ) -> None:
         super().__init__(dependencies=dependencies)
@@ -104,6 +116,11 @@ class App(Hooks):
         self.version = version
         self.description = description
         self.servers = list(servers)
+        self.summary = summary
+        self.openapi_tags = [dict(tag) for tag in openapi_tags or ()]
+        self.contact = dict(contact) if contact else None
+        self.license_info = dict(license_info) if license_info else None
+        self.terms_of_service = terms_of_service
         self.max_body_size = max_body_size
         self.max_upload_size = max_upload_size
         self.max_field_size = max_field_size
@@ -121,6 +138,8 @@ class App(Hooks):
         self._providers: dict[Any, Callable[..., Any]] = {}
         self._runners: dict[Callable[..., Any], HandlerRunner] = {}
         self._init_compiling()
+        if error_format is not None:
+            self.error_format = error_format
         self._init_lifespan(lifespan)
         self._init_serving(ConnectionIdentity(request_id_header, trusted_proxies))
         if settings is not None:

@@ -12,7 +12,9 @@ __all__ = [
     "ImproperlyConfigured",
     "RequestValidationError",
     "ResponseValidationError",
+    "ValidationErrors",
     "WebSocketDisconnect",
+    "WebSocketException",
     "status_phrase",
 ]
 
@@ -79,18 +81,41 @@ class HTTPException(Exception):
         return body
 
 
-class RequestValidationError(HTTPException):
-    """The request did not match what the handler declared: a 422 with an ``errors`` list.
+class ValidationErrors(list[dict[str, Any]]):
+    """The errors of a :class:`RequestValidationError`: a list, also callable (``exc.errors()``
+    gives the same list, as FastAPI's method does)."""
 
-    Each error is ``{"loc": [...], "msg": "...", "type": "..."}`` where ``loc`` starts
-    with the source (``path``, ``query``, ``header``, ``cookie``, ``body``).
+    def __call__(self) -> ValidationErrors:
+        """The list itself."""
+        return self
+
+
+class RequestValidationError(HTTPException):
+    """The request did not match what the handler declared: a 422.
+
+    Attributes:
+        errors: one dict per invalid value: ``loc`` (where: the source, ``path``, ``query``,
+            ``header``, ``cookie`` or ``body``, then keys and indexes), ``msg`` (a sentence),
+            ``type`` (pydantic's error type, such as ``missing`` or ``int_parsing``), and,
+            when known, ``input`` (the value received) and ``ctx`` (the constraint's
+            parameters, such as ``{"ge": 1}``).
+        body: the request body that failed, when the error is about the body and it was read.
+
+    The default RFC 9457 format lists ``loc``, ``msg`` and ``type`` of each error under
+    ``errors``, leaving the input out (it may be a password); a custom format or exception
+    handler sees everything.
     """
 
-    def __init__(self, errors: Sequence[Mapping[str, Any]]) -> None:
-        self.errors = [dict(error) for error in errors]
+    def __init__(self, errors: Sequence[Mapping[str, Any]], *, body: Any = None) -> None:
+        self.errors = ValidationErrors(dict(error) for error in errors)
+        self.body = body
         count = len(self.errors)
         detail = f"{count} validation error" + ("s" if count != 1 else "")
-        super().__init__(422, detail, extra={"errors": self.errors})
+        shown = [{key: e[key] for key in _SHOWN if key in e} for e in self.errors]
+        super().__init__(422, detail, extra={"errors": shown})
+
+
+_SHOWN = ("loc", "msg", "type")
 
 
 class ResponseValidationError(Exception):
@@ -108,3 +133,27 @@ class WebSocketDisconnect(Exception):
         self.code = code
         self.reason = reason or ""
         super().__init__(code, reason)
+
+
+class WebSocketException(Exception):
+    """Raise in a WebSocket handler (or its dependencies) to close the connection with ``code``.
+
+    ::
+
+        raise WebSocketException(status.WS_1008_POLICY_VIOLATION, "no token")
+
+    Before the handshake is accepted the server refuses it with this close code; afterwards
+    the connection closes with it.
+
+    Args:
+        code: a WebSocket close code (``nightowl.status.WS_...``).
+        reason: a short text the client receives with the close frame.
+    """
+
+    def __init__(self, code: int, reason: str | None = None) -> None:
+        self.code = code
+        self.reason = reason or ""
+        super().__init__(code, self.reason)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(code={self.code!r}, reason={self.reason!r})"

@@ -22,9 +22,10 @@ from __future__ import annotations
 import base64
 import binascii
 import dataclasses
-from typing import Any
+from typing import Annotated, Any
 
 from nightowl.exceptions import HTTPException
+from nightowl.params import Form
 from nightowl.requests import Request
 
 __all__ = [
@@ -36,6 +37,8 @@ __all__ = [
     "HTTPBasicCredentials",
     "HTTPBearer",
     "OAuth2PasswordBearer",
+    "OAuth2PasswordRequestForm",
+    "OAuth2PasswordRequestFormStrict",
     "SecurityScheme",
 ]
 
@@ -292,3 +295,61 @@ class OAuth2PasswordBearer(SecurityScheme):
                 raise self._unauthorized("Not authenticated: a bearer token is required.", "Bearer")
             return None
         return found[1]
+
+
+class OAuth2PasswordRequestForm:
+    """The form a client posts to an OAuth2 password flow's token URL, as a dependency.
+
+    ::
+
+        @app.post("/token")
+        def login(form: Annotated[OAuth2PasswordRequestForm, Depends()]) -> Token:
+            user = authenticate(form.username, form.password)
+            ...
+
+    Reads the ``application/x-www-form-urlencoded`` fields ``username`` and ``password``
+    (required), ``grant_type`` (``"password"`` when given), ``scope`` (space-separated,
+    split into :attr:`scopes`), ``client_id`` and ``client_secret``.
+    """
+
+    def __init__(
+        self,
+        *,
+        grant_type: Annotated[str | None, Form(pattern="^password$")] = None,
+        username: Annotated[str, Form()],
+        password: Annotated[str, Form()],
+        scope: Annotated[str, Form()] = "",
+        client_id: Annotated[str | None, Form()] = None,
+        client_secret: Annotated[str | None, Form()] = None,
+    ) -> None:
+        self.grant_type = grant_type
+        self.username = username
+        self.password = password
+        #: The requested scopes, one string each.
+        self.scopes = scope.split()
+        self.client_id = client_id
+        self.client_secret = client_secret
+
+
+class OAuth2PasswordRequestFormStrict(OAuth2PasswordRequestForm):
+    """:class:`OAuth2PasswordRequestForm` where ``grant_type=password`` is required, as
+    the OAuth2 specification says."""
+
+    def __init__(
+        self,
+        *,
+        grant_type: Annotated[str, Form(pattern="^password$")],
+        username: Annotated[str, Form()],
+        password: Annotated[str, Form()],
+        scope: Annotated[str, Form()] = "",
+        client_id: Annotated[str | None, Form()] = None,
+        client_secret: Annotated[str | None, Form()] = None,
+    ) -> None:
+        super().__init__(
+            grant_type=grant_type,
+            username=username,
+            password=password,
+            scope=scope,
+            client_id=client_id,
+            client_secret=client_secret,
+        )

@@ -23,7 +23,8 @@ from pathlib import Path
 from nightowl._concurrency import run_in_threadpool
 from nightowl.datastructures import Headers
 from nightowl.exceptions import ImproperlyConfigured
-from nightowl.responses import FileResponse, problem_response
+from nightowl.problems import error_response
+from nightowl.responses import FileResponse
 from nightowl.types import Receive, Scope, Send
 
 __all__ = ["StaticFiles", "content_type_for"]
@@ -124,8 +125,8 @@ class StaticFiles:
             raise RuntimeError("StaticFiles only serves HTTP requests.")
         method = scope.get("method", "GET")
         if method not in ("GET", "HEAD"):
-            response = problem_response(
-                405, f"{method} is not allowed here.", headers={"Allow": "GET, HEAD"}
+            response = error_response(
+                scope, 405, f"{method} is not allowed here.", headers={"Allow": "GET, HEAD"}
             )
             await response(scope, receive, send)
             return
@@ -203,19 +204,19 @@ class StaticFiles:
                 )
                 await page(scope, receive, send)
                 return
-        error_response = getattr(scope.get("app"), "error_response", None)
-        if error_response is not None:
+        app_error_response = getattr(scope.get("app"), "error_response", None)
+        if app_error_response is not None:
             # The app's answer: its 404 handler, or an HTML page for browsers.
             from nightowl.exceptions import HTTPException
             from nightowl.requests import Request
 
             whole = {**scope, "path": scope.get("root_path", "") + scope["path"], "root_path": ""}
-            response = await error_response(
+            response = await app_error_response(
                 Request(whole, receive), HTTPException(404, "File not found.")
             )
             await response(scope, receive, send)
             return
-        await problem_response(404, "File not found.")(scope, receive, send)
+        await error_response(scope, 404, "File not found.")(scope, receive, send)
 
 
 def _safe_parts(scope: Scope) -> list[str] | None:

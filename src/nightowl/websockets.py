@@ -8,12 +8,12 @@ from typing import Any
 
 from pydantic_core import from_json
 
-from nightowl.exceptions import WebSocketDisconnect
+from nightowl.exceptions import WebSocketDisconnect, WebSocketException
 from nightowl.requests import HTTPConnection
 from nightowl.responses import dump_json
 from nightowl.types import Message, Receive, Scope, Send
 
-__all__ = ["WebSocket", "WebSocketDisconnect", "WebSocketState"]
+__all__ = ["WebSocket", "WebSocketDisconnect", "WebSocketException", "WebSocketState"]
 
 
 class WebSocketState(enum.Enum):

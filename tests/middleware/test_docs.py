@@ -23,11 +23,11 @@ def examples() -> list[App]:
 
 
 def test_the_doc_has_one_example_per_section() -> None:
-    assert len(examples()) == 5
+    assert len(examples()) == 7
 
 
 def test_examples_behave_as_described() -> None:
-    cors, gzip, trusted, security, stack = examples()
+    cors, gzip, trusted, security, https, function, stack = examples()
 
     with TestClient(cors) as client:
         answer = client.options(
@@ -61,6 +61,12 @@ def test_examples_behave_as_described() -> None:
         assert headers["strict-transport-security"].startswith("max-age=")
         assert headers["x-frame-options"] == "SAMEORIGIN"
         assert "cross-origin-opener-policy" not in headers
+
+    with TestClient(https, follow_redirects=False) as client:
+        assert client.get("/items").headers["location"] == "https://testserver/items"
+
+    with TestClient(function) as client:
+        assert float(client.get("/").headers["x-process-time"]) >= 0
 
     with TestClient(stack) as client:
         response = client.get(

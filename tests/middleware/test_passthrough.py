@@ -12,14 +12,24 @@ import nightowl.middleware
 from nightowl import App
 from nightowl.middleware import (
     CORSMiddleware,
+    FunctionMiddleware,
     GZipMiddleware,
     SecurityHeadersMiddleware,
     TrustedHostMiddleware,
 )
+from nightowl.middleware.functions import CallNext
+from nightowl.requests import Request
+from nightowl.responses import Response
 from nightowl.testing import TestClient
 from nightowl.types import Message, Scope
 
+
+async def call_next_only(request: Request, call_next: CallNext) -> Response:
+    return await call_next(request)
+
+
 MIDDLEWARE: list[tuple[Callable[..., Any], dict[str, Any]]] = [
+    (FunctionMiddleware, {"dispatch": call_next_only}),
     (CORSMiddleware, {"allow_origins": ["https://a.example"]}),
     (GZipMiddleware, {"minimum_size": 0}),
     (SecurityHeadersMiddleware, {"hsts": True}),
@@ -31,7 +41,9 @@ def test_public_names() -> None:
     assert nightowl.middleware.__all__ == sorted(nightowl.middleware.__all__)
     assert set(nightowl.middleware.__all__) == {
         "CORSMiddleware",
+        "FunctionMiddleware",
         "GZipMiddleware",
+        "HTTPSRedirectMiddleware",
         "SecurityHeadersMiddleware",
         "TrustedHostMiddleware",
     }

@@ -9,6 +9,8 @@ from nightowl._errors import ExceptionHandlers
 from nightowl._handlers.compiler import CompiledRoute, Compiler
 from nightowl._handlers.runners import HandlerRunner, Runner, WebSocketRunner
 from nightowl._table import PathTemplate, RouteTable
+from nightowl.exceptions import HTTPException
+from nightowl.problems import ErrorFormat
 from nightowl.routing import Router, WebSocketRoute
 from nightowl.types import ASGIApp
 
@@ -28,6 +30,11 @@ class Compiling(Router):
     version: str
     description: str
     servers: list[Mapping[str, Any]]
+    summary: str | None
+    openapi_tags: list[dict[str, Any]]
+    contact: dict[str, Any] | None
+    license_info: dict[str, Any] | None
+    terms_of_service: str | None
     openapi_url: str | None
     docs_url: str | None
     redoc_url: str | None
@@ -55,6 +62,21 @@ class Compiling(Router):
 
             self._openapi = build_document(self)
         return self._openapi
+
+    @property
+    def error_format(self) -> ErrorFormat:
+        """Writes every error response no exception handler takes, and tells OpenAPI its
+        shape: RFC 9457 problems by default (:class:`nightowl.problems.ErrorFormat`).
+
+        Set it to an ``ErrorFormat`` or to a function ``exc -> body``
+        (``exc`` an :class:`~nightowl.exceptions.HTTPException`).
+        """
+        return self._errors.format
+
+    @error_format.setter
+    def error_format(self, value: ErrorFormat | Callable[[HTTPException], Any]) -> None:
+        self._errors.format = value if isinstance(value, ErrorFormat) else ErrorFormat(value)
+        self._invalidate()
 
     def _invalidate(self) -> None:
         self._openapi = None

@@ -124,6 +124,21 @@ class Hooks(Serving):
         """Register ``handler(request, exc)`` for ``key``, an exception class or a status code."""
         self._errors.add(key, handler)
 
+    def middleware(self, kind: str) -> Callable[[F], F]:
+        """Add a function as middleware: ``@app.middleware("http")`` over
+        ``async def f(request, call_next) -> Response`` (see
+        :mod:`nightowl.middleware.functions`)."""
+        if kind != "http":
+            raise ImproperlyConfigured(f'app.middleware() takes "http" only, not {kind!r}.')
+
+        def decorator(func: F) -> F:
+            from nightowl.middleware.functions import FunctionMiddleware
+
+            self.add_middleware(FunctionMiddleware, dispatch=func)
+            return func
+
+        return decorator
+
     @property
     def error_page_renderer(self) -> ErrorPageRenderer | None:
         """Makes the HTML error pages that browsers get (clients preferring ``text/html``).

@@ -14,6 +14,7 @@ from nightowl._app.lifespan import Lifespan
 from nightowl._identity import ConnectionIdentity
 from nightowl._logging import printable
 from nightowl.exceptions import HTTPException, WebSocketDisconnect
+from nightowl.exceptions import HTTPException, WebSocketDisconnect, WebSocketException
 from nightowl.requests import Request
 from nightowl.responses import RedirectResponse, problem_response
 from nightowl.types import ASGIApp, Receive, Scope, Send
@@ -153,6 +154,9 @@ class Serving(Lifespan):
             await runner(websocket)
         except WebSocketDisconnect:
             return  # the client left: nothing went wrong
+        except WebSocketException as exc:
+            if websocket.application_state is not WebSocketState.DISCONNECTED:
+                await websocket.close(exc.code, exc.reason)
         except Exception:
             logger.exception(
                 "Unhandled exception in WebSocket handler for %s", printable(scope["path"])

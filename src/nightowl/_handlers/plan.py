@@ -165,8 +165,10 @@ class Plan:
             return context.cache[call]
         errors_before = len(context.errors)
         values = await plan._arguments(request, context)
-        if len(context.errors) > errors_before:
-            return None  # its input is invalid; the request fails with those errors
+        if len(context.errors) > errors_before or any(n not in values for n in plan.body_names):
+            # Its input is invalid (body fields were read, and failed, before any dependency
+            # ran); the request fails with those errors.
+            return None
         value = await plan.invoke(values, context)
         if use_cache:
             context.cache[call] = value

@@ -37,15 +37,24 @@ Errors = list[dict[str, Any]]
 
 
 def error_entries(exc: ValidationError, prefix: tuple[Any, ...]) -> Errors:
-    """pydantic errors as ``{"loc", "msg", "type"}`` dicts with ``prefix`` before each ``loc``."""
-    return [
-        {"loc": [*prefix, *error["loc"]], "msg": error["msg"], "type": error["type"]}
-        for error in exc.errors(include_url=False, include_context=False, include_input=False)
-    ]
+    """pydantic errors as ``{"loc", "msg", "type", "input"[, "ctx"]}`` dicts with ``prefix``
+    before each ``loc`` (the default error format shows only the first three)."""
+    entries: Errors = []
+    for error in exc.errors(include_url=False):
+        entry = {
+            "loc": [*prefix, *error["loc"]],
+            "msg": error["msg"],
+            "type": error["type"],
+            "input": error.get("input"),
+        }
+        if "ctx" in error:
+            entry["ctx"] = error["ctx"]
+        entries.append(entry)
+    return entries
 
 
 def _missing(source: str, key: str) -> dict[str, Any]:
-    return {"loc": [source, key], "msg": "Field required", "type": "missing"}
+    return {"loc": [source, key], "msg": "Field required", "type": "missing", "input": None}
 
 
 def _adapter(annotation: Any, constraints: dict[str, Any]) -> TypeAdapter[Any]:

@@ -36,7 +36,12 @@ except ImportError as exc:  # pragma: no cover - depends on the installed extras
     ) from exc
 
 from nightowl.db._database import DEFAULT_URL, Database, database_from
-from nightowl.db._errors import is_missing_table, is_unavailable
+from nightowl.db._errors import (
+    ConflictError,
+    DatabaseUnavailable,
+    is_missing_table,
+    is_unavailable,
+)
 from nightowl.db._model import NAMING_CONVENTION, Model, mapped_column
 from nightowl.db._pagination import OffsetPage, Page, paginate
 from nightowl.db._session import AsyncSession, LazyLoadError, Session
@@ -48,7 +53,9 @@ __all__ = [
     "DEFAULT_URL",
     "NAMING_CONVENTION",
     "AsyncSession",
+    "ConflictError",
     "Database",
+    "DatabaseUnavailable",
     "LazyLoadError",
     "Mapped",
     "Model",

@@ -11,14 +11,17 @@ from sqlalchemy import ForeignKeyConstraint, MetaData, Table, UniqueConstraint
 from sqlalchemy import exc as sa_exc
 
 from nightowl._logging import printable
+from nightowl.exceptions import HTTPException
 from nightowl.requests import Request
-from nightowl.responses import Response, problem_response
+from nightowl.responses import Response
 
 if TYPE_CHECKING:
     from nightowl.app import App
 
 __all__ = [
+    "ConflictError",
     "ConstraintInfo",
+    "DatabaseUnavailable",
     "describe_integrity_error",
     "install_error_handlers",
     "is_missing_table",
@@ -114,6 +117,35 @@ def _mysql_code(orig: Any) -> int | None:
 
 def _is_mysql(orig: Any) -> bool:
     return type(orig).__module__.split(".")[0] in ("pymysql", "MySQLdb", "asyncmy", "mysql")
+
+
+class ConflictError(HTTPException):
+    """A 409: a write broke a constraint (a unique value taken, a reference to nothing...).
+
+    The database battery raises it for SQLAlchemy's ``IntegrityError``, so
+    ``@app.exception_handler(409)`` or ``@app.exception_handler(ConflictError)`` can answer
+    it. The default body adds ``constraint``, ``kind`` (``unique``, ``foreign_key``,
+    ``not_null``, ``check``) and ``columns``, never the offending values.
+
+    Attributes:
+        info: what the error said about the constraint.
+    """
+
+    def __init__(self, info: ConstraintInfo) -> None:
+        self.info = info
+        extra = {"constraint": info.constraint, "kind": info.kind, "columns": info.columns}
+        super().__init__(409, info.detail(), title="Conflict", extra=extra)
+
+
+class DatabaseUnavailable(HTTPException):
+    """A 503 with ``Retry-After``: the database could not be reached (or timed out).
+
+    The database battery raises it for SQLAlchemy's operational and connection errors
+    that mean an outage, so ``@app.exception_handler(503)`` can answer it.
+    """
+
+    def __init__(self, detail: str = "The database is unavailable; try again shortly.") -> None:
+        super().__init__(503, detail, headers={"Retry-After": RETRY_AFTER})
 
 
 def describe_integrity_error(error: sa_exc.IntegrityError, metadata: MetaData) -> ConstraintInfo:
@@ -279,7 +311,7 @@ def is_missing_table(error: BaseException) -> bool:
 def install_error_handlers(app: App, metadata: MetaData) -> None:
     """Answer integrity errors with a 409 problem and an unreachable database with a 503."""
 
-    def conflict(request: Request, exc: sa_exc.IntegrityError) -> Response:
+    async def conflict(request: Request, exc: sa_exc.IntegrityError) -> Response:
         info = describe_integrity_error(exc, metadata)
         logger.info(
             "Integrity error on %s %s: %s",
@@ -295,8 +327,12 @@ def install_error_handlers(app: App, metadata: MetaData) -> None:
             kind=info.kind,
             columns=info.columns,
         )
+        logger.info("Integrity error on %s %s: %s", request.method, request.path, exc.orig)
+        error = ConflictError(info)
+        error.__cause__ = exc
+        return await app.error_response(request, error)
 
-    def unavailable(request: Request, exc: Exception) -> Response:
+    async def unavailable(request: Request, exc: Exception) -> Response:
         if not is_unavailable(exc):
             raise exc  # a bug, not an outage: the ordinary 500
         logger.error(
@@ -306,11 +342,9 @@ def install_error_handlers(app: App, metadata: MetaData) -> None:
             printable(exc),
             exc_info=False,
         )
-        return problem_response(
-            503,
-            "The database is unavailable; try again shortly.",
-            headers={"Retry-After": RETRY_AFTER},
-        )
+        error = DatabaseUnavailable()
+        error.__cause__ = exc
+        return await app.error_response(request, error)
 
     app.add_exception_handler(sa_exc.IntegrityError, conflict)
     for error_class in (

@@ -15,13 +15,17 @@ The middleware added last runs first (it is the outermost layer).
 from __future__ import annotations
 
 from nightowl.middleware.cors import CORSMiddleware
+from nightowl.middleware.functions import FunctionMiddleware
 from nightowl.middleware.gzip import GZipMiddleware
+from nightowl.middleware.httpsredirect import HTTPSRedirectMiddleware
 from nightowl.middleware.security import SecurityHeadersMiddleware
 from nightowl.middleware.trustedhost import TrustedHostMiddleware
 
 __all__ = [
     "CORSMiddleware",
+    "FunctionMiddleware",
     "GZipMiddleware",
+    "HTTPSRedirectMiddleware",
     "SecurityHeadersMiddleware",
     "TrustedHostMiddleware",
 ]

@@ -9,7 +9,8 @@ from urllib.parse import urlsplit
 from nightowl.datastructures import Headers, MutableHeaders
 from nightowl.exceptions import ImproperlyConfigured
 from nightowl.middleware._headers import add_vary, response_headers
-from nightowl.responses import Response, problem_response
+from nightowl.problems import error_response
+from nightowl.responses import Response
 from nightowl.types import ASGIApp, Message, Receive, Scope, Send
 
 __all__ = ["CORSMiddleware"]
@@ -144,7 +145,7 @@ class CORSMiddleware:
                 await self.app(scope, receive, send)
             return
         if scope["method"] == "OPTIONS" and "access-control-request-method" in headers:
-            await self._preflight(origin, headers)(scope, receive, send)
+            await self._preflight(scope, origin, headers)(scope, receive, send)
             return
         await self.app(scope, receive, self._simple(origin, send))
 
@@ -165,7 +166,7 @@ class CORSMiddleware:
     def _allow_origin_value(self, origin: str) -> str:
         return "*" if self.allow_all_origins and not self.allow_credentials else origin
 
-    def _preflight(self, origin: str, headers: Headers) -> Response:
+    def _preflight(self, scope: Scope, origin: str, headers: Headers) -> Response:
         method = headers["access-control-request-method"].strip().upper()
         requested = [
             name.strip().lower()
@@ -181,7 +182,8 @@ class CORSMiddleware:
             problems.append("headers")
         vary = {"Vary": "Origin"} if self._varies() else None
         if problems:
-            return problem_response(
+            return error_response(
+                scope,
                 400,
                 f"CORS preflight rejected: the {', '.join(problems)} "
                 f"{'is' if len(problems) == 1 else 'are'} not allowed.",

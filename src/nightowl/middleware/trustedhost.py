@@ -8,7 +8,8 @@ from urllib.parse import quote
 
 from nightowl.datastructures import Headers
 from nightowl.exceptions import ImproperlyConfigured
-from nightowl.responses import RedirectResponse, problem_response
+from nightowl.problems import error_response
+from nightowl.responses import RedirectResponse
 from nightowl.types import ASGIApp, Message, Receive, Scope, Send
 
 __all__ = ["TrustedHostMiddleware", "split_host"]
@@ -126,7 +127,7 @@ class TrustedHostMiddleware:
                 url = _redirect_url(scope, www if port is None else f"{www}:{port}")
                 await RedirectResponse(url, status_code=308)(scope, receive, send)
                 return
-        await problem_response(400, INVALID_HOST_DETAIL)(scope, receive, send)
+        await error_response(scope, 400, INVALID_HOST_DETAIL)(scope, receive, send)
 
 
 def _redirect_url(scope: Scope, netloc: str) -> str:
@@ -145,4 +146,4 @@ async def _refuse_websocket(scope: Scope, receive: Receive, send: Send) -> None:
         # The denial response speaks HTTP over the handshake under websocket.* names.
         await send({**message, "type": "websocket." + message["type"]})
 
-    await problem_response(400, INVALID_HOST_DETAIL)(scope, receive, send_denial)
+    await error_response(scope, 400, INVALID_HOST_DETAIL)(scope, receive, send_denial)

@@ -19,8 +19,9 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from nightowl.exceptions import HTTPException
 from nightowl.requests import Request
-from nightowl.responses import FileResponse, HTMLResponse, Response, problem_response
+from nightowl.responses import FileResponse, HTMLResponse, Response
 from nightowl.routing import Route, RouteOptions
 
 if TYPE_CHECKING:
@@ -109,7 +110,7 @@ def _assets_route(prefix: str, files: Mapping[str, Path | str], name: str) -> Ro
     async def asset(file: str) -> Response:
         found = files.get(file)
         if found is None:
-            return problem_response(404, "No such documentation asset.")
+            raise HTTPException(404, "No such documentation asset.")
         if isinstance(found, str):
             return Response(found, media_type="text/javascript")
         return FileResponse(found, headers={"Cache-Control": "public, max-age=86400"})

@@ -21,7 +21,7 @@ from nightowl._handlers.compiler import CompiledRoute
 from nightowl._handlers.dependant import Dependant, Field
 from nightowl._handlers.readers import embedded_body_model
 from nightowl.exceptions import ImproperlyConfigured, status_phrase
-from nightowl.openapi._schema import REF, SchemaRegistry, SchemaSlot, jsonable
+from nightowl.openapi._schema import SchemaRegistry, SchemaSlot, jsonable
 from nightowl.params import Body, Header, Source
 from nightowl.routing import Route
 from nightowl.security import SecurityScheme
@@ -32,13 +32,12 @@ if TYPE_CHECKING:
 __all__ = ["build_document"]
 
 OPENAPI_VERSION = "3.1.0"
-_PROBLEM = "application/problem+json"
 _NO_BODY_STATUSES = (204, 304)
 
 
 def build_document(app: DocumentedApp) -> dict[str, Any]:
     """The OpenAPI 3.1 document describing ``app``'s HTTP routes."""
-    registry = SchemaRegistry()
+    registry = SchemaRegistry(app.error_format)
     documented = [
         compiled
         for compiled in app.compiled_routes()
@@ -71,9 +70,18 @@ def _document(
     tags: list[str],
 ) -> dict[str, Any]:
     """The document around its paths: info, servers, components, tags."""
-    info: dict[str, Any] = {"title": app.title, "version": app.version}
+    info: dict[str, Any] = {"title": app.title}
+    if app.summary:
+        info["summary"] = app.summary
     if app.description:
         info["description"] = app.description
+    if app.terms_of_service:
+        info["termsOfService"] = app.terms_of_service
+    if app.contact:
+        info["contact"] = dict(app.contact)
+    if app.license_info:
+        info["license"] = dict(app.license_info)
+    info["version"] = app.version
     document: dict[str, Any] = {"openapi": OPENAPI_VERSION, "info": info}
     if app.servers:
         document["servers"] = [dict(server) for server in app.servers]
@@ -85,8 +93,11 @@ def _document(
             name: scheme.openapi_scheme() for name, scheme in schemes.items()
         }
     document["components"] = components
-    if tags:
-        document["tags"] = [{"name": tag} for tag in tags]
+    declared = [dict(tag) for tag in app.openapi_tags]
+    named = {tag["name"] for tag in declared}
+    declared += [{"name": tag} for tag in tags if tag not in named]
+    if declared:
+        document["tags"] = declared
     return document
 
 
@@ -305,17 +316,18 @@ class _OperationBuilder:
     def _responses(self, fields: list[Field], has_body: bool) -> dict[str, Any]:
         route = self.route
         status = route.status_code
+        problem = self.registry.error_format.describe
         responses: dict[str, Any] = {str(status): self._success(status)}
         if has_body:
-            responses["400"] = _problem("The body is not well-formed.")
-            responses["415"] = _problem("The body is not of a supported media type.")
+            responses["400"] = problem("The body is not well-formed.")
+            responses["415"] = problem("The body is not of a supported media type.")
         if any(f.source is Source.PATH for f in fields):
-            responses["404"] = _problem("Not Found")
+            responses["404"] = problem("Not Found")
         if self.schemes:
-            responses["401"] = _problem("Not authenticated.")
+            responses["401"] = problem("Not authenticated.")
         if fields:
-            responses["422"] = _problem(
-                "The request's parameters or body did not validate.", "ValidationProblem"
+            responses["422"] = problem(
+                "The request's parameters or body did not validate.", validation=True
             )
         for code, extra in route.options.get("responses", {}).items():
             responses[str(code)] = self._extra_response(code, extra)
@@ -357,17 +369,8 @@ class _OperationBuilder:
             schema = self.registry.add(extra["model"], "serialization")
             response.setdefault("content", {"application/json": {"schema": schema}})
         elif numeric is not None and numeric >= 400 and "content" not in response:
-            response["content"] = {
-                _PROBLEM: {"schema": {"$ref": REF.format(model="ProblemDetails")}}
-            }
+            response["content"] = self.registry.error_format.describe("")["content"]
         return response
-
-
-def _problem(description: str, schema: str = "ProblemDetails") -> dict[str, Any]:
-    return {
-        "description": description,
-        "content": {_PROBLEM: {"schema": {"$ref": REF.format(model=schema)}}},
-    }
 
 
 def _docstring(handler: Callable[..., Any]) -> tuple[str, str]:

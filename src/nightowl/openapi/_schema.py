@@ -20,6 +20,7 @@ from pydantic.json_schema import GenerateJsonSchema, JsonSchemaValue
 from pydantic_core import PydanticSerializationError, core_schema, to_jsonable_python
 
 from nightowl.exceptions import ImproperlyConfigured
+from nightowl.problems import DEFAULT_FORMAT, ErrorFormat
 
 __all__ = ["PROBLEM_SCHEMAS", "REF", "SchemaRegistry", "SchemaSlot", "jsonable"]
 
@@ -29,66 +30,8 @@ REF = "#/components/schemas/{model}"
 Mode = Literal["validation", "serialization"]
 
 
-def _problem_schemas() -> dict[str, Any]:
-    problem = {
-        "type": "object",
-        "title": "ProblemDetails",
-        "description": "An RFC 9457 problem: what went wrong with a request.",
-        "properties": {
-            "type": {
-                "type": "string",
-                "description": "A URI reference identifying the problem type.",
-                "default": "about:blank",
-            },
-            "title": {"type": "string", "description": "A short summary of the problem type."},
-            "status": {"type": "integer", "description": "The HTTP status code."},
-            "detail": {"type": "string", "description": "An explanation of this occurrence."},
-            "instance": {"type": "string", "description": "A URI reference for this occurrence."},
-        },
-        "required": ["type", "title", "status"],
-        "additionalProperties": True,
-    }
-    error = {
-        "type": "object",
-        "title": "ValidationErrorItem",
-        "description": "One problem with one input value.",
-        "properties": {
-            "loc": {
-                "type": "array",
-                "description": "Where: the source (path, query, header, cookie, body), then keys.",
-                "items": {"anyOf": [{"type": "string"}, {"type": "integer"}]},
-            },
-            "msg": {"type": "string"},
-            "type": {"type": "string"},
-        },
-        "required": ["loc", "msg", "type"],
-    }
-    validation = {
-        "title": "ValidationProblem",
-        "description": "A 422 problem listing every input that did not validate.",
-        "allOf": [
-            {"$ref": REF.format(model="ProblemDetails")},
-            {
-                "type": "object",
-                "properties": {
-                    "errors": {
-                        "type": "array",
-                        "items": {"$ref": REF.format(model="ValidationErrorItem")},
-                    }
-                },
-                "required": ["errors"],
-            },
-        ],
-    }
-    return {
-        "ProblemDetails": problem,
-        "ValidationErrorItem": error,
-        "ValidationProblem": validation,
-    }
-
-
-#: The shared schemas of nightowl's ``application/problem+json`` error responses.
-PROBLEM_SCHEMAS: Mapping[str, Any] = _problem_schemas()
+#: The schemas of nightowl's default error format (RFC 9457 problems).
+PROBLEM_SCHEMAS: Mapping[str, Any] = DEFAULT_FORMAT.schemas()[0]
 
 
 class _Generator(GenerateJsonSchema):
@@ -114,7 +57,9 @@ class SchemaSlot:
 class SchemaRegistry:
     """Collects the types an API uses, then generates all their schemas in one pass."""
 
-    def __init__(self) -> None:
+    def __init__(self, error_format: ErrorFormat = DEFAULT_FORMAT) -> None:
+        #: The app's error format, whose schemas describe its error responses.
+        self.error_format = error_format
         self._inputs: list[tuple[int, Mode, TypeAdapter[Any]]] = []
         self._keys: dict[tuple[int, Mode], int] = {}
         self._keep: list[Any] = []  # keeps id()s in _keys valid
@@ -157,12 +102,13 @@ class SchemaRegistry:
         )
         by_key = {key: schema for (key, _), schema in schemas.items()}
         named: dict[str, Any] = dict(definitions.get("$defs", {}))
-        for name in PROBLEM_SCHEMAS:
+        error_schemas = self.error_format.schemas()[0]
+        for name in error_schemas:
             if name in named:
                 raise ImproperlyConfigured(
-                    f"A model named {name!r} clashes with nightowl's problem schemas; rename it."
+                    f"A model named {name!r} clashes with the error format's schemas; rename it."
                 )
-        named.update(PROBLEM_SCHEMAS)
+        named.update(error_schemas)
         _fill(document, by_key)
         return named
 

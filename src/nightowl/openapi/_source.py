@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
 from nightowl._handlers.compiler import CompiledRoute
+from nightowl.problems import ErrorFormat
 
 __all__ = ["DocumentedApp"]
 
@@ -23,9 +24,15 @@ class DocumentedApp(Protocol):
     version: str
     description: str
     servers: list[Mapping[str, Any]]
+    summary: str | None
+    openapi_tags: list[dict[str, Any]]
+    contact: dict[str, Any] | None
+    license_info: dict[str, Any] | None
+    terms_of_service: str | None
     openapi_url: str | None
     docs_url: str | None
     redoc_url: str | None
+    error_format: ErrorFormat
 
     def compiled_routes(self) -> Sequence[CompiledRoute]:
         """Every HTTP route as compiled for serving (the document describes just that)."""

@@ -13,6 +13,7 @@ from nightowl.responses._base import (
     redirect,
 )
 from nightowl.responses._file import FileResponse
+from nightowl.responses._orjson import ORJSONResponse
 from nightowl.responses._streaming import ContentStream, StreamingResponse
 
 __all__ = [
@@ -21,6 +22,7 @@ __all__ = [
     "FileResponse",
     "HTMLResponse",
     "JSONResponse",
+    "ORJSONResponse",
     "PlainTextResponse",
     "ProblemResponse",
     "RedirectResponse",

@@ -1,0 +1,93 @@
+"""FastAPI's error shape as a nightowl error format: ``{"detail": ...}``."""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+from typing import Any
+
+from nightowl.encoders import jsonable_encoder
+from nightowl.exceptions import HTTPException, RequestValidationError
+from nightowl.problems import ErrorFormat
+
+__all__ = ["FastAPIErrorFormat"]
+
+#: nightowl's own wording for errors it raises itself -> FastAPI's (Starlette's) wording.
+_FRAMEWORK_DETAILS = {
+    "Nothing matches the given URL.": "Not Found",
+    "File not found.": "Not Found",
+}
+
+
+class FastAPIErrorFormat(ErrorFormat):
+    """Errors as FastAPI writes them, ``application/json``:
+
+    - an ``HTTPException``: ``{"detail": exc.detail}`` (the status phrase when there is none);
+    - a validation error: ``{"detail": [{"type", "loc", "msg", "input", "ctx"}...]}``.
+
+    The OpenAPI document names the schemas ``HTTPValidationError`` and ``ValidationError``,
+    as FastAPI's do.
+    """
+
+    media_type = "application/json"
+
+    def content(self, exc: HTTPException) -> Any:
+        """``{"detail": ...}`` for ``exc``."""
+        if isinstance(exc, RequestValidationError):
+            return {"detail": jsonable_encoder(exc.errors)}
+        detail: Any = exc.detail
+        if detail is None:
+            detail = _phrase(exc.status_code)
+        elif exc.status_code == 405 and str(detail).endswith("is not allowed here."):
+            detail = "Method Not Allowed"
+        else:
+            detail = _FRAMEWORK_DETAILS.get(detail, detail) if isinstance(detail, str) else detail
+        return {"detail": detail}
+
+    def schemas(self) -> tuple[dict[str, Any], str, str]:
+        """FastAPI's ``HTTPValidationError`` and ``ValidationError`` schemas."""
+        error = {
+            "title": "ValidationError",
+            "type": "object",
+            "properties": {
+                "loc": {
+                    "title": "Location",
+                    "type": "array",
+                    "items": {"anyOf": [{"type": "string"}, {"type": "integer"}]},
+                },
+                "msg": {"title": "Message", "type": "string"},
+                "type": {"title": "Error Type", "type": "string"},
+                "input": {"title": "Input"},
+                "ctx": {"title": "Context", "type": "object"},
+            },
+            "required": ["loc", "msg", "type"],
+        }
+        validation = {
+            "title": "HTTPValidationError",
+            "type": "object",
+            "properties": {
+                "detail": {
+                    "title": "Detail",
+                    "type": "array",
+                    "items": {"$ref": "#/components/schemas/ValidationError"},
+                }
+            },
+        }
+        http_error = {
+            "title": "HTTPError",
+            "type": "object",
+            "properties": {"detail": {"title": "Detail"}},
+            "required": ["detail"],
+        }
+        schemas = {
+            "HTTPError": http_error,
+            "HTTPValidationError": validation,
+            "ValidationError": error,
+        }
+        return schemas, "HTTPError", "HTTPValidationError"
+
+
+def _phrase(status_code: int) -> str:
+    try:
+        return HTTPStatus(status_code).phrase
+    except ValueError:
+        return "Error"

@@ -1,0 +1,5 @@
+"""``fastapi.background``: nightowl's ``BackgroundTasks``."""
+
+from nightowl.background import BackgroundTasks
+
+__all__ = ["BackgroundTasks"]

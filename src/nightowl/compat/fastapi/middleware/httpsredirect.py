@@ -1,0 +1,5 @@
+"""``fastapi.middleware.httpsredirect``: nightowl's ``HTTPSRedirectMiddleware``."""
+
+from nightowl.middleware import HTTPSRedirectMiddleware
+
+__all__ = ["HTTPSRedirectMiddleware"]

@@ -1,0 +1,274 @@
+"""nightowl.compat.fastapi: a FastAPI program runs with its imports changed, errors and all."""
+
+from __future__ import annotations
+
+import importlib
+from typing import Annotated, Any
+
+import pytest
+from pydantic import BaseModel
+
+from nightowl.compat.fastapi import (
+    APIRouter,
+    Depends,
+    FastAPI,
+    HTTPException,
+    Query,
+    Request,
+    status,
+)
+from nightowl.compat.fastapi.exception_handlers import (
+    http_exception_handler,
+    request_validation_exception_handler,
+)
+from nightowl.compat.fastapi.exceptions import RequestValidationError
+from nightowl.compat.fastapi.middleware import Middleware
+from nightowl.compat.fastapi.middleware.gzip import GZipMiddleware
+from nightowl.compat.fastapi.responses import JSONResponse, PlainTextResponse
+from nightowl.compat.fastapi.security import (
+    APIKeyHeader,
+    HTTPBasic,
+    HTTPBasicCredentials,
+    HTTPBearer,
+    OAuth2PasswordBearer,
+    OAuth2PasswordRequestForm,
+)
+from nightowl.compat.fastapi.testclient import TestClient
+from nightowl.exceptions import ImproperlyConfigured
+
+oauth2 = OAuth2PasswordBearer(tokenUrl="token")
+basic = HTTPBasic()
+bearer = HTTPBearer(bearerFormat="JWT")
+api_key = APIKeyHeader(name="X-Key")
+
+
+class Item(BaseModel):
+    name: str
+    price: float
+
+
+def build() -> FastAPI:
+    app = FastAPI(title="Shop")
+    items = APIRouter(prefix="/items", tags=["items"])
+
+    @items.get("/{item_id}")
+    def read_item(item_id: int, q: Annotated[str | None, Query(max_length=3)] = None) -> Any:
+        if item_id == 0:
+            raise HTTPException(status_code=404, detail="Item not found")
+        if item_id == 1:
+            raise HTTPException(status_code=status.HTTP_418_IM_A_TEAPOT)
+        return {"item_id": item_id, "q": q}
+
+    @items.post("/", status_code=status.HTTP_201_CREATED)
+    def create_item(item: Item) -> Item:
+        return item
+
+    app.include_router(items)
+
+    @app.post("/token")
+    def token(form: Annotated[OAuth2PasswordRequestForm, Depends()]) -> dict[str, str]:
+        return {"access_token": form.username, "token_type": "bearer"}
+
+    @app.get("/me")
+    def me(token: Annotated[str, Depends(oauth2)]) -> dict[str, str]:
+        return {"token": token}
+
+    @app.get("/basic")
+    def who(credentials: Annotated[HTTPBasicCredentials, Depends(basic)]) -> dict[str, str]:
+        return {"username": credentials.username}
+
+    @app.get("/key")
+    def key(value: Annotated[str, Depends(api_key)]) -> dict[str, str]:
+        return {"key": value}
+
+    def added(x: int, y: int) -> int:
+        return x + y
+
+    app.add_api_route("/add", added, methods=["GET"])
+    return app
+
+
+def test_a_program_and_its_answers() -> None:
+    client = TestClient(build())
+    assert client.get("/items/5?q=abc").json() == {"item_id": 5, "q": "abc"}
+    created = client.post("/items/", json={"name": "pen", "price": 1.5})
+    assert created.status_code == 201
+    assert created.json() == {"name": "pen", "price": 1.5}
+    assert client.get("/add?x=1&y=2").json() == 3
+
+
+def test_http_errors_in_fastapi_s_shape() -> None:
+    client = TestClient(build())
+    missing = client.get("/items/0")
+    assert missing.status_code == 404
+    assert missing.headers["content-type"] == "application/json"
+    assert missing.json() == {"detail": "Item not found"}
+    assert client.get("/items/1").json() == {"detail": "I'm a Teapot"}
+    assert client.get("/nowhere").json() == {"detail": "Not Found"}
+    assert client.delete("/items/5").json() == {"detail": "Method Not Allowed"}
+
+
+def test_validation_errors_in_fastapi_s_shape() -> None:
+    client = TestClient(build())
+    response = client.get("/items/abc?q=abcd")
+    assert response.status_code == 422
+    assert response.json() == {
+        "detail": [
+            {
+                "type": "int_parsing",
+                "loc": ["path", "item_id"],
+                "msg": "Input should be a valid integer, unable to parse string as an integer",
+                "input": "abc",
+            },
+            {
+                "type": "string_too_long",
+                "loc": ["query", "q"],
+                "msg": "String should have at most 3 characters",
+                "input": "abcd",
+                "ctx": {"max_length": 3},
+            },
+        ]
+    }
+    body = client.post("/items/", json={"name": "pen"})
+    assert body.json() == {
+        "detail": [
+            {
+                "type": "missing",
+                "loc": ["body", "price"],
+                "msg": "Field required",
+                "input": {"name": "pen"},
+            }
+        ]
+    }
+
+
+def test_security_schemes_with_fastapi_s_spellings_and_wording() -> None:
+    client = TestClient(build())
+    for url in ("/me", "/basic", "/key"):
+        response = client.get(url)
+        assert response.status_code == 401
+        assert response.json() == {"detail": "Not authenticated"}
+    assert client.get("/me", headers={"Authorization": "Bearer t"}).json() == {"token": "t"}
+    assert client.get("/basic", auth=("ann", "pw")).json() == {"username": "ann"}
+    bad = client.get("/basic", headers={"Authorization": "Basic !!!"})
+    assert bad.json() == {"detail": "Invalid authentication credentials"}
+    assert client.post("/token", data={"username": "a", "password": "b"}).json() == {
+        "access_token": "a",
+        "token_type": "bearer",
+    }
+    document = build().openapi()
+    schemes = document["components"]["securitySchemes"]
+    assert schemes["OAuth2PasswordBearer"]["flows"]["password"]["tokenUrl"] == "token"
+    assert bearer.openapi_scheme() == {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+
+
+def test_the_openapi_document_describes_fastapi_s_error_shape() -> None:
+    document = build().openapi()
+    operation = document["paths"]["/items/{item_id}"]["get"]
+    assert operation["responses"]["422"]["content"] == {
+        "application/json": {"schema": {"$ref": "#/components/schemas/HTTPValidationError"}}
+    }
+    assert {"HTTPValidationError", "ValidationError"} <= set(document["components"]["schemas"])
+    assert document["info"]["title"] == "Shop"
+
+
+def test_events_middleware_and_exception_handlers() -> None:
+    events: list[str] = []
+    seen: list[str] = []
+
+    async def on_invalid(request: Request, exc: RequestValidationError) -> Any:
+        seen.append(str(exc.errors()[0]["loc"]))
+        return await request_validation_exception_handler(request, exc)
+
+    async def on_http(request: Request, exc: HTTPException) -> Any:
+        seen.append(f"http {exc.status_code}")
+        return await http_exception_handler(request, exc)
+
+    app = FastAPI(
+        middleware=[Middleware(GZipMiddleware, minimum_size=10)],
+        exception_handlers={RequestValidationError: on_invalid, 404: on_http},
+        on_startup=[lambda: events.append("started")],
+    )
+    router = APIRouter()
+
+    @router.on_event("shutdown")
+    def stop() -> None:
+        events.append("stopped")
+
+    @router.get("/n/{n}")
+    def number(n: int) -> PlainTextResponse:
+        return PlainTextResponse("x" * n)
+
+    app.include_router(router, prefix="/r")
+    with TestClient(app) as client:
+        assert (
+            client.get("/r/n/100", headers={"Accept-Encoding": "gzip"}).headers["content-encoding"]
+            == "gzip"
+        )
+        assert client.get("/r/n/x").status_code == 422
+        assert client.get("/missing").json() == {"detail": "Not Found"}
+    assert events == ["started", "stopped"]
+    assert seen == ["['path', 'n']", "http 404"]
+
+
+def test_the_error_format_can_still_be_replaced() -> None:
+    app = build()
+    app.error_format = lambda exc: {"message": exc.detail}
+    assert TestClient(app).get("/items/0").json() == {"message": "Item not found"}
+
+
+def test_custom_handler_returning_json() -> None:
+    app = FastAPI()
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        return JSONResponse({"errors": len(exc.errors())}, status_code=400)
+
+    @app.get("/n/{n}")
+    def number(n: int) -> int:
+        return n
+
+    assert TestClient(app).get("/n/x").json() == {"errors": 1}
+
+
+def test_mistakes_are_errors_not_ignored() -> None:
+    with pytest.raises(ImproperlyConfigured, match="startup"):
+        APIRouter().on_event("begin")
+    with pytest.raises(ImproperlyConfigured, match="unknown option 'no_such_option'"):
+        FastAPI(no_such_option=True)
+
+
+@pytest.mark.parametrize(
+    "module",
+    [
+        "applications",
+        "background",
+        "concurrency",
+        "datastructures",
+        "encoders",
+        "exception_handlers",
+        "exceptions",
+        "middleware",
+        "middleware.cors",
+        "middleware.gzip",
+        "middleware.httpsredirect",
+        "middleware.trustedhost",
+        "param_functions",
+        "params",
+        "requests",
+        "responses",
+        "routing",
+        "security",
+        "sse",
+        "staticfiles",
+        "status",
+        "templating",
+        "testclient",
+        "websockets",
+    ],
+)
+def test_every_module_fastapi_programs_import(module: str) -> None:
+    imported = importlib.import_module(f"nightowl.compat.fastapi.{module}")
+    assert imported.__doc__
+    for name in getattr(imported, "__all__", []):
+        assert getattr(imported, name) is not None
