@@ -30,12 +30,15 @@ PYPROJECT = Path(__file__).parents[1] / "pyproject.toml"
 EXTRA_USERS: dict[str, tuple[str, ...]] = {
     "speed": ("nightowl._server",),
     "granian": ("nightowl._server",),
-    "db": ("nightowl.db", "nightowl.sessions.backends.database"),
+    "db": ("nightowl.db", "nightowl.sessions.backends.database", "nightowl.tasks._sessions"),
     "postgres": ("nightowl.db",),
     "mysql": ("nightowl.db",),
     "redis": ("nightowl.sessions.backends.redis", "nightowl.auth.throttle"),
     "auth": ("nightowl.auth",),
     "docs": ("nightowl.openapi",),
+    "tasks": ("nightowl.tasks",),
+    "tasks-postgres": ("nightowl.tasks.backends.postgres",),
+    "tasks-redis": ("nightowl.tasks.backends.redis",),
 }
 
 #: Extras that no module of the package may import from: the tools of its own tests.

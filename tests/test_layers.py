@@ -62,6 +62,7 @@ LAYERS: dict[str, str] = {
     "nightowl.templating": "battery",
     "nightowl.cli": "battery",
     "nightowl.scaffold": "battery",
+    "nightowl.tasks": "battery",
     # the package itself: the public names users import
     "nightowl": "facade",
     # old module names kept for one release; nothing may import them
