@@ -1,5 +1,6 @@
-"""The app the worker tests serve and run workers of: its database and task backend
-come from ``WORKAPP_DATABASE`` and ``WORKAPP_TASKS``.
+"""The app the worker tests serve and run workers of: ``create_app(database, tasks)``;
+``app``, the one ``nightowl worker`` loads, takes both from ``WORKAPP_DATABASE`` and
+``WORKAPP_TASKS``.
 
 Tasks write what they do into ``task_marks``, so a test reads what ran from the database.
 """
@@ -22,11 +23,6 @@ marks = Table(
     Column("id", Integer, primary_key=True),
     Column("label", String(100), nullable=False),
     Column("kind", String(20), nullable=False),
-)
-
-app = App(
-    database=os.environ.get("WORKAPP_DATABASE", "sqlite:///:memory:"),
-    tasks=os.environ.get("WORKAPP_TASKS", "memory"),
 )
 
 
@@ -58,27 +54,37 @@ def sync_mark(label: str, db: Session) -> None:
     db.execute(insert(marks).values(label=label, kind="done"))
 
 
-@app.post("/orders/{label}")
-async def order(label: str, db: AsyncSession, fail: bool = False) -> dict[str, str]:
-    """Write a row and enqueue a job; ``fail`` makes the request fail after both."""
-    await db.execute(insert(marks).values(label=label, kind="order"))
-    await mark.enqueue(label=label)
-    if fail:
-        raise HTTPException(409, "the order is refused")
-    return {"label": label}
+def create_app(database: str, tasks: str) -> App:
+    """The app, on this database and task backend."""
+    app = App(database=database, tasks=tasks)
+
+    @app.post("/orders/{label}")
+    async def order(label: str, db: AsyncSession, fail: bool = False) -> dict[str, str]:
+        """Write a row and enqueue a job; ``fail`` makes the request fail after both."""
+        await db.execute(insert(marks).values(label=label, kind="order"))
+        await mark.enqueue(label=label)
+        if fail:
+            raise HTTPException(409, "the order is refused")
+        return {"label": label}
+
+    @app.post("/joined/{label}")
+    async def joined(label: str, db: AsyncSession, fail: bool = False) -> dict[str, str | None]:
+        """Enqueue inside the request's own transaction."""
+        job = await mark.options(session=db).enqueue(label=label)
+        if fail:
+            raise HTTPException(409, "the order is refused")
+        return {"job": job.id}
+
+    @app.post("/slow/{label}")
+    async def slow(label: str, seconds: float = 30.0) -> dict[str, str]:
+        """Enqueue a long job."""
+        await slow_mark.enqueue(label=label, seconds=seconds)
+        return {"label": label}
+
+    return app
 
 
-@app.post("/joined/{label}")
-async def joined(label: str, db: AsyncSession, fail: bool = False) -> dict[str, str | None]:
-    """Enqueue inside the request's own transaction."""
-    job = await mark.options(session=db).enqueue(label=label)
-    if fail:
-        raise HTTPException(409, "the order is refused")
-    return {"job": job.id}
-
-
-@app.post("/slow/{label}")
-async def slow(label: str, seconds: float = 30.0) -> dict[str, str]:
-    """Enqueue a long job."""
-    await slow_mark.enqueue(label=label, seconds=seconds)
-    return {"label": label}
+app = create_app(
+    os.environ.get("WORKAPP_DATABASE", "sqlite:///:memory:"),
+    os.environ.get("WORKAPP_TASKS", "memory"),
+)
