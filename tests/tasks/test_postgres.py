@@ -8,11 +8,11 @@ from collections.abc import Callable, Iterator
 import pytest
 from sqlalchemy import create_engine, select, text
 
-from nightowl.tasks import JobStatus, Tasks
+from nightowl.tasks import JobFailed, JobStatus, Tasks
 from nightowl.tasks.backends.postgres import PostgresBackend
 from tests.live import live_client
 from tests.tasks.conftest import Worker, wait_until
-from tests.tasks.workapp import create_app, mark, marks, metadata
+from tests.tasks.workapp import create_app, flaky_mark, mark, marks, metadata
 
 
 @pytest.fixture
@@ -116,6 +116,26 @@ def test_results_and_status_through_a_worker(
             return result, await job.status()
 
     assert asyncio.run(main()) == ("THROUGH", JobStatus.SUCCEEDED)
+
+
+@pytest.mark.slow
+def test_failed_runs_are_retried_then_fail_for_good(
+    database: str, start_worker: Callable[..., Worker]
+) -> None:
+    start_worker(database, database)
+    app = create_app(database, database)
+
+    async def main() -> None:
+        async with app.lifespan_context():
+            job = await flaky_mark.enqueue("flaky", fail_times=1)
+            assert await job.result(timeout=30) is None
+            job = await flaky_mark.enqueue("broken", fail_times=10)
+            with pytest.raises(JobFailed, match="RuntimeError: run 3 fails"):
+                await job.result(timeout=30)
+
+    asyncio.run(main())
+    assert rows(database).count(("flaky", "start")) == 2
+    assert rows(database).count(("broken", "start")) == 3  # the first run and two retries
 
 
 def test_the_backend_is_chosen_by_url(database: str) -> None:

@@ -48,6 +48,20 @@ async def slow_mark(label: str, seconds: float, db: AsyncSession) -> None:
     await db.execute(insert(marks).values(label=label, kind="done"))
 
 
+@task(retries=2, retry_delay=0.05)
+async def flaky_mark(label: str, fail_times: int, db: AsyncSession) -> None:
+    """Record each start, and fail the first ``fail_times`` runs."""
+    await db.execute(insert(marks).values(label=label, kind="start"))
+    await db.commit()
+    starts = await db.scalar(
+        select(func.count())
+        .select_from(marks)
+        .where(marks.c.label == label, marks.c.kind == "start")
+    )
+    if starts is not None and starts <= fail_times:
+        raise RuntimeError(f"run {starts} fails")
+
+
 @task
 def sync_mark(label: str, db: Session) -> None:
     """A plain function task with a sync session."""

@@ -278,6 +278,10 @@ def backend_from(value: Any) -> Backend:
             from nightowl.tasks.backends.postgres import PostgresBackend
 
             return PostgresBackend(value)
+        if scheme in ("redis", "rediss", "unix"):
+            from nightowl.tasks.backends.redis import RedisBackend
+
+            return RedisBackend(value)
     raise ImproperlyConfigured(
         f"App(tasks=...) takes 'memory', a postgresql:// or redis:// URL, or a backend, "
         f"not {value!r}."

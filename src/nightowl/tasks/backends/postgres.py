@@ -215,6 +215,9 @@ class PostgresBackend(Backend):
                 update_heartbeat_interval=options.heartbeat,
                 stalled_worker_timeout=options.stalled_after,
                 wait=True,
+                # New jobs arrive by LISTEN/NOTIFY; polling finds the retries and delayed
+                # jobs that come due.
+                fetch_job_polling_interval=1.0,
             )
         finally:
             recovery.cancel()
