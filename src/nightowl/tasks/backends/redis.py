@@ -4,7 +4,8 @@
 While a job runs, the worker touches it every ``heartbeat`` seconds; a job untouched for
 ``stalled_after`` seconds (its worker died) is put back in the queue by the next sweep of
 any worker. Such a rerun does not count against the task's ``retries``, which count
-failed runs only. Results stay in Redis for ten minutes (SAQ's ``ttl``).
+failed runs only; a job that a sweep queues again after it succeeded (a race in SAQ's
+sweep) is not run twice. Results stay in Redis for ten minutes (SAQ's ``ttl``).
 """
 
 from __future__ import annotations
@@ -12,11 +13,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import json
 import math
 from typing import Any, cast
 
 from saq import CronJob, Job, Queue, Worker
 from saq.job import Status
+from saq.queue.redis import RedisQueue
 from saq.types import PartialTimersDict
 
 from nightowl.tasks._job import JobStatus, Outcome
@@ -99,10 +102,18 @@ class RedisBackend(Backend):
 
         async def run(ctx: dict[str, Any], **payload: Any) -> Any:
             job: Job = ctx["job"]
+            redis = cast(RedisQueue, job.get_queue()).redis
+            done_key = f"{job.id}:nightowl-result"
+            done = await redis.get(done_key)
+            if done is not None:
+                # Already run: a sweep raced with the run and queued the job again.
+                return json.loads(done)
             await job.update(heartbeat=math.ceil(options.stalled_after))
             touching = asyncio.create_task(_touch(job, options.heartbeat))
             try:
-                return await backend.tasks.execute(task.name, payload)
+                result = await backend.tasks.execute(task.name, payload)
+                await redis.set(done_key, json.dumps(result), ex=max(job.ttl, 60))
+                return result
             except Exception:
                 failures = job.meta.get("failures", 0) + 1
                 job.meta["failures"] = failures
