@@ -30,7 +30,7 @@ PYPROJECT = Path(__file__).parents[1] / "pyproject.toml"
 EXTRA_USERS: dict[str, tuple[str, ...]] = {
     "speed": ("nightowl._server",),
     "granian": ("nightowl._server",),
-    "db": ("nightowl.db", "nightowl.sessions.backends.database"),
+    "db": ("nightowl.db", "nightowl.sessions.backends.database", "nightowl.tasks._sessions"),
     "postgres": ("nightowl.db",),
     "mysql": ("nightowl.db",),
     "redis": ("nightowl.sessions.backends.redis", "nightowl.auth.throttle", "nightowl.cache"),
@@ -39,6 +39,9 @@ EXTRA_USERS: dict[str, tuple[str, ...]] = {
     "auth": ("nightowl.auth",),
     "docs": ("nightowl.openapi",),
     "orjson": ("nightowl.responses._orjson",),
+    "tasks": ("nightowl.tasks",),
+    "tasks-postgres": ("nightowl.tasks.backends.postgres",),
+    "tasks-redis": ("nightowl.tasks.backends.redis",),
 }
 
 #: Extras that no module of the package may import from: the tools of its own tests.

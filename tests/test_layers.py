@@ -73,6 +73,7 @@ LAYERS: dict[str, str] = {
     "nightowl.cli": "battery",
     "nightowl.scaffold": "battery",
     "nightowl.compat": "battery",
+    "nightowl.tasks": "battery",
     # the package itself: the public names users import
     "nightowl": "facade",
     # old module names kept for one release; nothing may import them

@@ -1,0 +1,167 @@
+"""The Redis backend: jobs in SAQ queues, run by SAQ workers.
+
+``App(tasks="redis://host:6379/0")``. A nightowl queue is a SAQ queue of the same name.
+While a job runs, the worker touches it every ``heartbeat`` seconds; a job untouched for
+``stalled_after`` seconds (its worker died) is put back in the queue by the next sweep of
+any worker. Such a rerun does not count against the task's ``retries``, which count
+failed runs only; a job that a sweep queues again after it succeeded (a race in SAQ's
+sweep) is not run twice. Results stay in Redis for ten minutes (SAQ's ``ttl``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import json
+import math
+from typing import Any, cast
+
+from saq import CronJob, Job, Queue, Worker
+from saq.job import Status
+from saq.queue.redis import RedisQueue
+from saq.types import PartialTimersDict
+
+from nightowl.tasks._job import JobStatus, Outcome
+from nightowl.tasks._task import REGISTRY, Task
+from nightowl.tasks.backends import Backend, WorkerOptions
+
+__all__ = ["RedisBackend"]
+
+#: Reruns allowed after worker deaths, beyond the task's own retries.
+RERUNS_AFTER_DEATH = 5
+_STATUSES = {
+    Status.NEW: JobStatus.QUEUED,
+    Status.QUEUED: JobStatus.QUEUED,
+    Status.ACTIVE: JobStatus.RUNNING,
+    Status.ABORTING: JobStatus.RUNNING,
+    Status.ABORTED: JobStatus.CANCELLED,
+    Status.FAILED: JobStatus.FAILED,
+    Status.COMPLETE: JobStatus.SUCCEEDED,
+}
+
+
+class RedisBackend(Backend):
+    """SAQ on Redis (see the module).
+
+    Args:
+        url: the Redis server (``redis://host:6379/0``).
+    """
+
+    schemes = ("redis", "rediss", "unix")
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self._queues: dict[str, Queue] = {}
+        self.stalled_after = 30.0
+
+    def queue(self, name: str) -> Queue:
+        """The SAQ queue of this name (connected on first use)."""
+        found = self._queues.get(name)
+        if found is None:
+            found = self._queues[name] = Queue.from_url(self.url, name=name)
+        return found
+
+    async def close(self) -> None:
+        """Disconnect every queue."""
+        queues, self._queues = list(self._queues.values()), {}
+        for queue in queues:
+            await queue.disconnect()
+
+    async def enqueue(
+        self, task: Task[Any], payload: dict[str, Any], at: dt.datetime | None
+    ) -> str:
+        """Put the job in its queue."""
+        job = Job(
+            function=task.name,
+            kwargs=payload,
+            timeout=0,  # the task's timeout is applied where it runs
+            heartbeat=math.ceil(self.stalled_after),  # the worker sets its own
+            retries=task.retries + 1 + RERUNS_AFTER_DEATH,
+            scheduled=0 if at is None else int(at.timestamp()),
+        )
+        queue = self.queue(task.queue)
+        await queue.enqueue(job)
+        return f"{task.queue}/{job.key}"
+
+    async def outcome(self, job_id: str, *, wait: float) -> Outcome:
+        """The job's status and result, waiting up to ``wait`` seconds for its end."""
+        queue_name, _, key = job_id.partition("/")
+        job = await self.queue(queue_name).job(key)
+        if job is None:
+            raise LookupError(f"No job {job_id} (results are kept ten minutes).")
+        if wait > 0 and _STATUSES[job.status] in (JobStatus.QUEUED, JobStatus.RUNNING):
+            with contextlib.suppress(TimeoutError):
+                await job.refresh(until_complete=0 if math.isinf(wait) else wait)
+        status = _STATUSES[job.status]
+        error = job.error.strip().splitlines()[-1] if job.error else None
+        return Outcome(status, job.result, error)
+
+    def _function(self, task: Task[Any], options: WorkerOptions) -> Any:
+        backend = self
+
+        async def run(ctx: dict[str, Any], **payload: Any) -> Any:
+            job: Job = ctx["job"]
+            redis = cast(RedisQueue, job.get_queue()).redis
+            done_key = f"{job.id}:nightowl-result"
+            done = await redis.get(done_key)
+            if done is not None:
+                # Already run: a sweep raced with the run and queued the job again.
+                return json.loads(done)
+            await job.update(heartbeat=math.ceil(options.stalled_after))
+            touching = asyncio.create_task(_touch(job, options.heartbeat))
+            try:
+                result = await backend.tasks.execute(task.name, payload)
+                await redis.set(done_key, json.dumps(result), ex=max(job.ttl, 60))
+                return result
+            except Exception:
+                failures = job.meta.get("failures", 0) + 1
+                job.meta["failures"] = failures
+                if failures > task.retries:
+                    job.retries = job.attempts  # failed for good: no rerun left
+                job.retry_delay, job.retry_backoff = task.delay_before_retry(failures), False
+                raise
+            finally:
+                touching.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await touching
+
+        run.__qualname__ = task.name
+        return run
+
+    async def work(self, options: WorkerOptions) -> None:
+        """Run a SAQ worker per queue until cancelled."""
+        tasks = list(REGISTRY.values())
+        names = options.queues or tuple(sorted({task.queue for task in tasks} | {"default"}))
+        workers = []
+        for name in names:
+            mine = [task for task in tasks if task.queue == name]
+            functions = [self._function(task, options) for task in mine]
+            cron = [
+                CronJob(function, cron=task.cron)
+                for task, function in zip(mine, functions, strict=True)
+                if task.cron is not None
+            ]
+            workers.append(
+                Worker(
+                    self.queue(name),
+                    functions=[f for f in functions if not any(c.function is f for c in cron)],
+                    cron_jobs=cron,
+                    concurrency=options.concurrency,
+                    # Sweeps (which put back the jobs of dead workers) run this often,
+                    # and SAQ holds their lock for as long.
+                    timers=cast(PartialTimersDict, {"sweep": max(1, math.ceil(options.heartbeat))}),
+                )
+            )
+        running = [asyncio.create_task(worker.start()) for worker in workers]
+        try:
+            await asyncio.gather(*running)
+        finally:
+            for worker in workers:
+                await worker.stop()
+
+
+async def _touch(job: Job, every: float) -> None:
+    while True:
+        await asyncio.sleep(every)
+        await job.update()
