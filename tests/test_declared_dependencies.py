@@ -31,9 +31,13 @@ EXTRA_USERS: dict[str, tuple[str, ...]] = {
     "speed": ("nightowl._server",),
     "granian": ("nightowl._server",),
     "db": ("nightowl.db", "nightowl.sessions.backends.database"),
-    "postgres": ("nightowl.db",),
+    "postgres": ("nightowl.db", "nightowl.channels.backends.postgres"),
     "mysql": ("nightowl.db",),
-    "redis": ("nightowl.sessions.backends.redis", "nightowl.auth.throttle"),
+    "redis": (
+        "nightowl.sessions.backends.redis",
+        "nightowl.auth.throttle",
+        "nightowl.channels.backends.redis",
+    ),
     "auth": ("nightowl.auth",),
     "docs": ("nightowl.openapi",),
 }

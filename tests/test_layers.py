@@ -59,6 +59,7 @@ LAYERS: dict[str, str] = {
     "nightowl.db": "battery",
     "nightowl.sessions": "battery",
     "nightowl.templating": "battery",
+    "nightowl.channels": "battery",
     "nightowl.cli": "battery",
     "nightowl.scaffold": "battery",
     # the package itself: the public names users import

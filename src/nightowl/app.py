@@ -23,6 +23,7 @@ from nightowl.types import ASGIApp, Receive, Scope, Send
 
 if TYPE_CHECKING:
     from nightowl.staticfiles import StaticFiles
+    from nightowl.websockets import WebSocketConfig
 
 __all__ = ["App"]
 
@@ -55,6 +56,8 @@ class App(Router):
         max_field_size: the largest value of one form field that is not a file (1 MiB).
         redirect_slashes: redirect ``GET /x/`` to ``/x`` (and back) when only the other exists.
         settings: any settings object; ``app.settings``, and injectable by its type.
+        websocket_config: the origins allowed to open WebSockets, message size limit,
+            idle timeout... (a :class:`nightowl.websockets.WebSocketConfig`).
         **config: options of batteries, such as ``database="sqlite:///app.db"`` or
             ``templates="templates"``. Each is kept in ``app.config`` and handed to the
             battery that declares it (see :func:`nightowl.app.battery_options`).
@@ -78,6 +81,7 @@ class App(Router):
         openapi_url: str | None = "/openapi.json",
         docs_url: str | None = "/docs",
         redoc_url: str | None = "/redoc",
+        websocket_config: WebSocketConfig | None = None,
         **config: Any,
     ) -> None:
         super().__init__(dependencies=dependencies)
@@ -94,6 +98,7 @@ class App(Router):
         self.openapi_url = openapi_url
         self.docs_url = docs_url
         self.redoc_url = redoc_url
+        self.websocket_config = websocket_config
         self._openapi: dict[str, Any] | None = None
         self.config: dict[str, Any] = dict(config)
         self.state = State()
@@ -426,20 +431,26 @@ class App(Router):
         return False
 
     async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
-        from nightowl.websockets import WebSocket, WebSocketState
+        from nightowl.websockets import DEFAULT_CONFIG, WebSocket, WebSocketState, origin_allowed
 
         scope["app"] = self
         self._ensure_compiled()
         assert self._ws_table is not None
         runner, params, _ = self._ws_table.lookup("WEBSOCKET", scope["path"])
-        websocket = WebSocket(scope, receive, send, params)
+        config = self.websocket_config or DEFAULT_CONFIG
+        websocket = WebSocket(scope, receive, send, params, config)
         if runner is None:
             await websocket.close(1008, "Not Found")
+            return
+        if not origin_allowed(websocket, config):
+            await websocket.deny(403, "This origin may not open this WebSocket.")
             return
         try:
             await runner(websocket)
         except WebSocketDisconnect:
             return  # the client left: nothing went wrong
+        except HTTPException as exc:  # from a dependency: 401/403 before accept, 1008 after
+            await websocket.refuse(exc)
         except Exception:
             logger.exception("Unhandled exception in WebSocket handler for %s", scope["path"])
             if (
