@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import hashlib
 import logging
+from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -29,6 +30,9 @@ logger = logging.getLogger("nightowl.channels")
 # NOTIFY payloads stop at 8000 bytes: a larger message travels as its id alone, and the
 # listeners read it from the table.
 _INLINE_LIMIT = 7000
+
+#: The ``application_name`` of the listening connection, as ``pg_stat_activity`` shows it.
+LISTENER_NAME = "nightowl channels listener"
 
 
 class PostgresBackend(Backend):
@@ -78,6 +82,8 @@ class PostgresBackend(Backend):
         self._deliver: Deliver | None = None
         self._resync: Callable[[], None] | None = None
         self._published = 0
+        self._backlog: deque[tuple[str, str, str]] = deque()
+        self._drainer: asyncio.Task[None] | None = None
 
     @staticmethod
     def _topic(channel: str) -> str:
@@ -114,6 +120,11 @@ class PostgresBackend(Backend):
             self._task.cancel()
             await asyncio.wait((self._task,))
             self._task = None
+        if self._drainer is not None:
+            self._drainer.cancel()
+            await asyncio.wait((self._drainer,))
+            self._drainer = None
+        self._backlog.clear()
         if self._pool is not None:
             await self._pool.close()
             self._pool = None
@@ -188,18 +199,26 @@ class PostgresBackend(Backend):
             return
         space = payload.index(" ")
         message_id, json = payload[:space], payload[space + 1 :]
-        if json:
+        if json and not self._backlog:
             deliver(channel, message_id, json)
-        else:
-            asyncio.get_running_loop().create_task(self._deliver_large(channel, message_id))
+            return
+        # A message too large for NOTIFY is read from the table; those after it wait
+        # for it, so that every subscriber sees the order of publication.
+        self._backlog.append((channel, message_id, json))
+        if self._drainer is None or self._drainer.done():
+            self._drainer = asyncio.get_running_loop().create_task(self._drain())
 
-    async def _deliver_large(self, channel: str, message_id: str) -> None:
-        assert self._pool is not None and self._deliver is not None
-        json = await self._pool.fetchval(
-            f"SELECT payload FROM {self.table} WHERE id = $1", int(message_id)
-        )
-        if json is not None:
-            self._deliver(channel, message_id, json)
+    async def _drain(self) -> None:
+        while self._backlog:
+            channel, message_id, json = self._backlog[0]
+            if not json and self._pool is not None:
+                with contextlib.suppress(Exception):
+                    json = await self._pool.fetchval(
+                        f"SELECT payload FROM {self.table} WHERE id = $1", int(message_id)
+                    )
+            self._backlog.popleft()
+            if json and self._deliver is not None:
+                self._deliver(channel, message_id, json)
 
     async def _run(self, connected: asyncio.Future[None]) -> None:
         import asyncpg
@@ -209,7 +228,9 @@ class PostgresBackend(Backend):
         while not self._stopping.is_set():
             listener: asyncpg.Connection | None = None
             try:
-                listener = await asyncpg.connect(self.url, timeout=5)
+                listener = await asyncpg.connect(
+                    self.url, timeout=5, server_settings={"application_name": LISTENER_NAME}
+                )
                 closed = asyncio.Event()
                 listener.add_termination_listener(_setter(closed))
                 for topic in list(self._wanted):
