@@ -10,6 +10,7 @@ import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -94,3 +95,22 @@ def own_redis(directory: Path, host: str = "127.0.0.1") -> Iterator[OwnRedis]:
         yield server
     finally:
         server.stop()
+
+
+def read_events(lines: Any, count: int) -> list[dict[str, str]]:
+    """The next ``count`` events of an SSE stream (pings skipped), as field dicts."""
+    events: list[dict[str, str]] = []
+    event: dict[str, str] = {}
+    for line in lines:
+        if not line:
+            if event:
+                events.append(event)
+                event = {}
+                if len(events) == count:
+                    return events
+            continue
+        if line.startswith(":"):
+            continue
+        name, _, value = line.partition(": ")
+        event[name] = value
+    raise AssertionError(f"the stream ended after {events}")

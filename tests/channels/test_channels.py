@@ -13,6 +13,7 @@ from nightowl import App, Request, WebSocket
 from nightowl.channels import Channels, Message, SlowConsumer, channels_of
 from nightowl.exceptions import ImproperlyConfigured
 from nightowl.testing import TestClient
+from tests.channels.servers import read_events
 
 
 class Chat(BaseModel):
@@ -176,25 +177,6 @@ def test_subscribe_arguments() -> None:
         channels.subscribe("a", "b", last_id="1")
     with pytest.raises(ValueError, match="channel name"):
         channels.subscribe("")
-
-
-def read_events(lines: Any, count: int) -> list[dict[str, str]]:
-    """The next ``count`` events of an SSE stream (pings skipped), as field dicts."""
-    events: list[dict[str, str]] = []
-    event: dict[str, str] = {}
-    for line in lines:
-        if not line:
-            if event:
-                events.append(event)
-                event = {}
-                if len(events) == count:
-                    return events
-            continue
-        if line.startswith(":"):
-            continue
-        name, _, value = line.partition(": ")
-        event[name] = value
-    raise AssertionError(f"the stream ended after {events}")
 
 
 def test_server_sent_events_resume_from_last_event_id() -> None:

@@ -31,7 +31,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from nightowl.channels._channels import Channels, Subscription
-from nightowl.channels._message import Message, SlowConsumer
+from nightowl.channels._message import ChannelsUnavailable, Message, SlowConsumer
 from nightowl.channels._queue import OverflowPolicy
 from nightowl.channels._sse import RESYNC_EVENT
 from nightowl.exceptions import ImproperlyConfigured
@@ -42,6 +42,7 @@ if TYPE_CHECKING:
 __all__ = [
     "RESYNC_EVENT",
     "Channels",
+    "ChannelsUnavailable",
     "Message",
     "OverflowPolicy",
     "SlowConsumer",

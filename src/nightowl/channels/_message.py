@@ -7,7 +7,9 @@ from typing import Any, TypeVar
 from pydantic import TypeAdapter
 from pydantic_core import from_json
 
-__all__ = ["Message", "SlowConsumer", "message_id_key"]
+from nightowl.exceptions import HTTPException
+
+__all__ = ["ChannelsUnavailable", "Message", "SlowConsumer", "message_id_key"]
 
 T = TypeVar("T")
 
@@ -20,6 +22,17 @@ class SlowConsumer(Exception):
     The subscriber read too slowly and was cut off; a WebSocket handler usually lets it
     end the connection, and the client reconnects (and reloads its state).
     """
+
+
+class ChannelsUnavailable(HTTPException):
+    """Publishing failed: Redis (or PostgreSQL) cannot be reached right now.
+
+    An :class:`~nightowl.exceptions.HTTPException`, so a handler that lets it through
+    answers ``503 Service Unavailable`` (a problem, with ``Retry-After: 1``).
+    """
+
+    def __init__(self, detail: str = "The message broker cannot be reached; try again.") -> None:
+        super().__init__(503, detail, headers={"Retry-After": "1"})
 
 
 class Message:

@@ -11,6 +11,7 @@ from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from nightowl.channels._message import ChannelsUnavailable
 from nightowl.channels.backends._base import (
     Backend,
     Deliver,
@@ -151,9 +152,27 @@ class PostgresBackend(Backend):
 
     async def publish(self, channel: str, json: str) -> str:
         """Insert the message and notify, in one statement (so one transaction)."""
+        import asyncpg
+
         if self._pool is None:
             raise RuntimeError("The PostgreSQL channels backend is not started.")
-        message_id = await self._pool.fetchval(
+        try:
+            message_id = await self._publish(channel, json)
+        except (
+            OSError,
+            asyncpg.InterfaceError,
+            asyncpg.PostgresConnectionError,
+            asyncpg.OperatorInterventionError,  # the server is shutting down
+        ) as exc:
+            raise ChannelsUnavailable(f"PostgreSQL cannot be reached: {exc}") from exc
+        self._published += 1
+        if self._published % 100 == 0:
+            await self._trim(channel, message_id)
+        return str(message_id)
+
+    async def _publish(self, channel: str, json: str) -> int:
+        assert self._pool is not None
+        message_id: int = await self._pool.fetchval(
             f"WITH m AS (INSERT INTO {self.table} (channel, payload) VALUES ($1, $2) RETURNING id)"
             " SELECT m.id FROM m, LATERAL (SELECT pg_notify($3, m.id::text || ' ' ||"
             f" CASE WHEN octet_length($2) <= {_INLINE_LIMIT} THEN $2 ELSE '' END)) AS n",
@@ -161,10 +180,7 @@ class PostgresBackend(Backend):
             json,
             self._topic(channel),
         )
-        self._published += 1
-        if self._published % 100 == 0:
-            await self._trim(channel, message_id)
-        return str(message_id)
+        return message_id
 
     async def _trim(self, channel: str, newest: int) -> None:
         assert self._pool is not None

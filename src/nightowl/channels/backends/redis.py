@@ -9,6 +9,7 @@ import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from nightowl.channels._message import ChannelsUnavailable
 from nightowl.channels.backends._base import (
     Backend,
     Deliver,
@@ -141,11 +142,16 @@ class RedisBackend(Backend):
 
     async def publish(self, channel: str, json: str) -> str:
         """Add the message to the channel's stream and publish it, atomically."""
+        from redis.exceptions import ConnectionError, TimeoutError
+
         if self._script is None:
             raise RuntimeError("The Redis channels backend is not started.")
-        message_id = await self._script(
-            keys=[self._stream(channel), self._topic(channel)], args=[json, self.history_size]
-        )
+        try:
+            message_id = await self._script(
+                keys=[self._stream(channel), self._topic(channel)], args=[json, self.history_size]
+            )
+        except (ConnectionError, TimeoutError, OSError) as exc:
+            raise ChannelsUnavailable(f"Redis cannot be reached: {exc}") from exc
         return message_id.decode() if isinstance(message_id, bytes) else str(message_id)
 
     async def history(self, channel: str, after: str) -> History:
