@@ -8,7 +8,7 @@ import shutil
 import socket
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -39,11 +39,12 @@ def wait_until(check: object, timeout: float = 10.0, what: str = "the condition"
 class OwnRedis:
     """A ``redis-server`` on a free port, without persistence, that a test may restart."""
 
-    def __init__(self, directory: Path, host: str = "127.0.0.1") -> None:
+    def __init__(self, directory: Path, host: str = "127.0.0.1", also: Sequence[str] = ()) -> None:
         if REDIS_SERVER is None:
             pytest.skip("redis-server is not installed (apt-get install redis-server)")
         self.directory = directory
         self.host = host
+        self.addresses = [host, *also]
         with socket.socket() as sock:
             sock.bind((host, 0))
             self.port = int(sock.getsockname()[1])
@@ -52,7 +53,11 @@ class OwnRedis:
     @property
     def url(self) -> str:
         """Its ``redis://`` URL."""
-        return f"redis://{self.host}:{self.port}/0"
+        return self.url_for(self.host)
+
+    def url_for(self, address: str) -> str:
+        """Its ``redis://`` URL through ``address``, one of those it listens on."""
+        return f"redis://{address}:{self.port}/0"
 
     def start(self) -> None:
         """Start the server and wait until it answers."""
@@ -61,7 +66,7 @@ class OwnRedis:
             [
                 REDIS_SERVER,
                 "--port", str(self.port),
-                "--bind", self.host,
+                "--bind", *self.addresses,
                 "--save", "",
                 "--appendonly", "no",
                 "--protected-mode", "no",
@@ -87,9 +92,11 @@ class OwnRedis:
 
 
 @contextlib.contextmanager
-def own_redis(directory: Path, host: str = "127.0.0.1") -> Iterator[OwnRedis]:
-    """A running :class:`OwnRedis`, stopped at the end."""
-    server = OwnRedis(directory, host)
+def own_redis(
+    directory: Path, host: str = "127.0.0.1", also: Sequence[str] = ()
+) -> Iterator[OwnRedis]:
+    """A running :class:`OwnRedis` listening on ``host`` and ``also``, stopped at the end."""
+    server = OwnRedis(directory, host, also)
     server.start()
     try:
         yield server
