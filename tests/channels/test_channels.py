@@ -210,3 +210,21 @@ def test_server_sent_events_resume_from_last_event_id() -> None:
             assert read_events(stream.iter_lines(), 1) == [
                 {"event": "resync", "data": '{"resync":true}'}
             ]
+
+
+def test_batches_drain_what_waits_and_resume_without_duplicates() -> None:
+    async def scenario() -> None:
+        async with Channels() as channels:
+            first = await channels.publish("feed", 1)
+            await channels.publish("feed", 2)
+            subscription = channels.subscribe("feed", last_id=first)
+            await subscription.open()
+            for n in (3, 4):
+                await channels.publish("feed", n)
+            batches = subscription.batches()
+            assert [m.data for m in await anext(batches)] == [2]  # from the history
+            assert [m.data for m in await anext(batches)] == [3, 4]  # waiting: one batch
+            await batches.aclose()
+            assert channels.subscriber_count == 0
+
+    run(scenario())

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from nightowl.channels._message import Message, message_id_key
@@ -314,6 +314,34 @@ class Subscription:
         except BaseException:
             await self.aclose()
             raise
+
+    async def batches(self) -> AsyncGenerator[list[Message], None]:
+        """The messages in batches: all those waiting at each wake-up (the fast way to
+        forward a busy channel); ends like iterating does."""
+        if self._state == "new":
+            await self.open()
+        try:
+            if self._backlog:
+                backlog, self._backlog = self._backlog, []
+                for message in backlog:
+                    if message.id is not None:
+                        self._seen = message_id_key(message.id)
+                yield backlog
+            while self._state == "open":
+                try:
+                    batch = await self._queue.get_all()
+                except StopAsyncIteration:
+                    return
+                seen = self._seen
+                if seen is not None:
+                    batch = [m for m in batch if m.id is None or message_id_key(m.id) > seen]
+                    ids = [m.id for m in batch if m.id is not None]
+                    if ids:
+                        self._seen = message_id_key(ids[-1])
+                if batch:
+                    yield batch
+        finally:
+            await self.aclose()
 
     async def iter_models(self, model: type[T]) -> AsyncIterator[T | None]:
         """The messages validated as ``model``; ``None`` for a resync signal.

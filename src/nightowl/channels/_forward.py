@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import AbstractAsyncContextManager
+from collections.abc import Awaitable, Callable
 from typing import Any
 
-from nightowl.channels._message import Message
+from nightowl.channels._channels import Subscription
 from nightowl.exceptions import WebSocketDisconnect
 from nightowl.responses import dump_json
 from nightowl.websockets import WebSocket
@@ -23,7 +22,7 @@ OnReceive = Callable[[Any], Awaitable[None]]
 
 async def forward_to_websocket(
     websocket: WebSocket,
-    subscription: AbstractAsyncContextManager[AsyncIterator[Message]],
+    subscription: Subscription,
     *,
     welcome: Any = None,
     on_receive: OnReceive | None = None,
@@ -37,10 +36,10 @@ async def forward_to_websocket(
 
     if websocket.application_state is WebSocketState.CONNECTING:
         await websocket.accept()
-    async with subscription as messages:
+    async with subscription:
         if welcome is not None:
             await websocket.send_text(dump_json(welcome).decode())
-        sender = asyncio.ensure_future(_send_all(websocket, messages))
+        sender = asyncio.ensure_future(_send_all(websocket, subscription))
         receiver = asyncio.ensure_future(_receive_all(websocket, on_receive))
         try:
             done, _ = await asyncio.wait((sender, receiver), return_when=asyncio.FIRST_COMPLETED)
@@ -54,9 +53,12 @@ async def forward_to_websocket(
                 raise error
 
 
-async def _send_all(websocket: WebSocket, messages: AsyncIterator[Message]) -> None:
-    async for message in messages:
-        await websocket.send_text(RESYNC_FRAME if message.resync else message.json)
+async def _send_all(websocket: WebSocket, subscription: Subscription) -> None:
+    send = websocket.send
+    async for batch in subscription.batches():
+        for message in batch:
+            text = RESYNC_FRAME if message.resync else message.json
+            await send({"type": "websocket.send", "text": text})
 
 
 async def _receive_all(websocket: WebSocket, on_receive: OnReceive | None) -> None:

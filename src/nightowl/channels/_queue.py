@@ -79,5 +79,22 @@ class SubscriberQueue:
             finally:
                 self._waiter = None
 
+    async def get_all(self) -> list[Message]:
+        """Every waiting message (at least one, waiting for it); raises the queue's error
+        once it is empty. Draining at once spares a wake-up per message."""
+        while True:
+            items = self._items
+            if items:
+                batch = list(items)
+                items.clear()
+                return batch
+            if self.error is not None:
+                raise self.error
+            self._waiter = asyncio.get_running_loop().create_future()
+            try:
+                await self._waiter
+            finally:
+                self._waiter = None
+
     def __len__(self) -> int:
         return len(self._items)
