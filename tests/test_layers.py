@@ -70,6 +70,7 @@ LAYERS: dict[str, str] = {
     "nightowl.templating": "battery",
     "nightowl.cache": "battery",
     "nightowl.observability": "battery",
+    "nightowl.channels": "battery",
     "nightowl.cli": "battery",
     "nightowl.scaffold": "battery",
     "nightowl.compat": "battery",

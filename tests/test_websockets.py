@@ -6,10 +6,14 @@ from collections.abc import Iterator
 from typing import Annotated
 
 import pytest
+from pydantic import BaseModel, Field
 
 from nightowl import App, Depends, WebSocket, status
 from nightowl.exceptions import WebSocketDisconnect, WebSocketException
+from nightowl import App, Depends, HTTPException, WebSocket
+from nightowl.exceptions import WebSocketDisconnect
 from nightowl.testing import TestClient
+from nightowl.websockets import WebSocketConfig, origin_allowed
 from tests.live import live_server
 
 
@@ -260,3 +264,182 @@ def test_websocket_exception_closes_with_its_code() -> None:
             with pytest.raises(WebSocketDisconnect) as closed:
                 ws.receive_text()
             assert (closed.value.code, closed.value.reason) == (4002, "enough")
+# -- the guards: origin, typed messages, size and idle limits --------------------------------
+
+
+class Chat(BaseModel):
+    text: str = Field(max_length=20)
+
+
+def guarded_app(config: WebSocketConfig | None = None) -> App:
+    app = App(websocket_config=config)
+
+    @app.websocket("/chat")
+    async def chat(ws: WebSocket) -> None:
+        await ws.accept()
+        async for message in ws.iter_models(Chat):
+            await ws.send_json({"echo": message.text})
+
+    @app.websocket("/lenient")
+    async def lenient(ws: WebSocket) -> None:
+        await ws.accept()
+        message = await ws.receive_model(Chat, on_invalid="error")
+        await ws.send_json({"echo": message.text})
+        await ws.close()
+
+    return app
+
+
+def handshake_status(url: str, **headers: str) -> tuple[int, bytes]:
+    """The status and body the server answers a WebSocket handshake with."""
+    import base64
+    import os
+
+    import httpx
+
+    upgrade = {
+        "Connection": "Upgrade",
+        "Upgrade": "websocket",
+        "Sec-WebSocket-Version": "13",
+        "Sec-WebSocket-Key": base64.b64encode(os.urandom(16)).decode(),
+    }
+    response = httpx.get(url, headers={**upgrade, **headers}, timeout=10)
+    return response.status_code, response.content
+
+
+def test_a_foreign_origin_carrying_cookies_gets_403_before_the_handler() -> None:
+    app = guarded_app(WebSocketConfig(allowed_origins=["https://*.example.com"]))
+    ran: list[str] = []
+
+    @app.websocket("/spy")
+    async def spy(ws: WebSocket) -> None:
+        ran.append("handler")
+        await ws.accept()
+        await ws.close()
+
+    with live_server(app, ws="websockets-sansio") as url:
+        host = url.removeprefix("http://")
+        status, body = handshake_status(
+            url + "/spy", Origin="https://evil.test", Cookie="session=abc"
+        )
+        assert status == 403
+        assert b"This origin may not open this WebSocket." in body
+        assert ran == []
+        for origin in (f"http://{host}", "https://app.example.com"):
+            status, _ = handshake_status(url + "/spy", Origin=origin, Cookie="session=abc")
+            assert status == 101, origin
+        # No cookie, nothing to abuse: other sites may connect (a public feed).
+        assert handshake_status(url + "/spy", Origin="https://evil.test")[0] == 101
+        assert handshake_status(url + "/spy", Origin="null", Cookie="a=b")[0] == 403
+    assert ran == ["handler"] * 3
+
+
+def test_origin_rules() -> None:
+    from nightowl.requests import HTTPConnection
+
+    def allowed(config: WebSocketConfig, **headers: str) -> bool:
+        raw = [(k.lower().encode(), v.encode()) for k, v in headers.items()]
+        return origin_allowed(HTTPConnection({"type": "websocket", "headers": raw}), config)
+
+    default = WebSocketConfig()
+    always = WebSocketConfig(check_origin="always")
+    assert allowed(default, Host="a.test", Origin="https://b.test") is True
+    assert allowed(always, Host="a.test", Origin="https://b.test") is False
+    assert allowed(always, Host="a.test:443", Origin="https://a.test") is True
+    assert allowed(always, Host="a.test") is True  # no Origin: not a browser
+    assert allowed(WebSocketConfig(check_origin="never"), Host="a", Origin="http://b") is True
+    anyone = WebSocketConfig(check_origin="always", allowed_origins=["*"])
+    assert allowed(anyone, Host="a.test", Origin="https://b.test") is True
+    subdomains = WebSocketConfig(check_origin="always", allowed_origins=["https://*.b.test"])
+    assert allowed(subdomains, Host="a.test", Origin="https://x.b.test") is True
+    assert allowed(subdomains, Host="a.test", Origin="https://xb.test") is False
+    assert allowed(subdomains, Host="a.test", Origin="http://x.b.test") is False
+
+
+def test_foreign_origin_through_the_test_client_is_refused() -> None:
+    with TestClient(guarded_app()) as client:
+        client.cookies.set("session", "abc")
+        with pytest.raises(WebSocketDisconnect) as refused:  # noqa: SIM117
+            with client.websocket_connect("/chat", headers={"Origin": "https://evil.test"}):
+                pass
+        assert refused.value.code == 1008
+        with client.websocket_connect("/chat", headers={"Origin": "http://testserver"}) as ws:
+            ws.send_json({"text": "hi"})
+            assert ws.receive_json() == {"echo": "hi"}
+
+
+def test_an_invalid_message_closes_with_1007() -> None:
+    with TestClient(guarded_app()) as client, client.websocket_connect("/chat") as ws:
+        ws.send_json({"text": "fine"})
+        assert ws.receive_json() == {"echo": "fine"}
+        ws.send_json({"text": "x" * 21})
+        with pytest.raises(WebSocketDisconnect) as closed:
+            ws.receive_json()
+        assert closed.value.code == 1007
+
+
+def test_an_invalid_message_can_be_answered_with_an_error_frame() -> None:
+    with TestClient(guarded_app()) as client, client.websocket_connect("/lenient") as ws:
+        ws.send_text("not json")
+        error = ws.receive_json()
+        assert error["type"] == "error"
+        assert error["errors"][0]["type"] == "json_invalid"
+        ws.send_json({"nothing": 1})
+        assert ws.receive_json()["errors"][0]["loc"] == ["text"]
+        ws.send_json({"text": "ok"})
+        assert ws.receive_json() == {"echo": "ok"}
+
+
+def test_a_message_over_the_size_limit_closes_with_1009() -> None:
+    app = guarded_app(WebSocketConfig(max_message_size=64))
+    with TestClient(app) as client, client.websocket_connect("/chat") as ws:
+        ws.send_json({"text": "small"})
+        assert ws.receive_json() == {"echo": "small"}
+        ws.send_text("é" * 40)  # 40 characters, 80 bytes
+        with pytest.raises(WebSocketDisconnect) as closed:
+            ws.receive_json()
+        assert closed.value.code == 1009
+
+
+def test_a_silent_client_is_closed_after_the_idle_timeout() -> None:
+    app = guarded_app(WebSocketConfig(idle_timeout=0.2))
+    with TestClient(app) as client, client.websocket_connect("/chat") as ws:
+        with pytest.raises(WebSocketDisconnect) as closed:
+            ws.receive_json()
+        assert closed.value.code == 1001
+        assert closed.value.reason == "Idle timeout."
+
+
+def require_token(ws: WebSocket) -> str:
+    token: str | None = ws.query_params.get("token")
+    if token is None or token != "s3cret":
+        raise HTTPException(401, "A token is required.")
+    return token
+
+
+def test_a_dependency_refusing_the_connection() -> None:
+    app = App()
+
+    @app.websocket("/private")
+    async def private(ws: WebSocket, token: Annotated[str, Depends(require_token)]) -> None:
+        await ws.accept()
+        await ws.send_json({"token": token})
+        await ws.close()
+
+    @app.websocket("/later")
+    async def later(ws: WebSocket) -> None:
+        await ws.accept()
+        raise HTTPException(403, "Not in this room.")
+
+    with live_server(app, ws="websockets-sansio") as url:
+        status, body = handshake_status(url + "/private")
+        assert status == 401
+        assert b"A token is required." in body
+        assert handshake_status(url + "/private?token=s3cret")[0] == 101
+    with TestClient(app) as client:
+        with client.websocket_connect("/private?token=s3cret") as ws:
+            assert ws.receive_json() == {"token": "s3cret"}
+        with client.websocket_connect("/later") as ws:
+            with pytest.raises(WebSocketDisconnect) as closed:
+                ws.receive_json()
+            assert (closed.value.code, closed.value.reason) == (1008, "Not in this room.")

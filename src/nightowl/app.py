@@ -22,6 +22,14 @@ from nightowl.params import Depends
 from nightowl.problems import ErrorFormat
 from nightowl.requests import DEFAULT_MAX_BODY_SIZE
 from nightowl.types import MISSING
+from nightowl.requests import DEFAULT_MAX_BODY_SIZE, Request
+from nightowl.responses import RedirectResponse, Response, problem_response
+from nightowl.routing import Router, WebSocketRoute
+from nightowl.types import ASGIApp, Receive, Scope, Send
+
+if TYPE_CHECKING:
+    from nightowl.staticfiles import StaticFiles
+    from nightowl.websockets import WebSocketConfig
 
 __all__ = ["App"]
 
@@ -67,6 +75,8 @@ class App(Hooks):
             the folder of the file creating the app; ``None`` reads none). ``app.env``
             gives both: arguments win, then the environment, then ``.env``.
         error_format: how error responses are written (see :attr:`error_format`).
+        websocket_config: the origins allowed to open WebSockets, message size limit,
+            idle timeout... (a :class:`nightowl.websockets.WebSocketConfig`).
         **config: options of batteries, such as ``database="sqlite:///app.db"`` or
             ``templates="templates"``. Each is kept in ``app.config`` and handed to the
             battery that declares it (see :func:`nightowl.app.battery_options`). Those not
@@ -103,6 +113,7 @@ class App(Hooks):
         license_info: Mapping[str, Any] | None = None,
         terms_of_service: str | None = None,
         error_format: ErrorFormat | Callable[[HTTPException], Any] | None = None,
+        websocket_config: WebSocketConfig | None = None,
         **config: Any,
     ) -> None:
         super().__init__(dependencies=dependencies)
@@ -129,6 +140,8 @@ class App(Hooks):
         self.openapi_url = openapi_url
         self.docs_url = docs_url
         self.redoc_url = redoc_url
+        self.websocket_config = websocket_config
+        self._openapi: dict[str, Any] | None = None
         self.config: dict[str, Any] = dict(config)
         self.state = State()
         #: Swap a dependency for another in tests: ``app.dependency_overrides[real] = fake``.
@@ -163,6 +176,369 @@ class App(Hooks):
     @debug.setter
     def debug(self, value: bool) -> None:
         self._errors.debug = value
+
+    # -- configuration hooks ------------------------------------------------------------------
+    def provide(
+        self,
+        annotation: Any,
+        factory: Callable[..., Any],
+        *,
+        runner: HandlerRunner | None = None,
+    ) -> None:
+        """Inject ``factory()``'s value into every parameter annotated ``annotation``.
+
+        ``factory`` is a dependency like any other: it may take parameters, be async,
+        or be a generator whose cleanup runs after the response.
+
+        ``runner``, for batteries: the ``async def`` handlers that take this value are
+        awaited as ``await runner(handler(...))``, so that they run in a context the
+        value needs (the database battery runs them inside SQLAlchemy's greenlet bridge,
+        where their queries need no hop of their own).
+        """
+        self._providers[annotation] = factory
+        if runner is not None:
+            self._runners[factory] = runner
+        self._invalidate()
+
+    def add_middleware(self, middleware: Callable[..., ASGIApp], **options: Any) -> None:
+        """Wrap the app in an ASGI middleware: ``middleware(app, **options)``.
+
+        The middleware added last runs first (it is the outermost layer).
+        """
+        if self._stack is not None:
+            raise ImproperlyConfigured(
+                "Middleware cannot be added once the app has started serving."
+            )
+        self._middleware.insert(0, (middleware, options))
+
+    def mount(self, prefix: str, app: ASGIApp, *, name: str | None = None) -> None:
+        """Serve another ASGI app (static files, a sub-application) under ``prefix``."""
+        if not prefix.startswith("/") or prefix == "/":
+            raise ImproperlyConfigured(
+                f"A mount prefix must start with '/' and not be '/': {prefix!r}"
+            )
+        self._mounts.append((prefix.rstrip("/"), app, name))
+
+    def static(
+        self,
+        prefix: str,
+        directory: str | os.PathLike[str],
+        *,
+        name: str = "static",
+        **options: Any,
+    ) -> StaticFiles:
+        """Serve the files in ``directory`` under ``prefix``: ``app.static("/static", "static")``.
+
+        Calling it again with the same prefix adds another folder, searched after the
+        first (how a battery adds its own ``static/``). ``options`` go to
+        :class:`nightowl.staticfiles.StaticFiles`; ``url_path_for(name, path=...)`` builds URLs.
+        Returns the :class:`~nightowl.staticfiles.StaticFiles` app.
+        """
+        from nightowl.staticfiles import StaticFiles
+
+        for mounted_prefix, mounted, _ in self._mounts:
+            if mounted_prefix == prefix.rstrip("/") and isinstance(mounted, StaticFiles):
+                mounted.add_directory(directory)
+                return mounted
+        files = StaticFiles(directory, **options)
+        self.mount(prefix, files, name=name)
+        return files
+
+    def exception_handler(self, key: type[BaseException] | int) -> Callable[[F], F]:
+        """Render an exception class (or an HTTP status) yourself::
+
+        @app.exception_handler(PaymentRequired)
+        async def payment_required(request, exc):
+            return JSONResponse({"error": "pay up"}, status_code=402)
+        """
+
+        def decorator(handler: F) -> F:
+            self.add_exception_handler(key, handler)
+            return handler
+
+        return decorator
+
+    def add_exception_handler(
+        self, key: type[BaseException] | int, handler: ExceptionHandler
+    ) -> None:
+        """Register ``handler(request, exc)`` for ``key``, an exception class or a status code."""
+        self._errors.add(key, handler)
+
+    @property
+    def error_page_renderer(self) -> ErrorPageRenderer | None:
+        """Makes the HTML error pages that browsers get (clients preferring ``text/html``).
+
+        ``renderer(request, exc)`` receives an :class:`~nightowl.exceptions.HTTPException`
+        (a 500 one for unhandled errors) and returns a response, or ``None`` for the
+        built-in page. ``App(templates=...)`` installs one rendering ``404.html``,
+        ``500.html``... from the templates. Set it to ``None`` to answer every client with
+        ``application/problem+json``. Handlers from :meth:`exception_handler` come first;
+        in debug mode, unhandled errors show the debug page instead.
+        """
+        return self._errors.page_renderer
+
+    @error_page_renderer.setter
+    def error_page_renderer(self, renderer: ErrorPageRenderer | None) -> None:
+        self._errors.page_renderer = renderer
+
+    async def error_response(self, request: Request, exc: Exception) -> Response:
+        """The response the app answers ``exc`` with: a registered handler's, else an HTML
+        page for browsers or a problem (for mounted apps, such as static files' 404)."""
+        return await self._errors.response_for(request, exc)
+
+    def on_startup(self, func: F) -> F:
+        """Run ``func`` (sync or async) when the server starts, before the first request."""
+        self._startup.append(func)
+        return func
+
+    def on_shutdown(self, func: F) -> F:
+        """Run ``func`` (sync or async) when the server stops."""
+        self._shutdown.append(func)
+        return func
+
+    def add_command(self, command: Any) -> None:
+        """Add a click command to the ``nightowl`` CLI when it loads this app."""
+        self.commands.append(command)
+
+    def url_path_for(self, name: str, /, **params: Any) -> str:
+        """The path of the route named ``name``, with ``params`` filled in."""
+        self._ensure_compiled()
+        template = self._names.get(name)
+        if template is None:
+            raise KeyError(f"No route named {name!r}.")
+        return template.expand(params)
+
+    # -- compiling ----------------------------------------------------------------------------
+    def openapi(self) -> dict[str, Any]:
+        """The app's OpenAPI 3.1 document, built on first use and cached."""
+        if self._openapi is None:
+            from nightowl.openapi import build_document
+
+            self._openapi = build_document(self)
+        return self._openapi
+
+    def _invalidate(self) -> None:
+        self._openapi = None
+        self._table = None
+        self._ws_table = None
+
+    def _ensure_compiled(self) -> RouteTable[Runner]:
+        if self._table is None:
+            self._compile()
+        assert self._table is not None
+        return self._table
+
+    def compiled_routes(self) -> Sequence[CompiledRoute]:
+        """Every HTTP route as compiled for serving: its analysed handler, plan, response
+        model and renderer (compiling the app first if need be).
+
+        The OpenAPI document is built from these, so that it describes exactly what is
+        served and no handler is analysed twice. The items' type is internal.
+        """
+        self._ensure_compiled()
+        return self._compiled
+
+    def _compile(self) -> None:
+        table: RouteTable[Runner] = RouteTable()
+        ws_table: RouteTable[WebSocketRunner] = RouteTable()
+        compiled: list[CompiledRoute] = []
+        names: dict[str, PathTemplate] = {}
+        compiler = Compiler(self._providers, self.dependency_overrides, self._errors, self._runners)
+        from nightowl.openapi import docs_routes
+
+        for route in [*self.iter_routes(), *docs_routes(self)]:
+            names.setdefault(route.name, route.template)
+            if isinstance(route, WebSocketRoute):
+                ws_table.add(route.template, ["WEBSOCKET"], compiler.websocket(route))
+                continue
+            item = compiler.route(route)
+            compiled.append(item)
+            table.add(route.template, route.methods, item.runner)
+        for item in compiled:
+            methods = item.route.methods
+            if "GET" in methods and "HEAD" not in methods:
+                table.add(item.route.template, ["HEAD"], item.runner, implicit=True)
+        for prefix, _, name in self._mounts:
+            if name:
+                names.setdefault(name, PathTemplate(prefix + "/{path:path}"))
+        self._names = names
+        self._ws_table = ws_table
+        self._compiled = compiled
+        self._table = table
+
+    @property
+    def providers(self) -> Mapping[Any, Callable[..., Any]]:
+        """Types injected by annotation alone (see :meth:`provide`)."""
+        return self._providers
+
+    # -- serving ------------------------------------------------------------------------------
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        # Before any middleware: their errors are rendered by this app too (error pages).
+        scope["app"] = self
+        stack = self._stack
+        if stack is None:
+            stack = self._stack = self._build_stack()
+        if not self._middleware and scope["type"] == "http":
+            await self._http(scope, receive, send)  # no middleware: skip a layer
+        else:
+            await stack(scope, receive, send)
+
+    def _build_stack(self) -> ASGIApp:
+        app: ASGIApp = self._dispatch
+        for middleware, options in reversed(self._middleware):
+            app = middleware(app, **options)
+        if self._middleware:
+            inner = app
+
+            async def guard(scope: Scope, receive: Receive, send: Send) -> None:
+                try:
+                    await inner(scope, receive, send)
+                except Exception as exc:
+                    if scope["type"] != "http":
+                        raise
+                    await self._errors.send(Request(scope, receive), send, exc)
+
+            return guard
+        return app
+
+    async def _dispatch(self, scope: Scope, receive: Receive, send: Send) -> None:
+        kind = scope["type"]
+        if kind == "http":
+            await self._http(scope, receive, send)
+        elif kind == "websocket":
+            await self._websocket(scope, receive, send)
+        elif kind == "lifespan":
+            await self._handle_lifespan(scope, receive, send)
+        else:
+            raise RuntimeError(f"nightowl cannot serve ASGI scope type {kind!r}.")
+
+    async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        scope["app"] = self
+        table = self._table or self._ensure_compiled()
+        path: str = scope["path"]
+        if self._mounts and await self._try_mounts(scope, receive, send, path):
+            return
+        route, params, allowed = table.lookup(scope["method"], path)
+        request = Request(scope, receive, params, self.max_body_size)
+        if route is not None:
+            try:
+                raw_path = scope.get("raw_path")
+                if raw_path and b"%" in raw_path:
+                    _check_percent_encoding(raw_path)
+                await route(request, send)
+            except Exception as exc:
+                await self._errors.send(request, send, exc)
+            if request._form is not None:
+                await request._form.close()  # uploaded files' temporary storage
+            return
+        if allowed:
+            if "GET" in allowed:
+                allowed.add("HEAD")
+            error = HTTPException(
+                405,
+                f"{scope['method']} is not allowed here.",
+                headers={"Allow": ", ".join(sorted(allowed))},
+            )
+            await self._errors.send(request, send, error)
+            return
+        if self.redirect_slashes and scope["method"] in ("GET", "HEAD") and path != "/":
+            other = path[:-1] if path.endswith("/") else path + "/"
+            if table.lookup("GET", other)[0] is not None:
+                query = scope.get("query_string", b"").decode("latin-1")
+                target = scope.get("root_path", "") + other + ("?" + query if query else "")
+                await RedirectResponse(target, status_code=308)(scope, receive, send)
+                return
+        if self._errors.custom or self._errors.wants_page(request):
+            await self._errors.send(request, send, HTTPException(404, _NOT_FOUND_DETAIL))
+        else:
+            await _NOT_FOUND(scope, receive, send)
+
+    async def _try_mounts(self, scope: Scope, receive: Receive, send: Send, path: str) -> bool:
+        for prefix, app, _ in self._mounts:
+            if path == prefix or path.startswith(prefix + "/"):
+                child = dict(scope)
+                child["root_path"] = scope.get("root_path", "") + prefix
+                child["path"] = path[len(prefix) :] or "/"
+                if "raw_path" in scope and scope["raw_path"] is not None:
+                    child["raw_path"] = scope["raw_path"][len(prefix.encode()) :] or b"/"
+                await app(child, receive, send)
+                return True
+        return False
+
+    async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
+        from nightowl.websockets import DEFAULT_CONFIG, WebSocket, WebSocketState, origin_allowed
+
+        scope["app"] = self
+        self._ensure_compiled()
+        assert self._ws_table is not None
+        runner, params, _ = self._ws_table.lookup("WEBSOCKET", scope["path"])
+        config = self.websocket_config or DEFAULT_CONFIG
+        websocket = WebSocket(scope, receive, send, params, config)
+        if runner is None:
+            await websocket.close(1008, "Not Found")
+            return
+        if not origin_allowed(websocket, config):
+            await websocket.deny(403, "This origin may not open this WebSocket.")
+            return
+        try:
+            await runner(websocket)
+        except WebSocketDisconnect:
+            return  # the client left: nothing went wrong
+        except HTTPException as exc:  # from a dependency: 401/403 before accept, 1008 after
+            await websocket.refuse(exc)
+        except Exception:
+            logger.exception("Unhandled exception in WebSocket handler for %s", scope["path"])
+            if (
+                websocket.application_state is not WebSocketState.DISCONNECTED
+                and websocket.client_state is not WebSocketState.DISCONNECTED
+            ):
+                await websocket.close(1011, "Internal error")
+
+    # -- lifespan -----------------------------------------------------------------------------
+    async def startup(self) -> None:
+        """Compile the routes, run startup hooks and enter the lifespan context."""
+        self._ensure_compiled()
+        for func in self._startup:
+            await _call(func)
+        if self._lifespan is not None:
+            self._lifespan_stack = contextlib.AsyncExitStack()
+            state = await self._lifespan_stack.enter_async_context(self._lifespan(self))
+            if state:
+                for key, value in state.items():
+                    setattr(self.state, key, value)
+
+    async def shutdown(self) -> None:
+        """Leave the lifespan context and run shutdown hooks."""
+        if self._lifespan_stack is not None:
+            stack, self._lifespan_stack = self._lifespan_stack, None
+            await stack.aclose()
+        for func in self._shutdown:
+            await _call(func)
+
+    async def _handle_lifespan(self, scope: Scope, receive: Receive, send: Send) -> None:
+        message = await receive()
+        assert message["type"] == "lifespan.startup"
+        try:
+            await self.startup()
+            if self._lifespan is not None and "state" in scope:
+                scope["state"].update(self.state._state)
+        except BaseException as exc:
+            logger.exception("Application startup failed")
+            await send(
+                {"type": "lifespan.startup.failed", "message": f"{type(exc).__name__}: {exc}"}
+            )
+            raise
+        await send({"type": "lifespan.startup.complete"})
+        message = await receive()
+        try:
+            await self.shutdown()
+        except BaseException as exc:
+            logger.exception("Application shutdown failed")
+            await send(
+                {"type": "lifespan.shutdown.failed", "message": f"{type(exc).__name__}: {exc}"}
+            )
+            raise
+        await send({"type": "lifespan.shutdown.complete"})
 
     # -- running ------------------------------------------------------------------------------
     def run(

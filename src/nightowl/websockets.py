@@ -1,19 +1,127 @@
-"""WebSocket connections."""
+"""WebSocket connections, and the rules a handshake and its messages must follow.
+
+Before a handler runs, the app checks the handshake's ``Origin`` (:func:`origin_allowed`):
+a page of another site must not open a connection that carries the user's cookies
+(cross-site WebSocket hijacking), so such a handshake gets 403. Messages larger than
+:attr:`WebSocketConfig.max_message_size` close the connection with 1009; a message that
+``receive_model`` cannot validate closes it with 1007 (or is answered with an error
+frame); a client silent for :attr:`WebSocketConfig.idle_timeout` is closed with 1001.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import enum
-from collections.abc import AsyncIterator
-from typing import Any
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal, TypeVar
+from urllib.parse import urlsplit
 
 from pydantic_core import from_json
 
 from nightowl.exceptions import WebSocketDisconnect, WebSocketException
+from nightowl.exceptions import HTTPException, WebSocketDisconnect
 from nightowl.requests import HTTPConnection
-from nightowl.responses import dump_json
+from nightowl.responses import dump_json, problem_response
 from nightowl.types import Message, Receive, Scope, Send
 
 __all__ = ["WebSocket", "WebSocketDisconnect", "WebSocketException", "WebSocketState"]
+__all__ = [
+    "WebSocket",
+    "WebSocketConfig",
+    "WebSocketDisconnect",
+    "WebSocketState",
+    "origin_allowed",
+]
+
+T = TypeVar("T")
+
+#: Close codes (RFC 6455): going away, invalid payload data, policy violation, too big.
+CLOSE_GOING_AWAY = 1001
+CLOSE_INVALID_DATA = 1007
+CLOSE_POLICY = 1008
+CLOSE_TOO_BIG = 1009
+
+
+@dataclass(frozen=True, slots=True)
+class WebSocketConfig:
+    """How an app's WebSockets are guarded: ``App(websocket_config=WebSocketConfig(...))``.
+
+    Args:
+        allowed_origins: origins allowed besides the app's own
+            (``"https://app.example.com"``, ``"https://*.example.com"``, or ``"*"`` for any).
+        check_origin: when the handshake's ``Origin`` is checked. ``"cookies"`` (default):
+            when the handshake carries cookies, since a page of another site could then
+            act with the user's session; ``"always"``; ``"never"``. A handshake without an
+            ``Origin`` header (no browser sent it) always passes.
+        max_message_size: the largest message accepted, in bytes; a larger one closes the
+            connection with 1009. ``None``: the server's limit only (uvicorn's is 16 MiB).
+        idle_timeout: seconds a ``receive`` waits for the client; then the connection is
+            closed with 1001. ``None`` waits forever. Pings are the server's: uvicorn
+            pings every 20 s and drops a client that does not answer within 20 s
+            (``ws_ping_interval`` and ``ws_ping_timeout``).
+        invalid_message: what ``receive_model`` does with a message that does not
+            validate: ``"close"`` (with 1007) or ``"error"`` (send
+            ``{"type": "error", "errors": [...]}`` and wait for the next message).
+    """
+
+    allowed_origins: Sequence[str] = ()
+    check_origin: Literal["cookies", "always", "never"] = "cookies"
+    max_message_size: int | None = 1024 * 1024
+    idle_timeout: float | None = None
+    invalid_message: Literal["close", "error"] = "close"
+
+
+DEFAULT_CONFIG = WebSocketConfig()
+
+_DEFAULT_PORTS = {"http": "80", "https": "443", "ws": "80", "wss": "443"}
+
+
+def _authority(scheme: str, netloc: str) -> str:
+    netloc = netloc.lower()
+    default = _DEFAULT_PORTS.get(scheme)
+    if default and netloc.endswith(":" + default):
+        netloc = netloc[: -len(default) - 1]
+    return netloc
+
+
+def _matches(origin: str, pattern: str) -> bool:
+    if pattern == "*":
+        return True
+    origin_parts, pattern_parts = urlsplit(origin), urlsplit(pattern.lower())
+    if origin_parts.scheme != pattern_parts.scheme:
+        return False
+    host = _authority(origin_parts.scheme, origin_parts.netloc)
+    wanted = _authority(pattern_parts.scheme, pattern_parts.netloc)
+    if wanted.startswith("*."):
+        return host.endswith(wanted[1:]) and len(host) > len(wanted) - 1
+    return host == wanted
+
+
+def origin_allowed(connection: HTTPConnection, config: WebSocketConfig = DEFAULT_CONFIG) -> bool:
+    """Whether the handshake's ``Origin`` may open this WebSocket.
+
+    It may when it is the app's own origin (the same host and port as the ``Host``
+    header), one of ``config.allowed_origins``, absent (not a browser), or when the
+    check does not apply (``check_origin="cookies"`` and no cookie was sent).
+    """
+    if config.check_origin == "never":
+        return True
+    headers = connection.headers
+    origin = headers.get("origin")
+    if origin is None:
+        return True
+    if config.check_origin == "cookies" and "cookie" not in headers:
+        return True
+    origin = origin.strip().lower()
+    if origin != "null":
+        parts = urlsplit(origin)
+        host = headers.get("host", "")
+        if parts.scheme in ("http", "https") and _authority(
+            parts.scheme, parts.netloc
+        ) == _authority(parts.scheme, host):
+            return True
+    return any(_matches(origin, pattern) for pattern in config.allowed_origins)
 
 
 class WebSocketState(enum.Enum):
@@ -36,15 +144,23 @@ class WebSocket(HTTPConnection):
                 await ws.send_text(text)
     """
 
-    __slots__ = ("_send", "application_state", "client_state")
+    __slots__ = ("_send", "application_state", "client_state", "config")
 
     def __init__(
-        self, scope: Scope, receive: Receive, send: Send, path_params: dict[str, Any] | None = None
+        self,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        path_params: dict[str, Any] | None = None,
+        config: WebSocketConfig = DEFAULT_CONFIG,
     ) -> None:
         super().__init__(scope, receive, path_params)
         self._send = send
         self.client_state = WebSocketState.CONNECTING
         self.application_state = WebSocketState.CONNECTING
+        #: The rules this connection follows (the app's ``websocket_config``); a handler
+        #: may replace it: ``ws.config = dataclasses.replace(ws.config, idle_timeout=30)``.
+        self.config = config
 
     async def receive_message(self) -> Message:
         """The next raw ASGI message from the client."""
@@ -69,7 +185,11 @@ class WebSocket(HTTPConnection):
             self.application_state = WebSocketState.DISCONNECTED
         elif message["type"] == "websocket.accept":
             self.application_state = WebSocketState.CONNECTED
-        await self._send(message)
+        try:
+            await self._send(message)
+        except OSError as exc:  # the server's word for a client that has gone away
+            self.application_state = WebSocketState.DISCONNECTED
+            raise WebSocketDisconnect(1006, "The client has gone away.") from exc
 
     async def accept(
         self, subprotocol: str | None = None, headers: list[tuple[bytes, bytes]] | None = None
@@ -85,12 +205,57 @@ class WebSocket(HTTPConnection):
         """Close the connection."""
         await self.send({"type": "websocket.close", "code": code, "reason": reason or ""})
 
+    async def deny(self, status_code: int = 403, detail: str | None = None) -> None:
+        """Refuse the handshake with an HTTP ``status_code`` (before ``accept``).
+
+        The client gets a problem+json response when the server can send one (the ASGI
+        ``websocket.http.response`` extension, which uvicorn has), else a plain 403.
+        """
+        if self.application_state is not WebSocketState.CONNECTING:
+            raise RuntimeError("deny() refuses a handshake: the connection is already accepted.")
+        if "websocket.http.response" not in self.scope.get("extensions", {}):
+            await self.close(CLOSE_POLICY, detail)
+            return
+        response = problem_response(status_code, detail)
+        await self.send(
+            {
+                "type": "websocket.http.response.start",
+                "status": status_code,
+                "headers": response.raw_headers,
+            }
+        )
+        await self._send({"type": "websocket.http.response.body", "body": response.body})
+
+    async def refuse(self, exc: HTTPException) -> None:
+        """Answer an ``HTTPException`` raised while serving the connection: before
+        ``accept``, the handshake gets its status; after, the connection is closed with
+        1008 and the detail as the reason."""
+        if self.application_state is WebSocketState.CONNECTING:
+            await self.deny(exc.status_code, exc.detail)
+        elif self.application_state is WebSocketState.CONNECTED:
+            await self.close(CLOSE_POLICY, (exc.detail or "")[:120])
+
     async def _receive_data(self) -> Message:
         if self.application_state is not WebSocketState.CONNECTED:
             raise RuntimeError('WebSocket is not connected. Call "accept" first.')
-        message = await self.receive_message()
+        config = self.config
+        if config.idle_timeout is None:
+            message = await self.receive_message()
+        else:
+            try:
+                message = await asyncio.wait_for(self.receive_message(), config.idle_timeout)
+            except TimeoutError:
+                await self.close(CLOSE_GOING_AWAY, "Idle timeout.")
+                raise WebSocketDisconnect(CLOSE_GOING_AWAY, "Idle timeout.") from None
         if message["type"] == "websocket.disconnect":
             raise WebSocketDisconnect(message.get("code", 1000), message.get("reason"))
+        limit = config.max_message_size
+        if limit is not None:
+            data = message.get("text")
+            size = len(data.encode()) if data is not None else len(message.get("bytes") or b"")
+            if size > limit:
+                await self.close(CLOSE_TOO_BIG, "Message too big.")
+                raise WebSocketDisconnect(CLOSE_TOO_BIG, "Message too big.")
         return message
 
     async def receive_text(self) -> str:
@@ -114,6 +279,51 @@ class WebSocket(HTTPConnection):
         message = await self._receive_data()
         data = message.get("text") if message.get("text") is not None else message.get("bytes")
         return from_json(data or b"")
+
+    async def receive_model(
+        self, model: type[T], *, on_invalid: Literal["close", "error"] | None = None
+    ) -> T:
+        """The next message (a JSON text or binary frame), validated as ``model``.
+
+        ``model`` is a pydantic model, a dataclass, a TypedDict, ``list[int]``... A message
+        that does not validate closes the connection with 1007 (raising
+        :class:`~nightowl.exceptions.WebSocketDisconnect`), or, with
+        ``on_invalid="error"`` (default: the config's ``invalid_message``), is answered
+        with ``{"type": "error", "errors": [...]}`` and the next message is awaited.
+
+        ::
+
+            class Chat(BaseModel):
+                text: str = Field(max_length=500)
+
+            chat = await ws.receive_model(Chat)
+        """
+        from pydantic import ValidationError
+
+        adapter = _adapter(model)
+        policy = on_invalid or self.config.invalid_message
+        while True:
+            message = await self._receive_data()
+            text = message.get("text")
+            raw = text if text is not None else message.get("bytes") or b""
+            try:
+                value: T = adapter.validate_json(raw)
+                return value
+            except ValidationError as exc:
+                errors = exc.errors(include_url=False, include_context=False, include_input=False)
+                if policy == "close":
+                    await self.close(CLOSE_INVALID_DATA, "Invalid message.")
+                    raise WebSocketDisconnect(CLOSE_INVALID_DATA, "Invalid message.") from None
+                await self.send_json({"type": "error", "errors": errors})
+
+    async def iter_models(self, model: type[T]) -> AsyncIterator[T]:
+        """Messages validated as ``model`` (see :meth:`receive_model`) until the client
+        disconnects."""
+        try:
+            while True:
+                yield await self.receive_model(model)
+        except WebSocketDisconnect:
+            return
 
     async def send_text(self, data: str) -> None:
         """Send a text frame."""
@@ -150,3 +360,15 @@ class WebSocket(HTTPConnection):
                 yield await self.receive_json()
         except WebSocketDisconnect:
             return
+
+
+_adapters: dict[Any, Any] = {}
+
+
+def _adapter(model: Any) -> Any:
+    adapter = _adapters.get(model)
+    if adapter is None:
+        from pydantic import TypeAdapter
+
+        adapter = _adapters[model] = TypeAdapter(model)
+    return adapter
