@@ -22,11 +22,12 @@ from __future__ import annotations
 
 try:
     import argon2  # noqa: F401
+    import jwt  # noqa: F401
     import sqlalchemy  # noqa: F401
 except ImportError as exc:  # pragma: no cover - depends on the installed extras
     raise ImportError(
         f"nightowl.auth needs {exc.name}: pip install 'nightowl[auth]' "
-        "(it brings the database battery, argon2-cffi and bcrypt)."
+        "(it brings the database battery, argon2-cffi, bcrypt and pyjwt)."
     ) from exc
 
 from nightowl.auth._auth import Auth
@@ -34,6 +35,8 @@ from nightowl.auth._login import login, logout, update_session_auth_hash
 from nightowl.auth.apikeys import APIKeyAuthenticator
 from nightowl.auth.authenticators import Authenticator, SessionAuthenticator
 from nightowl.auth.backends import ModelBackend, PermissionBackend
+from nightowl.auth.bearer import BearerAuthenticator, TokenBackend, TokenPair
+from nightowl.auth.db_tokens import DatabaseTokens
 from nightowl.auth.dependencies import (
     NotAuthenticated,
     PermissionDenied,
@@ -45,7 +48,8 @@ from nightowl.auth.dependencies import (
     require_superuser,
 )
 from nightowl.auth.hashers import PasswordHasher, PasswordTooLong
-from nightowl.auth.models import AbstractUser, APIKey, Group, Permission, User
+from nightowl.auth.jwt_tokens import JWTTokens
+from nightowl.auth.models import AbstractUser, APIKey, Group, Permission, Token, User
 from nightowl.auth.validators import PasswordValidationError, validate_password
 
 __all__ = [
@@ -54,7 +58,10 @@ __all__ = [
     "AbstractUser",
     "Auth",
     "Authenticator",
+    "BearerAuthenticator",
+    "DatabaseTokens",
     "Group",
+    "JWTTokens",
     "ModelBackend",
     "NotAuthenticated",
     "PasswordHasher",
@@ -65,6 +72,9 @@ __all__ = [
     "PermissionDenied",
     "Requirement",
     "SessionAuthenticator",
+    "Token",
+    "TokenBackend",
+    "TokenPair",
     "User",
     "current_user",
     "login",
