@@ -59,7 +59,7 @@ def test_api_clients_get_a_401_problem(client: TestClient, routes: App) -> None:
         response = client.get(path)
         assert response.status_code == 401, path
         assert response.headers["content-type"] == "application/problem+json"
-        assert response.headers["www-authenticate"] == "Session"
+        assert response.headers["www-authenticate"] == "Session, Bearer"
         assert response.json()["detail"] == "Authentication required."
 
 
@@ -177,15 +177,21 @@ async def _then_dispose(auth: Auth, work: Any) -> None:
     await auth.database.dispose_async()
 
 
-def test_protected_operations_list_the_session_in_openapi(client: TestClient, routes: App) -> None:
+def test_protected_operations_list_their_schemes_in_openapi(
+    client: TestClient, routes: App
+) -> None:
     document = client.get("/openapi.json").json()
-    assert document["components"]["securitySchemes"]["session"] == {
+    schemes = document["components"]["securitySchemes"]
+    assert schemes["session"] == {
         "type": "apiKey",
         "name": "session",
         "in": "cookie",
         "description": "The login session of /auth/login (a browser's session cookie).",
     }
-    assert document["paths"]["/private"]["get"]["security"] == [{"session": []}]
-    assert document["paths"]["/posts/new"]["get"]["security"] == [{"session": []}]
+    assert schemes["OAuth2"]["type"] == "oauth2"
+    assert schemes["OAuth2"]["flows"] == {"password": {"tokenUrl": "/auth/token", "scopes": {}}}
+    for path in ["/private", "/posts/new", "/whoami"]:
+        assert document["paths"][path]["get"]["security"] == [{"session": [], "OAuth2": []}]
     assert "security" not in document["paths"]["/"]["get"]
-    assert not any(path.startswith("/auth/") for path in document["paths"])  # pages, not API
+    api = [path for path in document["paths"] if path.startswith("/auth/")]
+    assert api == ["/auth/token", "/auth/token/revoke"]  # the pages are not API

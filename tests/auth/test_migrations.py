@@ -20,17 +20,17 @@ def test_the_battery_migrations_match_its_models(empty_database_url: str, tmp_pa
     migrations = Migrations(database, tmp_path / "migrations")
     migrations.init()
     steps = migrations.migrate()
-    assert [name for name, _ in steps] == [
+    names = [name for name, _ in steps]
+    assert sorted(names) == [
         "auth_0001_initial",
         "auth_0002_api_keys",
+        "auth_0003_tokens",
         "auth_user_0001_initial",
-    ] or [name for name, _ in steps] == [
-        "auth_0001_initial",
-        "auth_user_0001_initial",
-        "auth_0002_api_keys",
     ]
+    assert names.index("auth_0002_api_keys") < names.index("auth_0003_tokens")
     battery = database.battery_tables()
-    assert {"auth_user", "auth_group", "auth_permission", "auth_api_key"} <= battery
+    tables = {"auth_user", "auth_group", "auth_permission", "auth_api_key", "auth_token"}
+    assert tables | {"auth_revoked_token"} <= battery
 
     def only_battery(_obj: Any, name: str | None, type_: str, *_: Any) -> bool:
         return type_ != "table" or name in battery

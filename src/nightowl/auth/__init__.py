@@ -22,6 +22,7 @@ from __future__ import annotations
 
 try:
     import argon2  # noqa: F401
+    import jwt  # noqa: F401
     import sqlalchemy  # noqa: F401
 except ImportError as exc:  # pragma: no cover - depends on the installed extras
     from nightowl._extras import install_command
@@ -29,6 +30,8 @@ except ImportError as exc:  # pragma: no cover - depends on the installed extras
     raise ImportError(
         f"nightowl.auth needs {exc.name}: {install_command('auth')} "
         "(it brings the database battery, argon2-cffi and bcrypt)."
+        f"nightowl.auth needs {exc.name}: pip install 'nightowl[auth]' "
+        "(it brings the database battery, argon2-cffi, bcrypt and pyjwt)."
     ) from exc
 
 from nightowl.auth._auth import Auth
@@ -36,6 +39,8 @@ from nightowl.auth._login import login, logout, update_session_auth_hash
 from nightowl.auth.apikeys import APIKeyAuthenticator
 from nightowl.auth.authenticators import Authenticator, SessionAuthenticator
 from nightowl.auth.backends import ModelBackend, PermissionBackend
+from nightowl.auth.bearer import BearerAuthenticator, TokenBackend, TokenPair
+from nightowl.auth.db_tokens import DatabaseTokens
 from nightowl.auth.dependencies import (
     NotAuthenticated,
     PermissionDenied,
@@ -47,7 +52,8 @@ from nightowl.auth.dependencies import (
     require_superuser,
 )
 from nightowl.auth.hashers import PasswordHasher, PasswordTooLong
-from nightowl.auth.models import AbstractUser, APIKey, Group, Permission, User
+from nightowl.auth.jwt_tokens import JWTTokens
+from nightowl.auth.models import AbstractUser, APIKey, Group, Permission, Token, User
 from nightowl.auth.validators import PasswordValidationError, validate_password
 
 __all__ = [
@@ -56,7 +62,10 @@ __all__ = [
     "AbstractUser",
     "Auth",
     "Authenticator",
+    "BearerAuthenticator",
+    "DatabaseTokens",
     "Group",
+    "JWTTokens",
     "ModelBackend",
     "NotAuthenticated",
     "PasswordHasher",
@@ -67,6 +76,9 @@ __all__ = [
     "PermissionDenied",
     "Requirement",
     "SessionAuthenticator",
+    "Token",
+    "TokenBackend",
+    "TokenPair",
     "User",
     "current_user",
     "login",

@@ -14,7 +14,10 @@ from sqlalchemy.orm import Session
 from nightowl.auth import _store
 from nightowl.auth.authenticators import Authenticator, SessionAuthenticator
 from nightowl.auth.backends import ModelBackend, PermissionBackend
+from nightowl.auth.bearer import BearerAuthenticator, TokenBackend, TokenPair
+from nightowl.auth.db_tokens import DatabaseTokens
 from nightowl.auth.hashers import PasswordHasher, PasswordTooLong, UnknownHashFormat, default_hasher
+from nightowl.auth.jwt_tokens import JWTTokens
 from nightowl.auth.mail import ConsoleMailBackend, MailBackend
 from nightowl.auth.models import AbstractUser, APIKey, Group, Permission, User, utcnow
 from nightowl.auth.permissions import sync_permissions
@@ -58,7 +61,14 @@ class Auth:
         permission_backends: more :class:`~nightowl.auth.backends.PermissionBackend`,
             asked after the database's permissions.
         authenticators: more :class:`~nightowl.auth.authenticators.Authenticator`,
-            asked after the login session.
+            asked after the login session and the bearer tokens.
+        tokens: the bearer tokens ``{prefix}/token`` issues and requests may send:
+            ``"jwt"`` (:class:`~nightowl.auth.JWTTokens` with its defaults: HS256 with
+            the app's secret key, 15 minutes, refresh tokens for 14 days),
+            ``"database"`` (opaque :class:`~nightowl.auth.DatabaseTokens`), a backend of
+            your own configuration, or ``False`` (no token endpoint, no bearer tokens).
+        token_keyword: the word before the token in ``Authorization`` (``Bearer``, or
+            ``Token`` as Django REST framework writes it).
         login_redirect: where a login without ``?next=`` goes.
         reset_max_age: seconds a password-reset link stays valid.
         site_url: the scheme and host of password-reset links (``https://example.com``);
@@ -80,6 +90,8 @@ class Auth:
         password_validators: Sequence[PasswordValidator] = DEFAULT_VALIDATORS,
         permission_backends: Iterable[PermissionBackend] = (),
         authenticators: Iterable[Authenticator] = (),
+        tokens: TokenBackend | str | bool = "jwt",
+        token_keyword: str = "Bearer",
         login_redirect: str = "/",
         reset_max_age: int = 3600,
         site_url: str | None = None,
@@ -98,8 +110,18 @@ class Auth:
         self.views = views
         self.reset_max_age = reset_max_age
         self.site_url = site_url.rstrip("/") if site_url else None
+        #: Issues and checks bearer tokens (``None``: the app has none).
+        self.tokens: TokenBackend | None = tokens_from(tokens)
+        bearer: list[Authenticator] = []
+        if self.tokens is not None:
+            self.tokens.bind(self, token_keyword)
+            bearer.append(BearerAuthenticator(self.tokens, keyword=token_keyword))
         #: Asked in order by ``current_user``; the first to find a user wins.
-        self.authenticators: list[Authenticator] = [SessionAuthenticator(), *authenticators]
+        self.authenticators: list[Authenticator] = [
+            SessionAuthenticator(),
+            *bearer,
+            *authenticators,
+        ]
         #: Asked by :meth:`has_permission`; any one saying yes grants.
         self.permission_backends: list[PermissionBackend] = [ModelBackend(), *permission_backends]
         for backend in self.permission_backends:
@@ -108,7 +130,8 @@ class Auth:
 
     # -- installing ---------------------------------------------------------------------------
     def _install(self, app: App) -> None:
-        from nightowl.auth.dependencies import NotAuthenticated
+        from nightowl.auth._schemes import SchemesProvider
+        from nightowl.auth.dependencies import AuthSchemes, NotAuthenticated
         from nightowl.sessions import install as install_sessions
         from nightowl.sessions import sessions_enabled
 
@@ -120,12 +143,18 @@ class Auth:
             self.database.add_migrations("auth_user", MIGRATIONS / "user")
         self.database.on_migrated(sync_permissions)
         app.add_exception_handler(NotAuthenticated, partial(_not_authenticated, self))
+        app.add_exception_handler(NotAuthenticated, self._not_authenticated)
+        app.provide(AuthSchemes, SchemesProvider(self))
         if self.throttle is not None:
             app.on_shutdown(self.throttle.close)
         if self.views:
             from nightowl.auth._views import install_views
 
             install_views(self, app)
+        if self.tokens is not None and self.tokens.can_issue:
+            from nightowl.auth._token_view import install_token_endpoint
+
+            install_token_endpoint(self, app, self.tokens)
 
     @property
     def login_url(self) -> str:
@@ -316,6 +345,33 @@ class Auth:
 
         return await self.run_sync(lambda db: revoke(db, prefix))
 
+    # -- bearer tokens -------------------------------------------------------------------------
+    def _token_backend(self) -> TokenBackend:
+        if self.tokens is None:
+            raise ImproperlyConfigured(
+                'This app has no bearer tokens: Auth(app, tokens="jwt") (or "database").'
+            )
+        return self.tokens
+
+    async def create_token(self, user: AbstractUser) -> TokenPair:
+        """A new access token and refresh token for ``user``, as ``/auth/token`` issues
+        them (``pair.access_token``, ``pair.refresh_token``, ``pair.expires_in``)."""
+        return await self._token_backend().issue(user)
+
+    async def refresh_token(self, refresh_token: str) -> TokenPair | None:
+        """A new pair for a refresh token, which is spent; ``None`` when it is not valid
+        (a spent one presented again revokes every token of its login)."""
+        return await self._token_backend().refresh(refresh_token)
+
+    async def revoke_token(self, token: str) -> bool:
+        """Revoke an access token, or a refresh token with every token of its login;
+        ``False`` when it is not a valid token."""
+        return await self._token_backend().revoke(token)
+
+    async def clear_expired_tokens(self) -> int:
+        """Delete what the database keeps about expired tokens (run it now and then)."""
+        return await self._token_backend().clear_expired()
+
     def __repr__(self) -> str:
         return f"<Auth {self.user_model.__name__} at {self.prefix}>"
 
@@ -355,3 +411,18 @@ async def _not_authenticated(auth: Auth, request: Any, exc: Any) -> Any:
         return RedirectResponse(f"{auth.login_url}?{urlencode({'next': target})}", status_code=303)
     plain = HTTPException(exc.status_code, exc.detail, headers=exc.headers)
     return await request.app.error_response(request, plain)
+def tokens_from(value: Any) -> TokenBackend | None:
+    """The backend ``Auth(app, tokens=...)`` asks for: ``"jwt"`` (the default),
+    ``"database"``, a :class:`TokenBackend`, or ``False`` for none."""
+    if value is False or value is None:
+        return None
+    if isinstance(value, TokenBackend):
+        return value
+    if value == "jwt" or value is True:
+        return JWTTokens()
+    if value == "database":
+        return DatabaseTokens()
+    raise ImproperlyConfigured(
+        f'Auth(tokens=...) takes "jwt", "database", a TokenBackend (JWTTokens(...), '
+        f"DatabaseTokens(...)) or False, not {value!r}."
+    )

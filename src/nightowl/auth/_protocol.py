@@ -28,6 +28,7 @@ class AuthAPI(Protocol):
     user_model: type[AbstractUser]
     prefix: str
     authenticators: list[Any]
+    tokens: Any
     permission_backends: list[Any]
     hasher: PasswordHasher
     throttle: LoginThrottle | None

@@ -31,6 +31,7 @@ from nightowl.requests import Request
 
 if TYPE_CHECKING:
     from nightowl.auth._protocol import AuthAPI
+    from nightowl.security import SecurityScheme
 
 __all__ = ["APIKeyAuthenticator", "digest", "find_key_user", "new_key"]
 
@@ -87,8 +88,20 @@ class APIKeyAuthenticator(Authenticator):
     challenge = "APIKey"
 
     def __init__(self, header: str = "X-API-Key", *, touch_after: float = 60.0) -> None:
+        from nightowl.security import APIKeyHeader
+
         self.header = header
         self.touch_after = touch_after
+        self._scheme = APIKeyHeader(
+            header,
+            scheme_name="APIKey",
+            description="An API key (nightowl createapikey USER).",
+            auto_error=False,
+        )
+
+    def security_scheme(self, auth: AuthAPI) -> SecurityScheme | None:
+        """The API key header."""
+        return self._scheme
 
     async def authenticate(self, request: Request, auth: AuthAPI) -> AbstractUser | None:
         """The key's user; 401 for a key that is wrong, revoked or expired."""

@@ -18,6 +18,7 @@ from nightowl.requests import Request
 if TYPE_CHECKING:
     from nightowl.auth._protocol import AuthAPI
     from nightowl.auth.models import AbstractUser
+    from nightowl.security import SecurityScheme
 
 __all__ = ["Authenticator", "SessionAuthenticator"]
 
@@ -42,6 +43,11 @@ class Authenticator(ABC):
         wrong (an expired token), so the client learns why.
         """
 
+    def security_scheme(self, auth: AuthAPI) -> SecurityScheme | None:
+        """The OpenAPI security scheme of the credential this authenticator reads, listed
+        by every operation that depends on ``current_user``; ``None`` to list nothing."""
+        return None
+
 
 class SessionAuthenticator(Authenticator):
     """The user logged in to the browser's session with :func:`~nightowl.auth.login`.
@@ -51,6 +57,12 @@ class SessionAuthenticator(Authenticator):
     """
 
     challenge = "Session"
+
+    def security_scheme(self, auth: AuthAPI) -> SecurityScheme | None:
+        """The session cookie."""
+        from nightowl.auth.dependencies import session_cookie
+
+        return session_cookie
 
     async def authenticate(self, request: Request, auth: AuthAPI) -> AbstractUser | None:
         """The session's user, loaded with one query."""

@@ -33,6 +33,7 @@ from nightowl.requests import Request
 from nightowl.security import APIKeyCookie
 
 __all__ = [
+    "AuthSchemes",
     "NotAuthenticated",
     "PermissionDenied",
     "Requirement",
@@ -71,14 +72,27 @@ session_cookie = APIKeyCookie(
 )
 
 
+class AuthSchemes:
+    """The credentials ``current_user`` may read, as OpenAPI security schemes.
+
+    ``Auth(app)`` provides the app's own (the login session, bearer tokens through the
+    OAuth2 password flow, API keys: one per authenticator), so every operation that
+    depends on ``current_user`` lists them and ``/docs`` offers its Authorize button.
+    Without ``Auth(app)``, the login session alone.
+    """
+
+    def __init__(self, _cookie: Annotated[str | None, Depends(session_cookie)] = None) -> None:
+        pass
+
+
 async def current_user(
-    request: Request, _cookie: Annotated[str | None, Depends(session_cookie)] = None
+    request: Request, _schemes: Annotated[AuthSchemes, Depends()]
 ) -> AbstractUser | None:
     """The user the request speaks for, or ``None`` for an anonymous visitor.
 
     The authenticators of :class:`~nightowl.auth.Auth` are asked in turn (the login
-    session first); the answer is kept for the rest of the request, so the user is
-    loaded once, and is ``request.scope["user"]`` afterwards.
+    session first, then bearer tokens); the answer is kept for the rest of the request,
+    so the user is loaded once, and is ``request.scope["user"]`` afterwards.
     """
     scope = request.scope
     if USER_SCOPE_KEY in scope:

@@ -30,7 +30,16 @@ from nightowl.db import Model, mapped_column
 if TYPE_CHECKING:
     from nightowl.auth.hashers import PasswordHasher
 
-__all__ = ["APIKey", "AbstractUser", "Group", "Permission", "User", "group_permissions"]
+__all__ = [
+    "APIKey",
+    "AbstractUser",
+    "Group",
+    "Permission",
+    "RevokedToken",
+    "Token",
+    "User",
+    "group_permissions",
+]
 
 #: The battery's tables say where their migrations live (see Database.add_migrations).
 AUTH_TABLES = {"migrations": "auth"}
@@ -223,3 +232,47 @@ class APIKey(Model):
 
     def __str__(self) -> str:
         return f"nok_{self.prefix}_..."
+
+
+class Token(Model):
+    """An opaque bearer token (``Authorization: Bearer noa_...``) of
+    :class:`~nightowl.auth.DatabaseTokens`.
+
+    Only a SHA-256 digest is kept. ``kind`` is ``access`` or ``refresh``; the tokens of
+    one login share a ``family``, so reusing a spent refresh token revokes them all.
+    ``password_check`` ties the token to the user's password: changing it ends the token.
+    """
+
+    __tablename__ = "auth_token"
+    __table_args__ = {"info": AUTH_TABLES}
+    __app_label__: ClassVar[str] = "auth"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(index=True)
+    kind: Mapped[str] = mapped_column(String(8))
+    digest: Mapped[str] = mapped_column(String(64), unique=True, private=True)
+    family: Mapped[str] = mapped_column(String(32), index=True)
+    password_check: Mapped[str] = mapped_column(String(16), private=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, read_only=True)
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+    revoked_at: Mapped[datetime | None] = mapped_column(default=None, read_only=True)
+
+    def __str__(self) -> str:
+        return f"{self.kind} token {self.id}"
+
+
+class RevokedToken(Model):
+    """A JWT id (``jti``), or a whole family of them, refused until it would have expired
+    anyway (:class:`~nightowl.auth.JWTTokens` checks it with the user, in one query)."""
+
+    __tablename__ = "auth_revoked_token"
+    __table_args__ = {"info": AUTH_TABLES}
+    __app_label__: ClassVar[str] = "auth"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    jti: Mapped[str] = mapped_column(String(64), unique=True)
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+    revoked_at: Mapped[datetime] = mapped_column(default=utcnow, read_only=True)
+
+    def __str__(self) -> str:
+        return self.jti
