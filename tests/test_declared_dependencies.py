@@ -35,6 +35,7 @@ EXTRA_USERS: dict[str, tuple[str, ...]] = {
     "mysql": ("nightowl.db",),
     "redis": ("nightowl.sessions.backends.redis", "nightowl.auth.throttle"),
     "auth": ("nightowl.auth",),
+    "admin": ("nightowl.admin",),
     "docs": ("nightowl.openapi",),
 }
 
