@@ -37,6 +37,7 @@ def test_add_with_an_error_then_fixed(blog: Blog, boss: TestClient) -> None:
     assert page.status_code == 200
     html = page.text
     assert 'name="title"' in html and 'maxlength="200"' in html
+    assert '<textarea id="id_body" name="body"' in html  # a Text column
     assert '<select id="id_author_id" name="author_id" required>' in html
     assert '<option value="2">editor</option>' in html  # a foreign key as a select
     assert 'name="tags" multiple' in html and ">howto</option>" in html

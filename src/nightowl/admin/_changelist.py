@@ -132,23 +132,20 @@ class ChangeList:
                 statement = statement.where(clause)
         return statement
 
-    def ordering(self) -> list[Any]:
-        """The ``ORDER BY`` of the page: the chosen columns, else the admin's ``ordering``,
-        then the primary key, so that pages never overlap."""
+    def ordering(self) -> list[tuple[Any, bool]]:
+        """The ``ORDER BY`` of the page as ``(expression, descending)``: the chosen
+        columns, else the admin's ``ordering``, then the primary key, so that pages never
+        overlap."""
         admin = self.admin
-        clauses = []
+        pairs: list[tuple[Any, bool]] = []
         sortable = self.sortable
         if self.order:
-            for name, descending in self.order:
-                expression = sortable[name]
-                clauses.append(expression.desc() if descending else expression.asc())
+            pairs = [(sortable[name], descending) for name, descending in self.order]
         else:
             for name in admin.ordering:
-                attribute = getattr(admin.model, name.lstrip("-"))
-                clauses.append(attribute.desc() if name.startswith("-") else attribute.asc())
-        pk = getattr(admin.model, admin.pk_key)
-        clauses.append(pk.desc() if not clauses else pk.asc())
-        return clauses
+                pairs.append((getattr(admin.model, name.lstrip("-")), name.startswith("-")))
+        pairs.append((getattr(admin.model, admin.pk_key), not pairs))
+        return pairs
 
     @property
     def filtered(self) -> bool:
@@ -185,13 +182,22 @@ class ChangeList:
             raise BadParameter(f"There is no page {self.page}; the last is {self.pages}.")
         loaders = [column.loader for column in self.columns if column.loader is not None]
         loaders.extend(selectinload(getattr(self.admin.model, n)) for n in self.admin.list_prefetch)
-        page = (
-            statement.order_by(*self.ordering())
-            .limit(per_page)
-            .offset((self.page - 1) * per_page)
-            .options(*loaders)
-        )
-        objects = (await session.scalars(page)).unique().all()
+        offset = (self.page - 1) * per_page
+        ordering = self.ordering()
+        backwards = not self.estimated and offset > self.count // 2
+        if backwards:
+            # Past the middle, read from the other end: the database skips fewer rows, so
+            # the last page costs what the first one does.
+            limit = max(0, min(per_page, self.count - offset))
+            offset = max(0, self.count - offset - limit)
+            ordering = [(expression, not descending) for expression, descending in ordering]
+        else:
+            limit = per_page
+        clauses = [e.desc() if descending else e.asc() for e, descending in ordering]
+        page = statement.order_by(*clauses).limit(limit).offset(offset).options(*loaders)
+        objects = list((await session.scalars(page)).unique().all())
+        if backwards:
+            objects.reverse()
         self.rows = [
             Row(obj, self.admin.pk_of(obj), [column.cell(obj) for column in self.columns])
             for obj in objects

@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
+from sqlalchemy import String, Text, select
 from sqlalchemy import inspect as sa_inspect
-from sqlalchemy import select
 from sqlalchemy.orm import ColumnProperty, RelationshipProperty
 
 from nightowl.admin._fields import label
@@ -221,7 +221,15 @@ class AdminForm:
                     errors=errors,
                     required=field_.spec.required,
                 )
-        return FormField(name, field_.spec.label, "input", bound=field_, errors=errors)
+        kind = "textarea" if self._long_text(name) else "input"
+        return FormField(name, field_.spec.label, kind, bound=field_, errors=errors)
+
+    def _long_text(self, name: str) -> bool:
+        prop = self.model_admin.mapper.attrs.get(name)
+        if not isinstance(prop, ColumnProperty) or len(prop.columns) != 1:
+            return False
+        kind = getattr(prop.columns[0], "type", None)
+        return isinstance(kind, Text) or (isinstance(kind, String) and not kind.length)
 
     async def _choices(self, session: Any, rel: RelationshipProperty[Any]) -> list[tuple[str, str]]:
         target = rel.mapper.class_
