@@ -125,13 +125,14 @@ async def change_list(site: SiteAPI, model_admin: ModelAdmin, request: Request) 
         "actions": actions,
         "can_add": await model_admin.has_add_permission(request),
         "base_url": site.url(model_admin.app_label, model_admin.model_name),
+        "query_string": request.url.query,
     }
     return site.render(request, "change_list.html", context, model_admin=model_admin)
 
 
 def routes(site: SiteAPI) -> Router:
     """The router of one admin site."""
-    from nightowl.admin import _actions, _edit
+    from nightowl.admin import _actions, _edit, _export
 
     router = Router(prefix=site.path)
     name = site.name
@@ -148,7 +149,22 @@ def routes(site: SiteAPI) -> Router:
         model_admin = site.model_admin(app_label, model_name)
         return await _actions.run_action(site, model_admin, request)
 
+    async def export_csv(
+        request: Request, user: Staff, app_label: str, model_name: str
+    ) -> Response:
+        model_admin = site.model_admin(app_label, model_name)
+        return await _export.export(site, model_admin, request, "csv")
+
+    async def export_json(
+        request: Request, user: Staff, app_label: str, model_name: str
+    ) -> Response:
+        model_admin = site.model_admin(app_label, model_name)
+        return await _export.export(site, model_admin, request, "json")
+
     router.get("/", name=f"{name}_index", **_HIDDEN)(index)
+    model = "/{app_label}/{model_name}"
+    router.get(model + "/export.csv", name=f"{name}_export_csv", **_HIDDEN)(export_csv)
+    router.get(model + "/export.json", name=f"{name}_export_json", **_HIDDEN)(export_json)
     router.get("/{app_label}/{model_name}/", name=f"{name}_changelist", **_HIDDEN)(list_page)
     router.post("/{app_label}/{model_name}/", name=f"{name}_changelist_post", **_HIDDEN)(
         list_submit
