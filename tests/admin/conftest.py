@@ -30,7 +30,12 @@ def make_blog(url: str, **admin_options: Any) -> tuple[App, Auth, Admin]:
     auth = Auth(app, hasher=FAST)
     admin = Admin(app, **admin_options)
     admin.register(Post, PostAdmin)
-    admin.register(Comment, list_display=["text", "post"], search_fields=["text", "post__title"])
+    admin.register(
+        Comment,
+        list_display=["text", "post"],
+        search_fields=["text", "post__title"],
+        autocomplete_fields=["post"],
+    )
     admin.register(Tag, search_fields=["name"])
     app.state.database.create_all()
     return app, auth, admin

@@ -145,6 +145,16 @@ def test_the_admin_in_a_browser(browser: Any, empty_database_url: str) -> None:
         page.click("text=Yes, I'm sure")
         expect(page.locator(".messages")).to_contain_text("Deleted 3 posts.")
 
+        # A comment whose post is found by the autocomplete box.
+        page.goto(base + "/admin/blog/comment/add/")
+        page.fill("#id_text", "Found it")
+        page.fill("#id_post_id_search", "howto")
+        expect(page.locator("#id_post_id option", has_text="Howto: admin")).to_have_count(1)
+        page.select_option("#id_post_id", label="Howto: admin")
+        page.click("button[name=_save]")
+        expect(page.locator(".messages")).to_contain_text("Found it” was added successfully")
+        expect(page.locator("#result_list")).to_contain_text("Howto: admin")
+
         # The history diff of a change.
         page.goto(base + "/admin/blog/post/?o=title")
         page.click("#result_list tbody a:text-is('Browser post')")

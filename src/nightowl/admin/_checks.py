@@ -44,6 +44,13 @@ def check_options(admin: Any, where: str) -> None:
             raise ImproperlyConfigured(f"{where}: no field {name!r} on {admin.model.__name__}.")
     for name in admin.list_filter:
         make_filter(admin, name, where)
+    for name in admin.autocomplete_fields:
+        path = _column_option(admin, where, "autocomplete_fields", name)
+        final = path.final
+        if path.relationships or path.is_column or final.uselist:
+            raise ImproperlyConfigured(
+                f"{where}: autocomplete_fields {name!r} is not a many-to-one relationship."
+            )
     for name in admin.actions:
         if isinstance(name, str) and not callable(getattr(admin, name, None)):
             raise ImproperlyConfigured(f"{where}: actions names {name!r}, no method of the admin.")

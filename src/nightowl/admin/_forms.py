@@ -209,6 +209,8 @@ class AdminForm:
         field_ = bound[name]
         if name in self.fk:
             rel = self.fk[name]
+            if rel.key in self.model_admin.autocomplete_fields:
+                return await self._autocomplete(session, name, rel, field_, errors)
             choices = await self._choices(session, rel)
             if len(choices) < self.model_admin.fk_choices_limit:
                 return FormField(
@@ -230,6 +232,37 @@ class AdminForm:
             return False
         kind = getattr(prop.columns[0], "type", None)
         return isinstance(kind, Text) or (isinstance(kind, String) and not kind.length)
+
+    async def _autocomplete(
+        self, session: Any, name: str, rel: RelationshipProperty[Any], bound: Any, errors: list[str]
+    ) -> FormField:
+        """A select holding only the current row; the search box next to it fills it
+        from the autocomplete endpoint."""
+        current = display(bound.value)
+        choices: list[tuple[str, str]] = []
+        if current:
+            key_type = rel.mapper.primary_key[0].type.python_type
+            try:
+                row = await session.get(rel.mapper.class_, key_type(current))
+            except (TypeError, ValueError):
+                row = None
+            if row is not None:
+                choices = [(current, str(row))]
+        model_admin = self.model_admin
+        url = model_admin.admin.url(
+            model_admin.app_label, model_admin.model_name, "autocomplete", rel.key
+        )
+        return FormField(
+            name,
+            label(rel.key),
+            "autocomplete",
+            bound=bound,
+            choices=choices,
+            chosen={current},
+            errors=errors,
+            required=bound.spec.required,
+            value=url + "/",
+        )
 
     async def _choices(self, session: Any, rel: RelationshipProperty[Any]) -> list[tuple[str, str]]:
         target = rel.mapper.class_

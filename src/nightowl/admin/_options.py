@@ -42,6 +42,7 @@ OPTIONS: dict[str, Any] = {
     "verbose_name": None,
     "verbose_name_plural": None,
     "fk_choices_limit": 500,
+    "autocomplete_fields": (),
     "template_overrides": None,
 }
 
@@ -143,7 +144,8 @@ class ModelAdmin:
     ``search_fields`` (``icontains``, ``relation__field`` across a relationship),
     ``ordering``, ``sortable_by``, ``list_per_page``, ``list_prefetch`` (relationships to
     load with ``selectinload`` for callables), ``fields``, ``exclude``, ``fieldsets``,
-    ``readonly_fields``, ``actions``, ``verbose_name(_plural)``, ``fk_choices_limit``
+    ``readonly_fields``, ``actions``, ``verbose_name(_plural)``, ``fk_choices_limit``, ``autocomplete_fields`` (many-to-one relationships
+    chosen by a search box fed by a JSON endpoint instead of a select of every row)
     (the most rows a foreign-key select offers) and ``template_overrides`` (template
     name -> the project's template to use instead, for this model).
     """
@@ -164,6 +166,7 @@ class ModelAdmin:
     verbose_name: ClassVar[str | None] = None
     verbose_name_plural: ClassVar[str | None] = None
     fk_choices_limit: ClassVar[int] = 500
+    autocomplete_fields: ClassVar[Sequence[str]] = ()
     template_overrides: ClassVar[dict[str, str] | None] = None
 
     def __init__(self, model: type[Any], admin: Any) -> None:

@@ -30,6 +30,9 @@ class SiteAPI(Protocol):
     def model_admin(self, app_label: str, model_name: str) -> ModelAdmin:
         """The admin of one model, or a 404."""
 
+    def admin_for(self, model: type[Any]) -> ModelAdmin | None:
+        """The admin of ``model`` on this site, if registered."""
+
     def url(self, *parts: Any) -> str:
         """A URL of the site."""
 

@@ -61,3 +61,43 @@
     setUpTheme();
   });
 })();
+
+// Autocomplete: a search box next to a select of related rows fetches matches from the
+// admin's JSON endpoint and offers them in the select (which keeps working without it).
+(function () {
+  "use strict";
+
+  function fill(select, results) {
+    var current = select.value;
+    var keep = Array.prototype.filter.call(select.options, function (option) {
+      return option.value === "" || option.value === current;
+    });
+    select.innerHTML = "";
+    keep.forEach(function (option) { select.appendChild(option); });
+    results.forEach(function (item) {
+      if (item.id === current) { return; }
+      var option = document.createElement("option");
+      option.value = item.id;
+      option.textContent = item.text;
+      select.appendChild(option);
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("input[data-autocomplete-for]").forEach(function (input) {
+      var select = document.getElementById(input.getAttribute("data-autocomplete-for"));
+      var url = input.getAttribute("data-url");
+      var timer = null;
+      input.addEventListener("input", function () {
+        window.clearTimeout(timer);
+        timer = window.setTimeout(function () {
+          var address = url + "?term=" + encodeURIComponent(input.value) + "&page=1";
+          window.fetch(address, { credentials: "same-origin", headers: { Accept: "application/json" } })
+            .then(function (response) { return response.ok ? response.json() : { results: [] }; })
+            .then(function (data) { fill(select, data.results || []); })
+            .catch(function () { /* the select keeps its options */ });
+        }, 200);
+      });
+    });
+  });
+})();
