@@ -45,6 +45,7 @@ EXTRA_USERS: dict[str, tuple[str, ...]] = {
         "nightowl.channels.backends.redis",
     ),
     "auth": ("nightowl.auth",),
+    "admin": ("nightowl.admin",),
     "docs": ("nightowl.openapi",),
     "orjson": ("nightowl.responses._orjson",),
     "tasks": ("nightowl.tasks",),

@@ -64,6 +64,7 @@ LAYERS: dict[str, str] = {
     "nightowl.openapi": "framework",
     "nightowl.testing": "framework",
     # batteries: plug in through the App's public hooks; may use one another
+    "nightowl.admin": "battery",
     "nightowl.auth": "battery",
     "nightowl.db": "battery",
     "nightowl.sessions": "battery",

@@ -1,0 +1,247 @@
+"""The change list: the query string (``q``, ``o``, ``p`` and the filters) read and
+checked, then one query for the page (relations by ``selectinload``) and one count.
+
+Every parameter is checked against what the admin allows: an unknown parameter, a
+column that is not sortable, a filter value of the wrong type or a page that is not a
+number is a :class:`~nightowl.admin._filters.BadParameter`, answered with a 400.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode
+
+from sqlalchemy import Select, func, select, text
+from sqlalchemy.orm import selectinload
+
+from nightowl.admin._fields import ListColumn, list_columns, search_clause
+from nightowl.admin._filters import BadParameter, ListFilter, make_filter
+from nightowl.admin._options import ModelAdmin, maybe_await
+
+if TYPE_CHECKING:
+    from nightowl.requests import Request
+
+__all__ = ["ChangeList", "Row"]
+
+#: Above this many rows (by the planner's estimate), an unfiltered PostgreSQL list shows
+#: "about N" from the statistics instead of counting every row.
+ESTIMATE_ABOVE = 100_000
+_RESERVED = ("q", "o", "p")
+
+
+@dataclass(slots=True)
+class Row:
+    """One row of the list: the object, its primary key and its cells."""
+
+    obj: Any
+    pk: Any
+    cells: list[Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Header:
+    """A column heading: its title and, when sortable, the URL sorting by it."""
+
+    name: str
+    title: str
+    sort_url: str | None
+    sorted: str | None  # "asc", "desc" or None
+
+
+class ChangeList:
+    """The state and the rows of one change-list page."""
+
+    def __init__(self, admin: ModelAdmin, request: Request) -> None:
+        self.admin = admin
+        self.request = request
+        self.columns: list[ListColumn] = list_columns(admin)
+        self.filters: list[ListFilter] = [make_filter(admin, name) for name in admin.list_filter]
+        self.params = self._read_params(request)
+        self.query = self.params.get("q", "").strip()
+        self.order = self._read_order(self.params.get("o"))
+        self.page = self._read_page(self.params.get("p"))
+        self.filter_values = {
+            key: value for key, value in self.params.items() if key not in _RESERVED
+        }
+        self.rows: list[Row] = []
+        self.count = 0
+        self.estimated = False
+        self.pages = 1
+
+    # -- reading the query string -------------------------------------------------------------
+    def _read_params(self, request: Request) -> dict[str, str]:
+        allowed = set(_RESERVED)
+        for list_filter in self.filters:
+            allowed.update(list_filter.params)
+        params: dict[str, str] = {}
+        for key, value in request.query_params.multi_items():
+            if key not in allowed:
+                raise BadParameter(f"Unknown parameter {key!r}.")
+            if key in params:
+                raise BadParameter(f"The parameter {key!r} is given twice.")
+            if len(value) > 500 or "\x00" in value:
+                raise BadParameter(f"The parameter {key!r} is too long or not text.")
+            params[key] = value
+        return params
+
+    @property
+    def sortable(self) -> dict[str, Any]:
+        """The column names one may sort by, with their expression."""
+        allowed = self.admin.sortable_by
+        return {
+            column.name: column.order_by
+            for column in self.columns
+            if column.order_by is not None and (allowed is None or column.name in allowed)
+        }
+
+    def _read_order(self, value: str | None) -> list[tuple[str, bool]]:
+        if value is None or value == "":
+            return []
+        order: list[tuple[str, bool]] = []
+        sortable = self.sortable
+        for part in value.split(","):
+            name = part.removeprefix("-")
+            if name not in sortable or any(name == seen for seen, _ in order):
+                raise BadParameter(
+                    f"Cannot sort by {part!r}; sortable: {', '.join(sortable) or 'none'}."
+                )
+            order.append((name, part.startswith("-")))
+        return order
+
+    def _read_page(self, value: str | None) -> int:
+        if value is None:
+            return 1
+        if not value.isdigit() or not 1 <= int(value) <= 10**9:
+            raise BadParameter(f"p is a page number, not {value!r}.")
+        return int(value)
+
+    # -- the query ----------------------------------------------------------------------------
+    async def statement(self) -> Select[Any]:
+        """The admin's queryset with the search and the filters applied (no order, no page)."""
+        statement: Select[Any] = await maybe_await(self.admin.get_queryset(self.request))
+        if self.query:
+            clause = search_clause(self.admin.model, self.admin.search_fields, self.query)
+            if clause is not None:
+                statement = statement.where(clause)
+        for list_filter in self.filters:
+            values = {k: v for k, v in self.filter_values.items() if k in list_filter.params}
+            clause = list_filter.clause(values)
+            if clause is not None:
+                statement = statement.where(clause)
+        return statement
+
+    def ordering(self) -> list[tuple[Any, bool]]:
+        """The ``ORDER BY`` of the page as ``(expression, descending)``: the chosen
+        columns, else the admin's ``ordering``, then the primary key, so that pages never
+        overlap."""
+        admin = self.admin
+        pairs: list[tuple[Any, bool]] = []
+        sortable = self.sortable
+        if self.order:
+            pairs = [(sortable[name], descending) for name, descending in self.order]
+        else:
+            for name in admin.ordering:
+                pairs.append((getattr(admin.model, name.lstrip("-")), name.startswith("-")))
+        pairs.append((getattr(admin.model, admin.pk_key), not pairs))
+        return pairs
+
+    @property
+    def filtered(self) -> bool:
+        """A search or a filter narrows the list."""
+        return bool(self.query or self.filter_values)
+
+    async def _estimate(self, session: Any) -> int | None:
+        admin = self.admin
+        bind = session.get_bind()
+        if bind.dialect.name != "postgresql" or self.filtered:
+            return None
+        if type(admin).get_queryset is not ModelAdmin.get_queryset:
+            return None
+        table = admin.mapper.local_table.name
+        found = await session.scalar(
+            text("SELECT reltuples::bigint FROM pg_class WHERE oid = to_regclass(:t)"), {"t": table}
+        )
+        if found is None or found < ESTIMATE_ABOVE:
+            return None
+        return int(found)
+
+    async def load(self, session: Any) -> None:
+        """Count the rows and load the page."""
+        statement = await self.statement()
+        estimate = await self._estimate(session)
+        if estimate is not None:
+            self.count, self.estimated = estimate, True
+        else:
+            counting = select(func.count()).select_from(statement.order_by(None).subquery())
+            self.count = int(await session.scalar(counting) or 0)
+        per_page = self.admin.list_per_page
+        self.pages = max(1, math.ceil(self.count / per_page))
+        if self.page > self.pages and not self.estimated:
+            raise BadParameter(f"There is no page {self.page}; the last is {self.pages}.")
+        loaders = [column.loader for column in self.columns if column.loader is not None]
+        loaders.extend(selectinload(getattr(self.admin.model, n)) for n in self.admin.list_prefetch)
+        offset = (self.page - 1) * per_page
+        ordering = self.ordering()
+        backwards = not self.estimated and offset > self.count // 2
+        if backwards:
+            # Past the middle, read from the other end: the database skips fewer rows, so
+            # the last page costs what the first one does.
+            limit = max(0, min(per_page, self.count - offset))
+            offset = max(0, self.count - offset - limit)
+            ordering = [(expression, not descending) for expression, descending in ordering]
+        else:
+            limit = per_page
+        clauses = [e.desc() if descending else e.asc() for e, descending in ordering]
+        page = statement.order_by(*clauses).limit(limit).offset(offset).options(*loaders)
+        objects = list((await session.scalars(page)).unique().all())
+        if backwards:
+            objects.reverse()
+        self.rows = [
+            Row(obj, self.admin.pk_of(obj), [column.cell(obj) for column in self.columns])
+            for obj in objects
+        ]
+
+    # -- links --------------------------------------------------------------------------------
+    def url(self, **changes: str | None) -> str:
+        """This list's query string with ``changes`` (``None`` removes a parameter); a
+        change of anything but the page goes back to page 1."""
+        params = dict(self.params)
+        if "p" not in changes:
+            params.pop("p", None)
+        for key, value in changes.items():
+            if value is None:
+                params.pop(key, None)
+            else:
+                params[key] = value
+        return "?" + urlencode(params) if params else "?"
+
+    def headers(self) -> list[Header]:
+        """The column headings, with their sorting links."""
+        current = dict(self.order)
+        out = []
+        for column in self.columns:
+            if column.name not in self.sortable:
+                out.append(Header(column.name, column.title, None, None))
+                continue
+            descending = current.get(column.name)
+            state = None if descending is None else ("desc" if descending else "asc")
+            target = column.name if descending in (None, True) else f"-{column.name}"
+            out.append(Header(column.name, column.title, self.url(o=target), state))
+        return out
+
+    def page_links(self) -> list[tuple[int | None, str]]:
+        """``(page, url)`` of the pagination, ``None`` for a gap."""
+        last = self.pages
+        wanted = sorted({1, 2, last - 1, last, *range(self.page - 2, self.page + 3)})
+        links: list[tuple[int | None, str]] = []
+        previous = 0
+        for number in wanted:
+            if not 1 <= number <= last:
+                continue
+            if number - previous > 1:
+                links.append((None, ""))
+            links.append((number, self.url(p=str(number))))
+            previous = number
+        return links

@@ -1,0 +1,69 @@
+"""Exports of the change list, filtered as the list is, in CSV and JSON, streamed in
+batches."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from typing import Any
+
+import pytest
+
+from nightowl import App
+from nightowl.admin import _export
+from nightowl.testing import TestClient
+from tests.admin.conftest import client_for
+
+Blog = tuple[App, dict[str, Any]]
+
+
+def test_csv_of_the_filtered_list(
+    blog: Blog, boss: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(_export, "BATCH", 2)  # several batches for five rows
+    listing = boss.get("/admin/blog/post/?published=0").text
+    assert 'href="/admin/blog/post/export.csv?published=0"' in listing
+    response = boss.get("/admin/blog/post/export.csv?published=0")
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "text/csv; charset=utf-8"
+    assert response.headers["content-disposition"] == 'attachment; filename="blog-post.csv"'
+    rows = list(csv.DictReader(io.StringIO(response.text)))
+    assert [row["title"] for row in rows] == [
+        "Second thoughts",
+        "<script>alert(1)</script>",
+        "Howto: admin",
+    ]
+    assert rows[0]["status"] == "draft" and rows[0]["published"] == "False"
+    assert rows[0]["created_at"] == "2026-02-01T09:00:00"
+    everything = boss.get("/admin/blog/post/export.csv").text
+    assert len(list(csv.DictReader(io.StringIO(everything)))) == 5
+
+
+def test_json_export_and_formula_cells(
+    blog: Blog, boss: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.admin.blog import Post
+
+    app, rows = blog
+    with app.state.database.session() as db:
+        db.add(Post(title="=HYPERLINK(1)", author_id=rows["boss"].id))
+        db.commit()
+    monkeypatch.setattr(_export, "BATCH", 4)
+    data = boss.get("/admin/blog/post/export.json").json()
+    assert len(data) == 6 and data[0]["title"] == "Hello world"
+    assert data[-1]["title"] == "=HYPERLINK(1)"  # JSON keeps the text as it is
+    assert "password" not in json.dumps(data)
+    text = boss.get("/admin/blog/post/export.csv?q=hyperlink").text
+    assert "'=HYPERLINK(1)" in text
+    assert boss.get("/admin/blog/post/export.csv?o=password").status_code == 400
+    assert boss.get("/admin/blog/post/export.json?nope=1").status_code == 400
+
+
+def test_exports_need_the_view_permission(blog: Blog) -> None:
+    client = client_for(blog[0], "editor")
+    assert client.get("/admin/blog/post/export.csv").status_code == 403
+    client.close()
+    anonymous = client_for(blog[0], None)
+    assert anonymous.get("/admin/blog/post/export.json").status_code == 303
+    anonymous.close()

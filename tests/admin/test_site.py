@@ -1,0 +1,148 @@
+"""The site itself: registering (and the errors of a misspelt option), custom pages,
+several sites on one app, per-model templates, the PostgreSQL count estimate."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jinja2
+import pytest
+from sqlalchemy import text
+
+from nightowl import App
+from nightowl.admin import Admin, ModelAdmin
+from nightowl.admin import _changelist as changelist_module
+from nightowl.auth import Auth
+from nightowl.exceptions import ImproperlyConfigured
+from nightowl.testing import TestClient
+from tests.admin.blog import Post, PostAdmin, Tag
+from tests.admin.conftest import SECRET, add_rows, client_for, make_blog
+
+Blog = tuple[App, dict[str, Any]]
+
+
+def bare_app() -> App:
+    app = App(database="sqlite://", secret_key=SECRET)
+    Auth(app)
+    return app
+
+
+def test_the_admin_needs_the_auth_battery() -> None:
+    with pytest.raises(ImproperlyConfigured, match="Auth"):
+        Admin(App(database="sqlite://", secret_key=SECRET))
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"list_display": ["nope"]}, "list_display names 'nope'"),
+        ({"search_fields": ["published"]}, "not a text column"),
+        ({"search_fields": ["author__nope"]}, "search_fields names 'author__nope'"),
+        ({"list_filter": ["title"]}, "not a boolean, enum, relationship or date"),
+        ({"list_filter": ["nope"]}, "list_filter names 'nope'"),
+        ({"ordering": ["-nope"]}, "ordering names 'nope'"),
+        ({"actions": ["nope"]}, "actions names 'nope'"),
+        ({"list_per_page": 0}, "list_per_page"),
+        ({"list_dispaly": ["title"]}, "unknown option"),
+    ],
+)
+def test_a_misspelt_option_is_an_error(options: dict[str, Any], message: str) -> None:
+    admin = Admin(bare_app())
+    with pytest.raises(ImproperlyConfigured, match=message):
+        admin.register(Post, **options)
+
+
+def test_registering_twice_and_bad_arguments() -> None:
+    admin = Admin(bare_app())
+    admin.register(Tag)
+    with pytest.raises(ImproperlyConfigured, match="registered already"):
+        admin.register(Tag)
+    with pytest.raises(ImproperlyConfigured, match="model class"):
+        admin.register(str)
+    with pytest.raises(ImproperlyConfigured, match="decorates a ModelAdmin"):
+        admin.register(Post)(object)
+    with pytest.raises(ImproperlyConfigured, match="not registered"):
+        Admin(bare_app(), name="other").unregister(Post)
+    with pytest.raises(ImproperlyConfigured, match="path"):
+        Admin(bare_app(), path="/admin/")
+
+
+def test_the_decorator_form_uses_the_class() -> None:
+    admin = Admin(bare_app())
+
+    @admin.register(Post)
+    class Mine(ModelAdmin):
+        list_display = ["title"]
+
+    assert type(admin.registry["blog", "post"]) is Mine
+
+
+def test_custom_pages_and_a_second_site(empty_database_url: str) -> None:
+    app, _auth, admin = make_blog(empty_database_url, title="Back office")
+    support = Admin(app, path="/support", title="Support desk", name="support")
+    support.register(Tag, search_fields=["name"])
+
+    @admin.page("/stats", title="Statistics")
+    async def stats(request: Any) -> dict[str, Any]:
+        return {"content": "<b>42</b> posts"}
+
+    @admin.page("/secret", title="Secret", permission="blog.nothing")
+    def secret(request: Any) -> dict[str, Any]:
+        return {"content": "hidden"}
+
+    rows = add_rows(app)
+    client = client_for(app, "boss")
+    index = client.get("/admin/").text
+    assert "Back office" in index and 'href="/admin/stats"' in index
+    page = client.get("/admin/stats")
+    assert page.status_code == 200 and "&lt;b&gt;42&lt;/b&gt; posts" in page.text
+    desk = client.get("/support/").text
+    assert "Support desk" in desk and "/support/blog/tag/" in desk and "/blog/post/" not in desk
+    assert client.get("/support/blog/tag/").status_code == 200
+    assert client.get("/support/blog/post/").status_code == 404
+    client.close()
+    editor = client_for(app, "editor")
+    assert editor.get("/admin/secret").status_code == 403
+    assert 'href="/admin/secret"' not in editor.get("/admin/").text
+    editor.close()
+    assert rows
+    app.state.database.close()
+
+
+def test_a_template_for_one_model(empty_database_url: str) -> None:
+    loader = jinja2.DictLoader(
+        {
+            "admin/blog/tag/change_list.html": (
+                '{% extends "admin/change_list.html" %}{% block heading %}Our tags{% endblock %}'
+            ),
+            "custom/posts.html": '{% extends "admin/change_list.html" %}{% block heading %}Posts!{% endblock %}',
+        }
+    )
+    app = App(database=empty_database_url, secret_key=SECRET, templates=loader)
+    Auth(app)
+    admin = Admin(app)
+    admin.register(Tag)
+    admin.register(Post, PostAdmin, template_overrides={"change_list.html": "custom/posts.html"})
+    app.state.database.create_all()
+    add_rows(app)
+    client = client_for(app, "boss")
+    assert "<h1>Our tags</h1>" in client.get("/admin/blog/tag/").text
+    assert "<h1>Posts!</h1>" in client.get("/admin/blog/post/").text
+    client.close()
+    app.state.database.close()
+
+
+def test_big_unfiltered_postgresql_tables_show_an_estimate(
+    blog: Blog, boss: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app, _ = blog
+    if app.state.database.backend != "postgresql":
+        pytest.skip("the estimate comes from PostgreSQL's statistics")
+    with app.state.database.engine.connect() as connection:
+        connection.execute(text("ANALYZE adm_post"))
+        connection.commit()
+    monkeypatch.setattr(changelist_module, "ESTIMATE_ABOVE", 1)
+    assert "about 5 results" in boss.get("/admin/blog/post/").text
+    assert (
+        "about" not in boss.get("/admin/blog/post/?published=1").text.split('class="count"')[1][:40]
+    )
