@@ -51,7 +51,7 @@ def Is(value: Any) -> Any:
     return value
 '''
 
-CONFTEST = '''import pytest
+CONFTEST = """import pytest
 
 LEFT_OUT = []
 
@@ -63,7 +63,7 @@ def pytest_collection_modifyitems(config, items):
         (LEFT_OUT if "openapi" in name.lower() else kept).append(item)
     items[:] = kept
     config.hook.pytest_deselected(items=LEFT_OUT)
-'''
+"""
 
 PYTEST_INI = """[pytest]
 addopts = -p no:cacheprovider

@@ -8,10 +8,8 @@ from typing import Annotated
 import pytest
 from pydantic import BaseModel, Field
 
-from nightowl import App, Depends, WebSocket, status
+from nightowl import App, Depends, HTTPException, WebSocket, status
 from nightowl.exceptions import WebSocketDisconnect, WebSocketException
-from nightowl import App, Depends, HTTPException, WebSocket
-from nightowl.exceptions import WebSocketDisconnect
 from nightowl.testing import TestClient
 from nightowl.websockets import WebSocketConfig, origin_allowed
 from tests.live import live_server
@@ -264,6 +262,8 @@ def test_websocket_exception_closes_with_its_code() -> None:
             with pytest.raises(WebSocketDisconnect) as closed:
                 ws.receive_text()
             assert (closed.value.code, closed.value.reason) == (4002, "enough")
+
+
 # -- the guards: origin, typed messages, size and idle limits --------------------------------
 
 

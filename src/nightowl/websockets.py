@@ -19,17 +19,16 @@ from urllib.parse import urlsplit
 
 from pydantic_core import from_json
 
-from nightowl.exceptions import WebSocketDisconnect, WebSocketException
-from nightowl.exceptions import HTTPException, WebSocketDisconnect
+from nightowl.exceptions import HTTPException, WebSocketDisconnect, WebSocketException
 from nightowl.requests import HTTPConnection
 from nightowl.responses import dump_json, problem_response
 from nightowl.types import Message, Receive, Scope, Send
 
-__all__ = ["WebSocket", "WebSocketDisconnect", "WebSocketException", "WebSocketState"]
 __all__ = [
     "WebSocket",
     "WebSocketConfig",
     "WebSocketDisconnect",
+    "WebSocketException",
     "WebSocketState",
     "origin_allowed",
 ]

@@ -8,16 +8,18 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from nightowl._app.lifespan import Lifespan
 from nightowl._identity import ConnectionIdentity
 from nightowl._logging import printable
-from nightowl.exceptions import HTTPException, WebSocketDisconnect
 from nightowl.exceptions import HTTPException, WebSocketDisconnect, WebSocketException
 from nightowl.requests import Request
 from nightowl.responses import RedirectResponse, problem_response
 from nightowl.types import ASGIApp, Receive, Scope, Send
+
+if TYPE_CHECKING:
+    from nightowl.websockets import WebSocketConfig
 
 __all__ = ["Serving"]
 
@@ -29,6 +31,7 @@ class Serving(Lifespan):
 
     max_body_size: int
     redirect_slashes: bool
+    websocket_config: WebSocketConfig | None
 
     def _init_serving(self, identity: ConnectionIdentity) -> None:
         self._identity = identity
@@ -140,20 +143,26 @@ class Serving(Lifespan):
         return False
 
     async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
-        from nightowl.websockets import WebSocket, WebSocketState
+        from nightowl.websockets import DEFAULT_CONFIG, WebSocket, WebSocketState, origin_allowed
 
         scope["app"] = self
         self._ensure_compiled()
         assert self._ws_table is not None
         runner, params, _ = self._ws_table.lookup("WEBSOCKET", scope["path"])
-        websocket = WebSocket(scope, receive, send, params)
+        config = self.websocket_config or DEFAULT_CONFIG
+        websocket = WebSocket(scope, receive, send, params, config)
         if runner is None:
             await websocket.close(1008, "Not Found")
+            return
+        if not origin_allowed(websocket, config):
+            await websocket.deny(403, "This origin may not open this WebSocket.")
             return
         try:
             await runner(websocket)
         except WebSocketDisconnect:
             return  # the client left: nothing went wrong
+        except HTTPException as exc:  # from a dependency: 401/403 before accept, 1008 after
+            await websocket.refuse(exc)
         except WebSocketException as exc:
             if websocket.application_state is not WebSocketState.DISCONNECTED:
                 await websocket.close(exc.code, exc.reason)

@@ -29,8 +29,6 @@ except ImportError as exc:  # pragma: no cover - depends on the installed extras
 
     raise ImportError(
         f"nightowl.auth needs {exc.name}: {install_command('auth')} "
-        "(it brings the database battery, argon2-cffi and bcrypt)."
-        f"nightowl.auth needs {exc.name}: pip install 'nightowl[auth]' "
         "(it brings the database battery, argon2-cffi, bcrypt and pyjwt)."
     ) from exc
 

@@ -143,7 +143,6 @@ class Auth:
             self.database.add_migrations("auth_user", MIGRATIONS / "user")
         self.database.on_migrated(sync_permissions)
         app.add_exception_handler(NotAuthenticated, partial(_not_authenticated, self))
-        app.add_exception_handler(NotAuthenticated, self._not_authenticated)
         app.provide(AuthSchemes, SchemesProvider(self))
         if self.throttle is not None:
             app.on_shutdown(self.throttle.close)
@@ -411,6 +410,8 @@ async def _not_authenticated(auth: Auth, request: Any, exc: Any) -> Any:
         return RedirectResponse(f"{auth.login_url}?{urlencode({'next': target})}", status_code=303)
     plain = HTTPException(exc.status_code, exc.detail, headers=exc.headers)
     return await request.app.error_response(request, plain)
+
+
 def tokens_from(value: Any) -> TokenBackend | None:
     """The backend ``Auth(app, tokens=...)`` asks for: ``"jwt"`` (the default),
     ``"database"``, a :class:`TokenBackend`, or ``False`` for none."""

@@ -319,15 +319,6 @@ def install_error_handlers(app: App, metadata: MetaData) -> None:
             printable(request.path),
             printable(exc.orig),
         )
-        return problem_response(
-            409,
-            info.detail(),
-            title="Conflict",
-            constraint=info.constraint,
-            kind=info.kind,
-            columns=info.columns,
-        )
-        logger.info("Integrity error on %s %s: %s", request.method, request.path, exc.orig)
         error = ConflictError(info)
         error.__cause__ = exc
         return await app.error_response(request, error)
