@@ -30,6 +30,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from nightowl._logging import REQUEST_ID
 from nightowl.exceptions import HTTPException
 from nightowl.responses import JSONResponse, Response
 from nightowl.types import Scope
@@ -70,7 +71,11 @@ class ErrorFormat:
         """The body for ``exc``, as data :func:`nightowl.responses.dump_json` serialises."""
         if self._content is not None:
             return self._content(exc)
-        return exc.to_problem()
+        problem = exc.to_problem()
+        request_id = REQUEST_ID.get()
+        if request_id != "-":  # the request's id, to find its log lines
+            problem.setdefault("request_id", request_id)
+        return problem
 
     def response(self, exc: HTTPException) -> Response:
         """The whole response for ``exc``: its status and headers, this format's body."""
