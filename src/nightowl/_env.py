@@ -17,7 +17,7 @@ from typing import Any
 
 from nightowl.exceptions import ImproperlyConfigured
 
-__all__ = ["Environment", "caller_folder", "options_from_env", "read_dotenv"]
+__all__ = ["Environment", "caller_folder", "folder_options", "options_from_env", "read_dotenv"]
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
@@ -134,3 +134,17 @@ def options_from_env(
                 lowered = value.strip().lower()
                 found[option] = {"true": True, "false": False}.get(lowered, value)
     return {**found, **config} if found else config
+
+
+def folder_options(config: dict[str, Any]) -> dict[str, Any]:
+    """``config`` plus ``templates`` when no templates were given and the default folder
+    that ``render()`` reads exists (``templates/`` next to the main script, else in the
+    working directory): the pages it renders get sessions and CSRF tokens with them."""
+    if "templates" in config:
+        return config
+    main = getattr(sys.modules.get("__main__"), "__file__", None)
+    folders = [Path(main).resolve().parent] if main else []
+    for folder in [*folders, Path.cwd()]:
+        if (folder / "templates").is_dir():
+            return {**config, "templates": folder / "templates"}
+    return config

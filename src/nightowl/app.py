@@ -12,7 +12,7 @@ from typing import Any
 
 from nightowl._app.hooks import Hooks
 from nightowl._app.lifespan import LifespanFactory
-from nightowl._env import Environment, caller_folder, options_from_env
+from nightowl._env import Environment, caller_folder, folder_options, options_from_env
 from nightowl._errors import ExceptionHandlers
 from nightowl._handlers.runners import HandlerRunner
 from nightowl.datastructures import State
@@ -60,6 +60,8 @@ class App(Hooks):
             battery that declares it (see :func:`nightowl.app.battery_options`). Those not
             given are read from the environment or ``.env``: ``SECRET_KEY`` for
             ``secret_key``, ``NIGHTOWL_<OPTION>`` for the others (``NIGHTOWL_SESSIONS``).
+            The ``templates/`` folder ``render()`` reads by default (next to the main
+            script, else in the working directory), when it exists, is ``templates``.
     """
 
     def __init__(
@@ -88,7 +90,7 @@ class App(Hooks):
         self.env = Environment(caller_folder() / ".env" if env_file is MISSING else env_file)
         if debug is None:
             debug = self.env.flag("DEBUG")
-        config = options_from_env(self.env, config, battery_options)
+        config = folder_options(options_from_env(self.env, config, battery_options))
         self._errors = ExceptionHandlers(debug)
         self.title = title
         self.version = version

@@ -410,3 +410,54 @@ def test_batteries_offer_backends_by_name() -> None:
         TestClient(App(sessions="nosuch", secret_key=KEY)),
     ):
         pass
+
+
+def test_a_secret_key_turns_sessions_and_csrf_on() -> None:
+    app = App(secret_key=KEY)
+
+    @app.post("/visit")
+    def visit(request: Request) -> dict[str, int]:
+        request.session["n"] = request.session.get("n", 0) + 1
+        return {"n": request.session["n"]}
+
+    with TestClient(app) as client:
+        assert client.post("/visit").json() == {"n": 1}  # no cookie yet: nothing to forge
+        refused = client.post("/visit")  # the session cookie, without the CSRF token
+        assert refused.status_code == 403
+
+
+def test_sessions_false_keeps_them_off_and_hello_world_has_none() -> None:
+    off = App(secret_key=KEY, sessions=False)
+    hello = App()
+    assert off._middleware == [] and hello._middleware == []
+
+
+def test_the_default_templates_folder_gets_sessions_and_csrf(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import importlib.util
+
+    (tmp_path / "templates").mkdir()
+    (tmp_path / "templates" / "form.html").write_text(
+        "<form method=post>{{ csrf_input() }}</form>{{ request.session.get('seen', 'new') }}"
+    )
+    (tmp_path / "pages.py").write_text(
+        "from nightowl import App, Request, render\n"
+        "app = App()\n"
+        "@app.get('/')\n"
+        "def form(request: Request):\n"
+        "    page = render('form.html', request)\n"
+        "    request.session['seen'] = 'again'\n"
+        "    return page\n"
+    )
+    monkeypatch.setenv("SECRET_KEY", KEY)
+    monkeypatch.chdir(tmp_path)  # as `nightowl run` runs it: templates/ in the current folder
+    spec = importlib.util.spec_from_file_location("default_templates_app", tmp_path / "pages.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    with TestClient(module.app) as client:
+        first = client.get("/")
+        assert first.status_code == 200, first.text
+        assert 'name="csrf_token"' in first.text and first.text.endswith("new")
+        assert client.get("/").text.endswith("again")

@@ -152,7 +152,8 @@ def test_templates_folder_found_by_default(tmp_path: Path, monkeypatch: pytest.M
     (tmp_path / "templates").mkdir()
     (tmp_path / "templates" / "index.html").write_text("<p>{{ word }}</p>")
     monkeypatch.chdir(tmp_path)
-    app = App()
+    # Rendering templates turns sessions on, and their cookies are signed with the key.
+    app = App(secret_key=KEY)
 
     @app.get("/")
     def index(request: Request) -> object:

@@ -10,7 +10,9 @@
         request.session["visits"] = request.session.get("visits", 0) + 1
         return {"visits": request.session["visits"]}
 
-``App(sessions=...)`` also turns on CSRF protection (see :mod:`nightowl.sessions.csrf`) and makes
+Sessions are on by themselves in an app with a secret key (``App(secret_key=...)``,
+``SECRET_KEY`` in the environment or ``.env``) or templates; ``App(sessions=False)`` keeps
+them off. ``App(sessions=...)`` also turns on CSRF protection (see :mod:`nightowl.sessions.csrf`) and makes
 :class:`HTTPSession` injectable by annotation. The signing key comes from
 :func:`secret_key_for`: without one, a production app refuses to start.
 """
@@ -205,14 +207,19 @@ def sessions_enabled(app: App) -> bool:
 
 
 def configure_secret_key(app: App, value: Any) -> None:
-    """Check ``App(secret_key=...)`` (kept in ``app.config``, read by :func:`secret_key_for`)."""
+    """Check ``App(secret_key=...)`` (kept in ``app.config``, read by :func:`secret_key_for`),
+    and turn sessions and CSRF protection on, unless ``App(sessions=...)`` is given too:
+    an app with a key gets ``request.session`` and ``csrf_input()`` without asking."""
     if hasattr(value, "get_secret_value"):
         value = value.get_secret_value()
     if not isinstance(value, str) or len(value) < 16:
         raise ImproperlyConfigured(
-            "App(secret_key=...) must be a string of at least 16 characters; "
+            "The secret key (App(secret_key=...) or SECRET_KEY) must be a string of at least "
+            "16 characters; "
             'generate one with python -c "import secrets; print(secrets.token_urlsafe(48))".'
         )
+    if "sessions" not in app.config:
+        install(app, True)
 
 
 def _session_of(request: Request) -> HTTPSession:
