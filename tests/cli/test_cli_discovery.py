@@ -210,3 +210,30 @@ def test_parse_app_ref(ref: str, expected: tuple[str, str | None]) -> None:
 def test_parse_app_ref_rejects_empty_parts() -> None:
     with pytest.raises(click.UsageError):
         parse_app_ref(":app")
+
+
+def test_an_error_in_an_imported_module_shows_the_users_lines(
+    nightowl: NightowlRunner, write: Write
+) -> None:
+    write("models.py", "class Note:\n    colour: int = Colour\n")
+    write("app.py", "from nightowl import App\nimport models\napp = App()\n")
+
+    result = nightowl("routes")
+
+    assert_clean_error(result, 1, "While importing 'app'")
+    lines = result.stderr.splitlines()
+    assert lines[2] == "In your code (most recent call last):"
+    assert lines[3].endswith('app.py", line 2, in <module>') and lines[4].strip() == "import models"
+    assert 'models.py", line 2, in Note' in result.stderr
+    assert "colour: int = Colour" in result.stderr
+    assert result.stderr.count("NameError: name 'Colour' is not defined") == 1
+    assert "importlib" not in result.stderr and "nightowl/" not in result.stderr
+
+
+def test_a_failing_factory_shows_the_users_lines(nightowl: NightowlRunner, write: Write) -> None:
+    write("app.py", "def create_app():\n    return {}['missing']\n")
+
+    result = nightowl("routes")
+
+    assert_clean_error(result, 1, "Calling app:create_app() failed", "return {}['missing']")
+    assert "KeyError: 'missing'" in result.stderr

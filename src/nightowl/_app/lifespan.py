@@ -81,10 +81,11 @@ class Lifespan(Compiling):
             if self._lifespan is not None and "state" in scope:
                 scope["state"].update(self.state._state)
         except BaseException as exc:
-            logger.exception("Application startup failed")
-            await send(
-                {"type": "lifespan.startup.failed", "message": f"{type(exc).__name__}: {exc}"}
-            )
+            from nightowl._frames import format_user_traceback
+
+            # Once, with the user's frames only; the server adds that startup failed.
+            logger.error("Application startup failed:\n%s", format_user_traceback(exc).rstrip())
+            await send({"type": "lifespan.startup.failed", "message": ""})
             raise
         await send({"type": "lifespan.startup.complete"})
         message = await receive()

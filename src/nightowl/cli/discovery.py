@@ -106,8 +106,10 @@ def locate_app(ref: str | None = None, cwd: Path | None = None) -> LocatedApp:
         try:
             app = app()
         except Exception as exc:
+            from nightowl._frames import format_user_traceback
+
             raise click.ClickException(
-                f"Calling {module_name}:{attr}() failed: {type(exc).__name__}: {exc}"
+                f"Calling {module_name}:{attr}() failed:\n\n{format_user_traceback(exc).rstrip()}"
             ) from exc
     if not callable(app):
         raise click.UsageError(
@@ -161,11 +163,11 @@ def _import(module_name: str, app_dir: Path) -> ModuleType:
 
 
 def _import_failed(module_name: str, exc: Exception) -> click.ClickException:
-    where = ""
-    if isinstance(exc, SyntaxError) and exc.filename:
-        where = f" ({exc.filename}, line {exc.lineno})"
+    from nightowl._frames import format_user_traceback
+
     return click.ClickException(
-        f"While importing {module_name!r}, an error was raised: {type(exc).__name__}: {exc}{where}"
+        f"While importing {module_name!r}, an error was raised:\n\n"
+        f"{format_user_traceback(exc).rstrip()}"
     )
 
 

@@ -29,8 +29,11 @@ def shell_namespace(info: ScriptInfo) -> dict[str, Any]:
         try:
             models = importlib.import_module("models")
         except Exception as exc:
+            from nightowl._frames import format_user_traceback
+
             raise click.ClickException(
-                f"While importing 'models', an error was raised: {type(exc).__name__}: {exc}"
+                "While importing 'models', an error was raised:\n\n"
+                f"{format_user_traceback(exc).rstrip()}"
             ) from exc
         exported = getattr(models, "__all__", None)
         names = exported or [name for name in vars(models) if not name.startswith("_")]
