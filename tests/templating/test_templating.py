@@ -211,3 +211,18 @@ def test_page_flow_through_a_real_server(tmp_path: Path) -> None:
         )
         assert done.status_code == 200
         assert "Saved live" in done.text
+
+
+def test_a_missing_template_lists_the_folders_searched(tmp_path: Path) -> None:
+    from nightowl.templating import Templates
+
+    pages, more = tmp_path / "pages", tmp_path / "more"
+    pages.mkdir()
+    more.mkdir()
+    templates = Templates([pages, more], packages=["nightowl.auth"])
+    with pytest.raises(jinja2.TemplateNotFound) as caught:
+        templates.get_template("missing.html")
+    assert str(caught.value) == (
+        f"Template 'missing.html' not found; searched: {pages}, {more}, "
+        "nightowl.auth/templates (package)."
+    )
