@@ -102,3 +102,16 @@ def test_a_session_parameter_without_sessions_says_how_to_turn_them_on() -> None
 
     with pytest.raises(ImproperlyConfigured, match=r"'session: HTTPSession' needs sessions"):
         app.openapi()
+
+
+def test_a_database_session_without_a_database_says_how_to_add_one() -> None:
+    from nightowl.db import Session
+
+    app = App(env_file=None)
+
+    @app.get("/notes")
+    def notes(db: Session) -> list[str]:
+        return []
+
+    with pytest.raises(ImproperlyConfigured, match=r"'db: Session' needs the database"):
+        app.openapi()

@@ -75,6 +75,11 @@ def _unreadable(annotation: Any, name: str | None) -> str:
             f"{what} needs sessions, which are off: turn them on with App(sessions=True), "
             "or give the app a SECRET_KEY (App(secret_key=...), the environment or .env)."
         )
+    if str(getattr(annotation, "__module__", "")).startswith(("nightowl.db", "sqlalchemy")):
+        return (
+            f"{what} needs the database, which is off: give the app one with "
+            'App(database="sqlite:///app.db") (or App(database=True) to read DATABASE_URL).'
+        )
     return (
         f"{what} is neither read from the request nor injected. Make it a pydantic model, "
         "dataclass or TypedDict (the JSON body) or a str, int, float, bool... (a query "
