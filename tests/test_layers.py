@@ -49,6 +49,7 @@ LAYERS: dict[str, str] = {
     "nightowl._errors": "framework",
     "nightowl._debug": "framework",
     "nightowl._frames": "framework",
+    "nightowl._conflicts": "framework",
     "nightowl._server": "framework",
     "nightowl._guard": "framework",
     "nightowl._identity": "framework",

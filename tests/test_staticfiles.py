@@ -311,6 +311,8 @@ def test_a_single_page_app_at_the_root(tmp_path: Path) -> None:
         assert missing.status_code == 404
         assert client.get("/../secret.txt").status_code == 404
         assert client.get("/elsewhere", headers={"accept": "text/html"}).status_code == 200
+        assert client.post("/api/itemz").status_code == 404  # a typo in an API call
+        assert client.post("/api/items").status_code == 405  # the route, another method
 
 
 def test_only_one_app_at_the_root(tmp_path: Path) -> None:

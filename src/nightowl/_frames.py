@@ -49,24 +49,29 @@ def user_frames(tb: TracebackType | None) -> list[traceback.FrameSummary]:
 
 
 def format_user_traceback(exc: BaseException) -> str:
-    """``exc`` as Python prints it, with only the user's frames (the innermost frame when
-    none is the user's; none for a configuration or syntax error, whose message says where), and
-    each exception it was raised from."""
+    """``exc`` as Python prints it, with only the user's frames, and the exceptions it was
+    raised from. A configuration error is its message alone (it says what to do); the
+    innermost frame stands in when none is the user's (not for a syntax error, whose
+    message says where)."""
+    chain = [exc]
+    while not isinstance(exc, ImproperlyConfigured):
+        cause = exc.__cause__ or (None if exc.__suppress_context__ else exc.__context__)
+        if cause is None or any(cause is seen for seen in chain):
+            break
+        chain.append(cause)
+        exc = cause
+    if isinstance(chain[0], ImproperlyConfigured):
+        chain = chain[:1]
     parts: list[str] = []
-    seen: set[int] = set()
-    current: BaseException | None = exc
-    chain: list[BaseException] = []
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
-        chain.append(current)
-        current = current.__cause__ or (
-            None if current.__suppress_context__ else current.__context__
-        )
     for index, error in enumerate(reversed(chain)):
         if index:
             parts.append("\nThe above caused:\n\n")
         frames = user_frames(error.__traceback__)
-        if not frames and not isinstance(error, (ImproperlyConfigured, SyntaxError)):
+        if (
+            not frames
+            and error is chain[0]
+            and not isinstance(error, (SyntaxError, ImproperlyConfigured))
+        ):
             frames = traceback.extract_tb(error.__traceback__)[-1:]
         if frames:
             parts.append("In your code (most recent call last):\n")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import re
 import sys
 import warnings
 from pathlib import Path
@@ -54,6 +55,7 @@ def run_dev(
     host: str = "127.0.0.1",
     port: int = 8000,
     reload: bool = False,
+    target: str | None = None,
     **options: Any,
 ) -> None:
     """Serve ``app`` with uvicorn for development; what ``app.run()`` calls.
@@ -62,30 +64,43 @@ def run_dev(
     needs the app's import string, found from the ``__main__`` module (the script
     started with ``python app.py``); when it cannot be found (an app built inside a
     function, an interactive session) a warning says so and the app runs without reload.
+    ``workers=N`` (more than one) needs the import string too, and turns reloading off.
 
     Args:
         app: the ASGI app to serve.
         host: the interface to bind.
         port: the TCP port to bind.
         reload: restart the server when source files change.
+        target: the app's import string (``"app:app"``), when given to ``app.run()``.
         **options: passed on to ``uvicorn.run``.
+
+    Raises:
+        ImproperlyConfigured: ``workers`` without an import string to start them from.
     """
     debug = bool(getattr(app, "debug", False))
-    if reload:
+    workers = int(options.pop("workers", None) or 1)
+    if workers > 1:
+        reload = False  # uvicorn cannot do both; production is `nightowl serve`
+    if target is None and (reload or workers > 1):
         found = find_main_import_string(app)
         if found is not None:
-            import_string, app_dir = found
-            options.setdefault("reload_dirs", [str(app_dir)])
-            serve(
-                import_string,
-                host=host,
-                port=port,
-                reload=True,
-                app_dir=app_dir,
-                debug=debug,
-                **options,
+            target = found[0]
+            options.setdefault("app_dir", found[1])
+        elif workers > 1:
+            raise ImproperlyConfigured(
+                f"app.run(workers={workers}) starts worker processes, which import the app "
+                "by name, and nightowl could not find it as a global of the script being run. "
+                f"Serve it with `nightowl serve app:app --workers {workers}` (for production), "
+                f'or name it: app.run("app:app", workers={workers}).'
             )
-            return
+    if target is not None:
+        if reload:
+            options.setdefault("reload_dirs", [str(options.get("app_dir") or Path.cwd())])
+        main_file = getattr(sys.modules.get("__main__"), "__file__", None)
+        options.setdefault("app_dir", Path(main_file).resolve().parent if main_file else Path.cwd())
+        serve(target, host=host, port=port, reload=reload, workers=workers, debug=debug, **options)
+        return
+    if reload:
         warnings.warn(
             "nightowl could not find the app as a global of the script being run, so it "
             "serves without reloading. Assign the app to a module-level name (app = App()) "
@@ -94,6 +109,17 @@ def run_dev(
             stacklevel=3,
         )
     serve(app, host=host, port=port, debug=debug, **options)
+
+
+def split_target(host: str | None) -> tuple[str | None, str | None]:
+    """``(import string, host)`` from ``app.run()``'s first argument: ``app.run("app:app")``
+    names the app (``module:attr``), ``app.run("0.0.0.0")`` the host."""
+    if host is not None and _IMPORT_STRING.match(host):
+        return host, None
+    return None, host
+
+
+_IMPORT_STRING = re.compile(r"^[A-Za-z_][A-Za-z0-9_.]*:[A-Za-z_][A-Za-z0-9_]*$")
 
 
 def find_main_import_string(app: object) -> tuple[str, Path] | None:

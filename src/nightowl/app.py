@@ -184,10 +184,13 @@ class App(Hooks):
         """Serve the app with the development server (uvicorn).
 
         ``host`` defaults to 127.0.0.1 and ``port`` to ``$PORT`` or 8000; ``debug=True``
-        turns on the debug error page and reloading when files change.
+        turns on the debug error page and reloading when files change. Worker processes
+        import the app by name: ``app.run("app:app", workers=2)`` (in production,
+        ``nightowl serve app:app --workers 2``).
         """
-        from nightowl._server import run_dev
+        from nightowl._server import run_dev, split_target
 
+        target, host = split_target(host)
         if debug is not None:
             self.debug = debug
         run_dev(
@@ -195,6 +198,7 @@ class App(Hooks):
             host=host or "127.0.0.1",
             port=port if port is not None else int(os.environ.get("PORT", "8000")),
             reload=self.debug if reload is None else reload,
+            target=target,
             **server_options,
         )
 

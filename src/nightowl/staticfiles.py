@@ -124,6 +124,10 @@ class StaticFiles:
         if scope["type"] != "http":
             raise RuntimeError("StaticFiles only serves HTTP requests.")
         method = scope.get("method", "GET")
+        if method not in ("GET", "HEAD") and self.fallback is not None:
+            # At "/" behind an app's routes: a POST nothing answers is the app's 404.
+            await self._not_found(scope, receive, send)
+            return
         if method not in ("GET", "HEAD"):
             response = error_response(
                 scope, 405, f"{method} is not allowed here.", headers={"Allow": "GET, HEAD"}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pymysql  # type: ignore[import-untyped, unused-ignore]
@@ -185,3 +186,20 @@ def test_an_outage_cannot_forge_a_log_line_through_the_path(
     lines = [record.getMessage() for record in caplog.records if record.name == "nightowl.db"]
     assert any("/members/x\\r\\nFORGED" in line for line in lines), lines
     assert all("\n" not in line and "\r" not in line for line in lines)
+def test_a_sqlite_file_that_cannot_be_opened_names_the_path(tmp_path: Path) -> None:
+    from sqlalchemy import text
+
+    from nightowl.db import is_unavailable
+
+    missing = tmp_path / "no-such-folder" / "app.db"
+    database = Database(f"sqlite:///{missing}")
+    try:
+        with pytest.raises(sa_exc.OperationalError) as caught, database.engine.connect() as conn:
+            conn.execute(text("select 1"))
+    finally:
+        database.close()
+    message = str(caught.value.orig)
+    assert message == (
+        f"unable to open database file {missing} (the folder {missing.parent} does not exist)"
+    )
+    assert is_unavailable(caught.value)  # still a 503 when it happens to a request

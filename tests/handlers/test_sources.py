@@ -67,3 +67,51 @@ def test_validation_errors_name_the_source_as_plain_text(app: App) -> None:
     problem = TestClient(app).get("/items/3?limit=0").json()
     assert problem["errors"][0]["loc"] == ["query", "limit"]
     assert type(problem["errors"][0]["loc"][0]) is str
+
+
+class _Plain:
+    """Neither a model nor a provided type."""
+
+
+def test_an_unreadable_parameter_names_the_handler_the_parameter_and_the_fix() -> None:
+
+    app = App()
+
+    @app.get("/thing")
+    def thing(item: _Plain) -> dict[str, str]:
+        return {}
+
+    with pytest.raises(ImproperlyConfigured) as caught:
+        app.openapi()
+    message = str(caught.value)
+    line = thing.__code__.co_firstlineno
+    assert message.startswith(f"thing (tests/handlers/test_sources.py, line {line}): ")
+    assert "The parameter 'item: _Plain' is neither read from the request nor injected" in message
+    assert "app.provide(_Plain, factory)" in message
+    assert "arbitrary_types_allowed" not in message
+
+
+def test_a_session_parameter_without_sessions_says_how_to_turn_them_on() -> None:
+    from nightowl.sessions import HTTPSession
+
+    app = App(env_file=None)
+
+    @app.get("/cart")
+    def cart(session: HTTPSession) -> dict[str, str]:
+        return {}
+
+    with pytest.raises(ImproperlyConfigured, match=r"'session: HTTPSession' needs sessions"):
+        app.openapi()
+
+
+def test_a_database_session_without_a_database_says_how_to_add_one() -> None:
+    from nightowl.db import Session
+
+    app = App(env_file=None)
+
+    @app.get("/notes")
+    def notes(db: Session) -> list[str]:
+        return []
+
+    with pytest.raises(ImproperlyConfigured, match=r"'db: Session' needs the database"):
+        app.openapi()

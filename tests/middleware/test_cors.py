@@ -133,9 +133,14 @@ def test_preflight_is_answered_without_the_app() -> None:
 @pytest.mark.parametrize(
     ("origin", "method", "headers", "culprit"),
     [
-        ("https://evil.example", "POST", None, "origin"),
-        (ORIGIN, "DELETE", None, "method"),
-        (ORIGIN, "POST", "X-Secret", "headers"),
+        (
+            "https://evil.example",
+            "POST",
+            None,
+            "the origin https://evil.example is not in allow_origins",
+        ),
+        (ORIGIN, "DELETE", None, "the method DELETE is not in allow_methods"),
+        (ORIGIN, "POST", "X-Secret", "the header x-secret is not in allow_headers"),
     ],
 )
 def test_preflight_rejections_are_problems(
@@ -150,7 +155,21 @@ def test_preflight_rejections_are_problems(
     assert body["type"] == "about:blank"
     assert body["title"] == "Bad Request"
     assert body["status"] == 400
-    assert culprit in body["detail"]
+    assert body["detail"] == (
+        f"The browser may not make this cross-origin request: {culprit} (options of CORSMiddleware)."
+    )
+
+
+def test_several_preflight_problems_read_as_a_sentence() -> None:
+    with make_client(allow_origins=[ORIGIN]) as client:
+        response = preflight(
+            client, origin="https://evil.example", method="PUT", headers="X-A, X-B"
+        )
+    assert response.json()["detail"] == (
+        "The browser may not make this cross-origin request: the origin https://evil.example is "
+        "not in allow_origins, the method PUT is not in allow_methods and the headers x-a, x-b "
+        "are not in allow_headers (options of CORSMiddleware)."
+    )
 
 
 def test_preflight_with_wildcards_echoes_the_request() -> None:

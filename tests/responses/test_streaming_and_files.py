@@ -341,9 +341,15 @@ def test_head_gives_headers_but_no_body(client: TestClient) -> None:
     assert ranged.headers["content-length"] == "10"
 
 
-def test_missing_file_is_a_404_problem(client: TestClient) -> None:
+def test_missing_file_is_a_404_problem(
+    client: TestClient, caplog: pytest.LogCaptureFixture
+) -> None:
     for url in ("/missing", "/directory"):
-        response = client.get(url)
+        with caplog.at_level("WARNING", "nightowl"):
+            response = client.get(url)
+        # The developer learns which path was missing; the client only that it is.
+        assert f"is missing or not a file (GET {url} answered 404)" in caplog.text
+        caplog.clear()
         assert response.status_code == 404, url
         assert response.headers["content-type"] == "application/problem+json"
         assert response.json() == {

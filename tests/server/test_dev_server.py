@@ -137,3 +137,35 @@ def test_nightowl_run_finds_app_py_and_reloads_by_default(
     assert server.wait_ready().json() == {"message": "hello world"}
     assert "Started reloader process" in server.log
     assert "kaboom" in server.get("/boom").text
+
+
+def test_app_run_with_workers_takes_the_import_string(
+    tmp_path: Path, start_server: StartServer, free_port: FreePort, hello_source: str
+) -> None:
+    script = _write_script(tmp_path, hello_source, 'app.run("app:app", workers=2, debug=True)')
+    port = free_port()
+    server = start_server([sys.executable, str(script)], port=port, env={"PORT": str(port)})
+
+    assert server.wait_ready().json() == {"message": "hello world"}
+    assert "Started parent process" in server.log  # uvicorn with worker processes
+    assert "reloader" not in server.log  # several workers do not reload
+
+
+def test_app_run_with_workers_and_no_import_string_explains(tmp_path: Path) -> None:
+    import subprocess
+
+    script = tmp_path / "app.py"
+    script.write_text(
+        "from nightowl import App\n\n"
+        "def main():\n"
+        "    app = App()\n"
+        "    app.run(workers=2)\n\n"
+        "main()\n"
+    )
+    result = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, timeout=60, cwd=tmp_path
+    )
+    assert result.returncode == 1
+    assert "app.run(workers=2) starts worker processes" in result.stderr
+    assert "`nightowl serve app:app --workers 2`" in result.stderr
+    assert 'app.run("app:app", workers=2)' in result.stderr

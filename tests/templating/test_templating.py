@@ -152,7 +152,8 @@ def test_templates_folder_found_by_default(tmp_path: Path, monkeypatch: pytest.M
     (tmp_path / "templates").mkdir()
     (tmp_path / "templates" / "index.html").write_text("<p>{{ word }}</p>")
     monkeypatch.chdir(tmp_path)
-    app = App()
+    # Rendering templates turns sessions on, and their cookies are signed with the key.
+    app = App(secret_key=KEY)
 
     @app.get("/")
     def index(request: Request) -> object:
@@ -210,3 +211,18 @@ def test_page_flow_through_a_real_server(tmp_path: Path) -> None:
         )
         assert done.status_code == 200
         assert "Saved live" in done.text
+
+
+def test_a_missing_template_lists_the_folders_searched(tmp_path: Path) -> None:
+    from nightowl.templating import Templates
+
+    pages, more = tmp_path / "pages", tmp_path / "more"
+    pages.mkdir()
+    more.mkdir()
+    templates = Templates([pages, more], packages=["nightowl.auth"])
+    with pytest.raises(jinja2.TemplateNotFound) as caught:
+        templates.get_template("missing.html")
+    assert str(caught.value) == (
+        f"Template 'missing.html' not found; searched: {pages}, {more}, "
+        "nightowl.auth/templates (package)."
+    )

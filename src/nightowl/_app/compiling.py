@@ -11,6 +11,7 @@ from nightowl._handlers.runners import HandlerRunner, Runner, WebSocketRunner
 from nightowl._table import PathTemplate, RouteTable
 from nightowl.exceptions import HTTPException
 from nightowl.problems import ErrorFormat
+from nightowl.exceptions import ImproperlyConfigured
 from nightowl.routing import Router, WebSocketRoute
 from nightowl.types import ASGIApp
 
@@ -105,14 +106,20 @@ class Compiling(Router):
         compiled: list[CompiledRoute] = []
         names: dict[str, PathTemplate] = {}
         compiler = Compiler(self._providers, self.dependency_overrides, self._errors, self._runners)
+        from nightowl._conflicts import check_routes, describe_handler
         from nightowl.openapi import docs_routes
 
-        for route in [*self.iter_routes(), *docs_routes(self)]:
+        routes = [*self.iter_routes(), *docs_routes(self)]
+        check_routes(routes)  # a duplicate or shadowed route, named with both handlers
+        for route in routes:
             names.setdefault(route.name, route.template)
             if isinstance(route, WebSocketRoute):
                 ws_table.add(route.template, ["WEBSOCKET"], compiler.websocket(route))
                 continue
-            item = compiler.route(route)
+            try:
+                item = compiler.route(route)
+            except ImproperlyConfigured as exc:  # name the handler it is about
+                raise ImproperlyConfigured(f"{describe_handler(route)}: {exc}") from None
             compiled.append(item)
             table.add(route.template, route.methods, item.runner)
         for item in compiled:

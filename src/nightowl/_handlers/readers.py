@@ -57,17 +57,44 @@ def _missing(source: str, key: str) -> dict[str, Any]:
     return {"loc": [source, key], "msg": "Field required", "type": "missing", "input": None}
 
 
-def _adapter(annotation: Any, constraints: dict[str, Any]) -> TypeAdapter[Any]:
+def _adapter(
+    annotation: Any, constraints: dict[str, Any], name: str | None = None
+) -> TypeAdapter[Any]:
     # pydantic is imported by the first handler that needs a validator, not by ``import nightowl``.
     import pydantic
     from pydantic import TypeAdapter
 
+    plain = annotation
     if constraints:
         annotation = Annotated[annotation, pydantic.Field(**constraints)]
     try:
         return TypeAdapter(annotation)
-    except (pydantic.PydanticSchemaGenerationError, pydantic.PydanticUserError) as exc:
+    except pydantic.PydanticSchemaGenerationError:
+        raise ImproperlyConfigured(_unreadable(plain, name)) from None
+    except pydantic.PydanticUserError as exc:
         raise ImproperlyConfigured(f"Cannot validate values of type {annotation!r}: {exc}") from exc
+
+
+def _unreadable(annotation: Any, name: str | None) -> str:
+    """What to do about a parameter whose type nothing reads from a request or injects."""
+    shown = getattr(annotation, "__name__", None) or repr(annotation)
+    what = f"The parameter '{name}: {shown}'" if name else f"A parameter of type {shown}"
+    if str(getattr(annotation, "__module__", "")).startswith("nightowl.sessions"):
+        return (
+            f"{what} needs sessions, which are off: turn them on with App(sessions=True), "
+            "or give the app a SECRET_KEY (App(secret_key=...), the environment or .env)."
+        )
+    if str(getattr(annotation, "__module__", "")).startswith(("nightowl.db", "sqlalchemy")):
+        return (
+            f"{what} needs the database, which is off: give the app one with "
+            'App(database="sqlite:///app.db") (or App(database=True) to read DATABASE_URL).'
+        )
+    return (
+        f"{what} is neither read from the request nor injected. Make it a pydantic model, "
+        "dataclass or TypedDict (the JSON body) or a str, int, float, bool... (a query "
+        f"parameter), or inject it: app.provide({shown}, factory) for every handler, or "
+        f"Annotated[{shown}, Depends(factory)] for this one."
+    )
 
 
 def _converter(field: Field) -> Callable[[Any], Any]:
@@ -87,7 +114,7 @@ def _converter(field: Field) -> Callable[[Any], Any]:
                 return validate_int(raw)
 
             return convert_int
-    return _adapter(annotation, constraints).validate_python
+    return _adapter(annotation, constraints, field.name).validate_python
 
 
 def _identity(value: Any) -> Any:
@@ -201,7 +228,7 @@ class BodyReader:
         embed = len(fields) > 1 or getattr(fields[0].marker, "embed", False)
         if not embed:
             field = self.single = fields[0]
-            self.validator = _adapter(field.annotation, field.marker.constraints)
+            self.validator = _adapter(field.annotation, field.marker.constraints, field.name)
         else:
             model_name = "Body_" + name.replace(".", "_").replace("<", "").replace(">", "")
             from pydantic import TypeAdapter
@@ -286,7 +313,7 @@ def _form_converter(field: Field) -> Callable[[FormData, dict[str, Any], Errors]
         and model_fields is not None
     ):
         return _model_form_reader(field, annotation)
-    adapter = _adapter(field.annotation, field.marker.constraints)
+    adapter = _adapter(field.annotation, field.marker.constraints, field.name)
     wants_bytes = is_bytes(annotation)
     key, name, is_list = field.key, field.name, field.is_list
 

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import importlib.util
+import os
 import sqlite3
 import threading
 import time
 import uuid
 import weakref
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import event, make_url
@@ -270,3 +272,20 @@ def _connect(dialect: Any, _record: Any, cargs: Any, cparams: Any) -> Any:
         return dialect.connect(*cargs, **cparams)
     except (OSError, TimeoutError) as exc:
         raise dialect.loaded_dbapi.OperationalError(f"could not connect: {exc}") from exc
+    except Exception as exc:
+        if dialect.name == "sqlite" and "unable to open database file" in str(exc) and cargs:
+            raise type(exc)(_sqlite_open_failed(str(cargs[0]))) from exc
+        raise
+
+
+def _sqlite_open_failed(database: str) -> str:
+    """sqlite3's "unable to open database file", with the file and why."""
+    path = Path(database.removeprefix("file:").split("?")[0]).absolute()
+    folder = path.parent
+    if not folder.is_dir():
+        why = f"the folder {folder} does not exist"
+    elif not os.access(folder, os.W_OK):
+        why = f"the folder {folder} is not writable"
+    else:
+        why = "check that it is a SQLite file you may read and write"
+    return f"unable to open database file {path} ({why})"

@@ -175,18 +175,24 @@ class CORSMiddleware:
         ]
         problems: list[str] = []
         if not self.is_allowed_origin(origin):
-            problems.append("origin")
+            problems.append(f"the origin {origin} is not in allow_origins")
         if not self.allow_all_methods and method not in self.allow_methods:
-            problems.append("method")
-        if not self.allow_all_headers and any(name not in self.allow_headers for name in requested):
-            problems.append("headers")
+            problems.append(f"the method {method} is not in allow_methods")
+        refused = [name for name in requested if name not in self.allow_headers]
+        if not self.allow_all_headers and refused:
+            noun = "header" if len(refused) == 1 else "headers"
+            verb = "is" if len(refused) == 1 else "are"
+            problems.append(f"the {noun} {', '.join(refused)} {verb} not in allow_headers")
         vary = {"Vary": "Origin"} if self._varies() else None
         if problems:
+            listed = (
+                ", ".join(problems[:-1]) + (" and " if len(problems) > 1 else "") + problems[-1]
+            )
             return error_response(
                 scope,
                 400,
-                f"CORS preflight rejected: the {', '.join(problems)} "
-                f"{'is' if len(problems) == 1 else 'are'} not allowed.",
+                f"The browser may not make this cross-origin request: {listed} "
+                "(options of CORSMiddleware).",
                 headers=vary,
             )
 

@@ -8,6 +8,7 @@ each thread hop with up to ``chunk_size`` bytes, however many ranges that takes.
 
 from __future__ import annotations
 
+import logging
 import os
 import stat
 from collections import deque
@@ -19,6 +20,8 @@ from nightowl._concurrency import run_in_threadpool
 from nightowl.datastructures import Headers, MutableHeaders
 from nightowl.responses._base import BackgroundCall, Response, problem_response
 from nightowl.types import Receive, Scope, Send
+
+logger = logging.getLogger("nightowl")
 
 __all__ = ["FileResponse"]
 
@@ -89,6 +92,13 @@ class FileResponse(Response):
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         stat_result = await self._stat()
         if stat_result is None:
+            # The client sees a 404; whoever wrote FileResponse(path) needs to know which path.
+            logger.warning(
+                "FileResponse: %s is missing or not a file (%s %s answered 404).",
+                os.path.abspath(self.path),
+                scope.get("method", "GET"),
+                scope.get("path", ""),
+            )
             await problem_response(404, "File not found.")(scope, receive, send)
             return
         size = stat_result.st_size

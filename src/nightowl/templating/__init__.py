@@ -100,8 +100,31 @@ class Templates:
         self.add_loader(jinja2.FileSystemLoader(os.fspath(directory)))
 
     def get_template(self, name: str) -> jinja2.Template:
-        """Load (and cache) the template called ``name``."""
-        return self.env.get_template(name)
+        """Load (and cache) the template called ``name``.
+
+        Raises:
+            jinja2.TemplateNotFound: with the folders searched in its message.
+        """
+        try:
+            return self.env.get_template(name)
+        except jinja2.TemplateNotFound as exc:
+            if exc.name != name:  # an {% extends %} or {% include %} inside it: Jinja2's own
+                raise
+            raise jinja2.TemplateNotFound(
+                name, f"Template {name!r} not found; searched: {self.searched()}."
+            ) from None
+
+    def searched(self) -> str:
+        """The folders (and packages) templates are looked for in, for messages."""
+        places: list[str] = []
+        for loader in self._loaders:
+            if isinstance(loader, jinja2.FileSystemLoader):
+                places.extend(os.path.abspath(folder) for folder in loader.searchpath)
+            elif isinstance(loader, jinja2.PackageLoader):
+                places.append(f"{loader.package_name}/{loader.package_path} (package)")
+            else:
+                places.append(type(loader).__name__)
+        return ", ".join(places) or "no folders"
 
     def render_string(
         self, name: str, request: Request | None, context: Mapping[str, Any], block: str | None
