@@ -186,6 +186,8 @@ def test_an_outage_cannot_forge_a_log_line_through_the_path(
     lines = [record.getMessage() for record in caplog.records if record.name == "nightowl.db"]
     assert any("/members/x\\r\\nFORGED" in line for line in lines), lines
     assert all("\n" not in line and "\r" not in line for line in lines)
+
+
 def test_a_sqlite_file_that_cannot_be_opened_names_the_path(tmp_path: Path) -> None:
     from sqlalchemy import text
 

@@ -9,9 +9,8 @@ from nightowl._errors import ExceptionHandlers
 from nightowl._handlers.compiler import CompiledRoute, Compiler
 from nightowl._handlers.runners import HandlerRunner, Runner, WebSocketRunner
 from nightowl._table import PathTemplate, RouteTable
-from nightowl.exceptions import HTTPException
+from nightowl.exceptions import HTTPException, ImproperlyConfigured
 from nightowl.problems import ErrorFormat
-from nightowl.exceptions import ImproperlyConfigured
 from nightowl.routing import Router, WebSocketRoute
 from nightowl.types import ASGIApp
 
