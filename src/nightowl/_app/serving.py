@@ -101,6 +101,15 @@ class Serving(Lifespan):
             if request._form is not None:
                 await request._form.close()  # uploaded files' temporary storage
             return
+        await self._unrouted(scope, receive, send, request, allowed)
+
+    async def _unrouted(
+        self, scope: Scope, receive: Receive, send: Send, request: Request, allowed: set[str]
+    ) -> None:
+        """No route answers: 405 when other methods would, the slash redirect, the
+        app mounted at ``/``, or 404."""
+        path: str = scope["path"]
+        table = self._table or self._ensure_compiled()
         if allowed:
             if "GET" in allowed:
                 allowed.add("HEAD")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from datetime import timedelta
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -12,14 +11,15 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from nightowl.auth import _store
+from nightowl.auth._credentials import CredentialsAPI
 from nightowl.auth.authenticators import Authenticator, SessionAuthenticator
 from nightowl.auth.backends import ModelBackend, PermissionBackend
-from nightowl.auth.bearer import BearerAuthenticator, TokenBackend, TokenPair
+from nightowl.auth.bearer import BearerAuthenticator, TokenBackend
 from nightowl.auth.db_tokens import DatabaseTokens
 from nightowl.auth.hashers import PasswordHasher, PasswordTooLong, UnknownHashFormat, default_hasher
 from nightowl.auth.jwt_tokens import JWTTokens
 from nightowl.auth.mail import ConsoleMailBackend, MailBackend
-from nightowl.auth.models import AbstractUser, APIKey, Group, Permission, User, utcnow
+from nightowl.auth.models import AbstractUser, Group, Permission, User, utcnow
 from nightowl.auth.permissions import sync_permissions
 from nightowl.auth.throttle import LoginThrottle, throttle_from
 from nightowl.auth.validators import DEFAULT_VALIDATORS, PasswordValidator, validate_password
@@ -35,7 +35,7 @@ T = TypeVar("T")
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
-class Auth:
+class Auth(CredentialsAPI):
     """The auth battery on one app: users, groups, permissions, login views and the CLI.
 
     ::
@@ -318,58 +318,6 @@ class Auth:
             if await backend.has_permission(user, permission, obj):
                 return True
         return False
-
-    # -- API keys ----------------------------------------------------------------------------
-    async def create_api_key(
-        self, user: AbstractUser, *, name: str = "", expires_in: timedelta | None = None
-    ) -> tuple[APIKey, str]:
-        """A new API key for ``user``: the saved row and the key itself, to show once
-        (only its digest is stored). Requests send it in ``X-API-Key`` when the app has
-        an :class:`~nightowl.auth.apikeys.APIKeyAuthenticator`."""
-        from nightowl.auth.apikeys import make_key
-
-        key, raw = make_key(user, name, expires_in)
-
-        def save(db: Session) -> APIKey:
-            db.add(key)
-            db.flush()
-            return key
-
-        return await self.run_sync(save), raw
-
-    async def revoke_api_key(self, prefix: str) -> bool:
-        """Revoke the key whose prefix is ``prefix``; ``False`` if there is none (or it
-        was revoked already)."""
-        from nightowl.auth.apikeys import revoke
-
-        return await self.run_sync(lambda db: revoke(db, prefix))
-
-    # -- bearer tokens -------------------------------------------------------------------------
-    def _token_backend(self) -> TokenBackend:
-        if self.tokens is None:
-            raise ImproperlyConfigured(
-                'This app has no bearer tokens: Auth(app, tokens="jwt") (or "database").'
-            )
-        return self.tokens
-
-    async def create_token(self, user: AbstractUser) -> TokenPair:
-        """A new access token and refresh token for ``user``, as ``/auth/token`` issues
-        them (``pair.access_token``, ``pair.refresh_token``, ``pair.expires_in``)."""
-        return await self._token_backend().issue(user)
-
-    async def refresh_token(self, refresh_token: str) -> TokenPair | None:
-        """A new pair for a refresh token, which is spent; ``None`` when it is not valid
-        (a spent one presented again revokes every token of its login)."""
-        return await self._token_backend().refresh(refresh_token)
-
-    async def revoke_token(self, token: str) -> bool:
-        """Revoke an access token, or a refresh token with every token of its login;
-        ``False`` when it is not a valid token."""
-        return await self._token_backend().revoke(token)
-
-    async def clear_expired_tokens(self) -> int:
-        """Delete what the database keeps about expired tokens (run it now and then)."""
-        return await self._token_backend().clear_expired()
 
     def __repr__(self) -> str:
         return f"<Auth {self.user_model.__name__} at {self.prefix}>"

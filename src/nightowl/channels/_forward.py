@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Awaitable, Callable
-from typing import Any
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any, Protocol
 
-from nightowl.channels._channels import Subscription
+from nightowl.channels._message import Message
 from nightowl.exceptions import WebSocketDisconnect
 from nightowl.responses import dump_json
 from nightowl.websockets import WebSocket
@@ -20,9 +20,20 @@ RESYNC_FRAME = '{"type":"resync"}'
 OnReceive = Callable[[Any], Awaitable[None]]
 
 
+class Feed(Protocol):
+    """What is forwarded: a :class:`~nightowl.channels.Subscription` (a protocol here,
+    so that this module and the one that defines it need not import each other)."""
+
+    async def __aenter__(self) -> Any: ...
+
+    async def __aexit__(self, *exc_info: object) -> None: ...
+
+    def batches(self) -> AsyncIterator[list[Message]]: ...
+
+
 async def forward_to_websocket(
     websocket: WebSocket,
-    subscription: Subscription,
+    subscription: Feed,
     *,
     welcome: Any = None,
     on_receive: OnReceive | None = None,
@@ -53,7 +64,7 @@ async def forward_to_websocket(
                 raise error
 
 
-async def _send_all(websocket: WebSocket, subscription: Subscription) -> None:
+async def _send_all(websocket: WebSocket, subscription: Feed) -> None:
     send = websocket.send
     async for batch in subscription.batches():
         for message in batch:
