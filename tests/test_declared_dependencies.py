@@ -48,6 +48,7 @@ EXTRA_USERS: dict[str, tuple[str, ...]] = {
     "tasks": ("nightowl.tasks",),
     "tasks-postgres": ("nightowl.tasks.backends.postgres",),
     "tasks-redis": ("nightowl.tasks.backends.redis",),
+    "ratelimit": ("nightowl.ratelimit",),
 }
 
 #: Extras that no module of the package may import from: the tools of its own tests.

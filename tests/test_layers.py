@@ -77,6 +77,7 @@ LAYERS: dict[str, str] = {
     "nightowl.scaffold": "battery",
     "nightowl.compat": "battery",
     "nightowl.tasks": "battery",
+    "nightowl.ratelimit": "battery",
     # the package itself: the public names users import
     "nightowl": "facade",
     # old module names kept for one release; nothing may import them

@@ -51,6 +51,9 @@ class RouteOptions(TypedDict, total=False):
     include_in_schema: bool
     #: OpenAPI operationId; derived from the handler by default.
     operation_id: str
+    #: Requests allowed per client, such as ``"10/minute"`` (``pip install
+    #: 'nightowl[ratelimit]'``; see :mod:`nightowl.ratelimit`).
+    rate_limit: str
 
 
 class Route:
@@ -135,6 +138,24 @@ def _join(prefix: str, path: str) -> str:
         return path
     prefix = "/" + prefix.strip("/") if prefix.strip("/") else ""
     return prefix + path if path != "/" or not prefix else prefix + "/"
+
+
+def _with_battery_option(route: Route, option: str) -> Route:
+    """The route with the dependency a battery makes of ``option``: batteries implement
+    such options through the ``nightowl.route_options`` entry points (the core never
+    imports a battery)."""
+    from importlib.metadata import entry_points
+
+    options: dict[str, Any] = dict(route.options)
+    value = options.pop(option)
+    found = [ep for ep in entry_points(group="nightowl.route_options") if ep.name == option]
+    if not found:
+        raise ImproperlyConfigured(
+            f"The route option {option}= needs its battery: pip install 'nightowl[ratelimit]'."
+        )
+    dependency = found[0].load()(value, route)
+    options["dependencies"] = [*options.get("dependencies", []), dependency]
+    return Route(route.path, route.endpoint, route.methods, options, route.view_method)  # type: ignore[arg-type]
 
 
 class _PathEntry:
@@ -301,6 +322,8 @@ class Router:
         self._changed()
 
     def _add(self, route: Route | WebSocketRoute) -> None:
+        if isinstance(route, Route) and "rate_limit" in route.options:
+            route = _with_battery_option(route, "rate_limit")
         self._routes.append(route)
         self._changed()
 

@@ -164,6 +164,23 @@ def _security_schemes(dependant: Dependant) -> Iterator[SecurityScheme]:
     yield from walk(dependant)
 
 
+def _dependency_responses(dependant: Dependant) -> dict[int | str, Any]:
+    """The responses that the dependencies declare they may answer with: a dependency
+    callable's ``openapi_responses`` mapping (a rate limit's 429...), at any depth."""
+    found: dict[int | str, Any] = {}
+
+    def walk(node: Dependant) -> None:
+        for dependency in node.dependencies:
+            declared = getattr(dependency.dependant.call, "openapi_responses", None)
+            if isinstance(declared, Mapping):
+                for code, response in declared.items():
+                    found.setdefault(code, response)
+            walk(dependency.dependant)
+
+    walk(dependant)
+    return found
+
+
 # -- one operation ------------------------------------------------------------------------------
 class _OperationBuilder:
     """The Operation Object of one route and method."""
@@ -329,6 +346,8 @@ class _OperationBuilder:
             responses["422"] = problem(
                 "The request's parameters or body did not validate.", validation=True
             )
+        for code, extra in _dependency_responses(self.dependant).items():
+            responses[str(code)] = self._extra_response(code, extra)
         for code, extra in route.options.get("responses", {}).items():
             responses[str(code)] = self._extra_response(code, extra)
         return dict(sorted(responses.items(), key=lambda item: item[0]))
