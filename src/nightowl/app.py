@@ -132,6 +132,8 @@ class App(Hooks):
         self.max_field_size = max_field_size
         self.redirect_slashes = redirect_slashes
         self.settings = settings
+        #: The reverse proxies whose forwarding headers are believed (``trusted_proxies``).
+        self.trusted_proxies = tuple(trusted_proxies)
         self.openapi_url = openapi_url
         self.docs_url = docs_url
         self.redoc_url = redoc_url

@@ -142,7 +142,8 @@ def test_keyed_by_user() -> None:
 
 
 async def _tenant(request: Request) -> str:
-    return "tenant:" + request.headers.get("x-tenant", "none")
+    tenant: str = request.headers.get("x-tenant", "none")
+    return "tenant:" + tenant
 
 
 def test_an_async_key_of_your_own() -> None:

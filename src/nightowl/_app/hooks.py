@@ -4,7 +4,8 @@ files, exception handlers and error pages, CLI commands."""
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from nightowl._app.serving import Serving
@@ -60,6 +61,12 @@ class Hooks(Serving):
                 "Middleware cannot be added once the app has started serving."
             )
         self._middleware.insert(0, (middleware, options))
+
+    @property
+    def middleware(self) -> tuple[tuple[Callable[..., ASGIApp], Mapping[str, Any]], ...]:
+        """The middleware added with :meth:`add_middleware` and their options, outermost
+        first (read-only; what ``nightowl check --deploy`` inspects)."""
+        return tuple((factory, MappingProxyType(options)) for factory, options in self._middleware)
 
     def mount(self, prefix: str, app: ASGIApp, *, name: str | None = None) -> None:
         """Serve another ASGI app (static files, a sub-application) under ``prefix``.

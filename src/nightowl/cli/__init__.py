@@ -43,6 +43,7 @@ from __future__ import annotations
 
 import click
 
+from nightowl.cli.check import check_command
 from nightowl.cli.discovery import APP_ENV, AppNotFound, LocatedApp, locate_app
 from nightowl.cli.group import ENTRY_POINT_GROUP, NightowlGroup, ScriptInfo, pass_app
 from nightowl.cli.new import new_command
@@ -81,6 +82,7 @@ cli.add_command(routes_command)
 cli.add_command(openapi_command)
 cli.add_command(new_command)
 cli.add_command(shell_command)
+cli.add_command(check_command)
 
 
 def main(args: list[str] | None = None) -> None:
