@@ -189,6 +189,11 @@ class WebSocket(HTTPConnection):
         except OSError as exc:  # the server's word for a client that has gone away
             self.application_state = WebSocketState.DISCONNECTED
             raise WebSocketDisconnect(1006, "The client has gone away.") from exc
+        except OSError as exc:
+            # The client left while we were sending (uvicorn raises ClientDisconnected, an
+            # OSError): the same as any other disconnect for the handler.
+            self.application_state = self.client_state = WebSocketState.DISCONNECTED
+            raise WebSocketDisconnect(1006, "The client disconnected.") from exc
 
     async def accept(
         self, subprotocol: str | None = None, headers: list[tuple[bytes, bytes]] | None = None

@@ -34,6 +34,7 @@ import os
 from pathlib import Path
 
 from nightowl import App, Request, WebSocket
+from nightowl.exceptions import WebSocketDisconnect
 
 app = App()
 
@@ -79,6 +80,19 @@ def boom_what(what: str):
 async def ws_boom(ws: WebSocket, what: str):
     await ws.accept()
     raise RuntimeError("kaboom")
+
+
+@app.websocket("/ws/flood")
+async def ws_flood(ws: WebSocket):
+    await ws.accept()
+    await ws.receive_text()
+    try:
+        while True:
+            await ws.send_text("x" * 4096)
+            await asyncio.sleep(0)
+    except WebSocketDisconnect:
+        Path(os.environ["MARK_DIR"], "flood-disconnected").touch()
+        raise
 
 
 @app.get("/slow")
