@@ -34,6 +34,7 @@ LAYERS: dict[str, str] = {
     "nightowl._accept": "core",
     "nightowl._concurrency": "core",
     "nightowl._logging": "core",
+    "nightowl._shutdown": "core",
     "nightowl._multipart": "core",
     "nightowl.background": "core",
     "nightowl.requests": "core",

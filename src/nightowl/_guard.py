@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import os
 
+from nightowl._shutdown import install as install_shutdown_hook
 from nightowl.types import ASGIApp, Receive, Scope, Send
 
 __all__ = [
@@ -85,6 +86,9 @@ class ServerGuard:
                 else:
                     await send({"type": "websocket.close", "code": 1008, "reason": detail})
                 return
+        elif kind == "lifespan":
+            # The server has set its signal handlers by now: end streams on SIGTERM first.
+            install_shutdown_hook()
         await self.app(scope, receive, send)
 
     def refusal(self, scope: Scope) -> tuple[int, str] | None:

@@ -17,7 +17,9 @@
 
         return EventSourceResponse(ticks(), ping=15)
 
-The stream stops, and the generator's ``finally`` block runs, when the client goes away.
+The stream stops, and the generator's ``finally`` block runs, when the client goes away,
+and when ``nightowl run``/``serve`` is told to stop (SIGTERM): then the response ends
+cleanly and the browser's ``EventSource`` reconnects, to another server if need be.
 """
 
 from __future__ import annotations
@@ -151,6 +153,7 @@ class EventSourceResponse(StreamingResponse):
     """
 
     media_type = "text/event-stream"
+    ends_on_shutdown = True
 
     def __init__(
         self,

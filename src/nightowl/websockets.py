@@ -11,6 +11,7 @@ frame); a client silent for :attr:`WebSocketConfig.idle_timeout` is closed with 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import enum
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
@@ -20,6 +21,8 @@ from urllib.parse import urlsplit
 from pydantic_core import from_json
 
 from nightowl.exceptions import HTTPException, WebSocketDisconnect, WebSocketException
+from nightowl._shutdown import stopping
+from nightowl.exceptions import WebSocketDisconnect
 from nightowl.requests import HTTPConnection
 from nightowl.responses import dump_json, problem_response
 from nightowl.types import Message, Receive, Scope, Send
@@ -144,6 +147,7 @@ class WebSocket(HTTPConnection):
     """
 
     __slots__ = ("_send", "application_state", "client_state", "config")
+    __slots__ = ("_send", "_stop", "application_state", "client_state")
 
     def __init__(
         self,
@@ -155,6 +159,7 @@ class WebSocket(HTTPConnection):
     ) -> None:
         super().__init__(scope, receive, path_params)
         self._send = send
+        self._stop = stopping()
         self.client_state = WebSocketState.CONNECTING
         self.application_state = WebSocketState.CONNECTING
         #: The rules this connection follows (the app's ``websocket_config``); a handler
@@ -171,10 +176,24 @@ class WebSocket(HTTPConnection):
             return message
         if self.client_state is WebSocketState.DISCONNECTED:
             raise RuntimeError("Cannot receive once the client has disconnected.")
-        message = await self.receive()
+        message = await (self.receive() if self._stop is None else self._receive_or_stop())
         if message["type"] == "websocket.disconnect":
             self.client_state = WebSocketState.DISCONNECTED
         return message
+
+    async def _receive_or_stop(self) -> Message:
+        """The client's next message, or, when the server starts shutting down first, a
+        close with 1001 ("going away") and a disconnect for the handler."""
+        assert self._stop is not None
+        receiving = asyncio.ensure_future(self.receive())
+        await asyncio.wait((receiving, self._stop), return_when=asyncio.FIRST_COMPLETED)
+        if receiving.done():
+            return receiving.result()
+        receiving.cancel()
+        if self.application_state is WebSocketState.CONNECTED:
+            with contextlib.suppress(WebSocketDisconnect):
+                await self.close(1001, "The server is shutting down.")
+        return {"type": "websocket.disconnect", "code": 1001}
 
     async def send(self, message: Message) -> None:
         """Send a raw ASGI message."""

@@ -33,7 +33,7 @@ import asyncio
 import os
 from pathlib import Path
 
-from nightowl import App, Request, WebSocket
+from nightowl import App, EventSourceResponse, Request, WebSocket
 from nightowl.exceptions import WebSocketDisconnect
 
 app = App()
@@ -93,6 +93,25 @@ async def ws_flood(ws: WebSocket):
     except WebSocketDisconnect:
         Path(os.environ["MARK_DIR"], "flood-disconnected").touch()
         raise
+
+
+@app.get("/sse")
+async def sse():
+    async def ticks():
+        n = 0
+        while True:
+            n += 1
+            yield {"n": n}
+            await asyncio.sleep(0.2)
+
+    return EventSourceResponse(ticks())
+
+
+@app.websocket("/ws/echo")
+async def ws_echo(ws: WebSocket):
+    await ws.accept()
+    async for text in ws.iter_text():
+        await ws.send_text(text)
 
 
 @app.get("/slow")

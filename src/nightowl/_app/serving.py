@@ -14,6 +14,8 @@ from nightowl._app.lifespan import Lifespan
 from nightowl._identity import ConnectionIdentity
 from nightowl._logging import printable
 from nightowl.exceptions import HTTPException, WebSocketDisconnect, WebSocketException
+from nightowl._shutdown import active, stopping
+from nightowl.exceptions import HTTPException, WebSocketDisconnect
 from nightowl.requests import Request
 from nightowl.responses import RedirectResponse, problem_response
 from nightowl.types import ASGIApp, Receive, Scope, Send
@@ -167,7 +169,11 @@ class Serving(Lifespan):
             await websocket.deny(403, "This origin may not open this WebSocket.")
             return
         try:
-            await runner(websocket)
+            if stopping() is None:
+                await runner(websocket)
+            else:
+                with active():  # the server's shutdown waits for the close
+                    await runner(websocket)
         except WebSocketDisconnect:
             return  # the client left: nothing went wrong
         except HTTPException as exc:  # from a dependency: 401/403 before accept, 1008 after

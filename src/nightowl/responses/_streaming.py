@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 from collections.abc import AsyncIterable, Coroutine, Iterable, Mapping
 from typing import Any
 
 from nightowl._concurrency import iterate_in_threadpool, run_in_threadpool
+from nightowl._shutdown import active, stopping
 from nightowl.responses._base import BackgroundCall, Response
 from nightowl.types import Receive, Scope, Send
 
@@ -50,16 +52,24 @@ async def _wait_for_disconnect(receive: Receive) -> None:
             return
 
 
-async def _run_until_disconnect(work: Coroutine[Any, Any, None], receive: Receive) -> bool:
+async def _run_until_disconnect(
+    work: Coroutine[Any, Any, None],
+    receive: Receive,
+    stop: asyncio.Future[None] | None = None,
+) -> bool:
     """Run ``work`` while listening for ``http.disconnect``; ``False`` if the client left first.
 
     Whichever finishes first cancels the other. Errors raised by ``work`` propagate.
+    ``stop`` done (the server shutting down) ends ``work`` too, as if it had finished.
     """
     loop = asyncio.get_running_loop()
     worker = loop.create_task(work)
     listener = loop.create_task(_wait_for_disconnect(receive))
+    waiting: set[asyncio.Future[Any]] = {worker, listener}
+    if stop is not None:
+        waiting.add(stop)
     try:
-        await asyncio.wait((worker, listener), return_when=asyncio.FIRST_COMPLETED)
+        await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
     finally:
         for task in (worker, listener):
             task.cancel()
@@ -67,6 +77,8 @@ async def _run_until_disconnect(work: Coroutine[Any, Any, None], receive: Receiv
         await asyncio.wait((worker, listener))
     if not listener.cancelled():
         listener.exception()  # a failing receive() counts as a disconnect
+    if stop is not None and stop.done() and listener.cancelled():
+        return True  # shutting down: the stream ends, cleanly
     if worker.cancelled():
         return False
     worker.result()
@@ -90,6 +102,10 @@ class StreamingResponse(Response):
         def stream():
             return StreamingResponse(numbers(), media_type="text/plain")
     """
+
+    #: End the stream (cleanly) when the server starts shutting down, rather than make
+    #: the shutdown wait for it: for endless streams such as Server-Sent Events.
+    ends_on_shutdown = False
 
     def __init__(
         self,
@@ -137,12 +153,14 @@ class StreamingResponse(Response):
         await send(
             {"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers}
         )
+        stop = stopping() if self.ends_on_shutdown else None
         try:
-            finished = scope.get("method") == "HEAD" or await _run_until_disconnect(
-                self.stream_body(send), receive
-            )
-            if finished:
-                await send({"type": "http.response.body", "body": b""})
+            with active() if stop is not None else contextlib.nullcontext():
+                finished = scope.get("method") == "HEAD" or await _run_until_disconnect(
+                    self.stream_body(send), receive, stop
+                )
+                if finished:
+                    await send({"type": "http.response.body", "body": b""})
         finally:
             await self.aclose()
         if self.background is not None:
