@@ -17,7 +17,18 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, Field
 
-from nightowl import App, Form, HTTPException, Request, flash, redirect, render
+from nightowl import (
+    App,
+    Depends,
+    Form,
+    HTMLResponse,
+    HTTPException,
+    RedirectResponse,
+    Request,
+    flash,
+    redirect,
+    render,
+)
 from nightowl.negotiation import negotiate
 from nightowl.templating.forms import ModelForm
 
@@ -68,21 +79,23 @@ ACCOUNTS: dict[str, Account] = {}
 
 
 @app.get("/")
-def home(request: Request):
+def home(request: Request) -> HTMLResponse:
     """The home page, where the welcome message is flashed."""
     return render("home.html", request)
 
 
 @app.get("/signup")
-def signup_page(request: Request):
+def signup_page(request: Request) -> HTMLResponse:
     """A blank sign-up form."""
     return render("signup.html", request, form=ModelForm(SignupForm, request))
 
 
 @app.post("/signup")
-async def signup(request: Request):
+async def signup(
+    request: Request,
+    form: Annotated[ModelForm[SignupForm], Depends(ModelForm.posted(SignupForm))],
+) -> HTMLResponse | RedirectResponse:
     """Create the account, or show the form again with its errors."""
-    form = await ModelForm(SignupForm).from_request(request)
     if form.valid and form.data.email in ACCOUNTS:
         form.add_error("email", "An account with this email already exists.")
     if not form.valid:

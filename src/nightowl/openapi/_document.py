@@ -12,7 +12,7 @@ from __future__ import annotations
 import inspect
 import re
 from collections.abc import Callable, Iterator, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, get_args
 
 import pydantic
 
@@ -164,6 +164,30 @@ def _security_schemes(dependant: Dependant) -> Iterator[SecurityScheme]:
     yield from walk(dependant)
 
 
+def _response_media_types(annotation: Any) -> list[str]:
+    """The media types of the response classes a return annotation names
+    (``-> HTMLResponse | RedirectResponse`` gives ``["text/html"]``)."""
+    found: list[str] = []
+    for arg in get_args(annotation) or (annotation,):
+        media_type = getattr(arg, "media_type", None) if inspect.isclass(arg) else None
+        if isinstance(media_type, str) and media_type not in found:
+            found.append(media_type)
+    return found
+
+
+def _dependency_form_model(dependant: Dependant) -> Any:
+    """The model of a form that a dependency reads for the handler (a callable with an
+    ``openapi_form_model``, such as ``ModelForm.posted(Model)``), if any."""
+    for dependency in dependant.dependencies:
+        model = getattr(dependency.dependant.call, "openapi_form_model", None)
+        if model is not None:
+            return model
+        model = _dependency_form_model(dependency.dependant)
+        if model is not None:
+            return model
+    return None
+
+
 def _dependency_responses(dependant: Dependant) -> dict[int | str, Any]:
     """The responses that the dependencies declare they may answer with: a dependency
     callable's ``openapi_responses`` mapping (a rate limit's 429...), at any depth."""
@@ -221,6 +245,17 @@ class _OperationBuilder:
         bodies = self.dependant.body_fields()
         if bodies:
             operation["requestBody"] = self._request_body(bodies)
+        else:
+            form_model = _dependency_form_model(self.dependant)
+            if form_model is not None:  # read by the handler itself (a ModelForm)
+                schema = self.registry.add(form_model, "validation")
+                operation["requestBody"] = {
+                    "required": True,
+                    "content": {
+                        "application/x-www-form-urlencoded": {"schema": schema},
+                        "multipart/form-data": {"schema": schema},
+                    },
+                }
         operation["responses"] = self._responses(fields, bool(bodies))
         if options.get("deprecated"):
             operation["deprecated"] = True
@@ -362,7 +397,11 @@ class _OperationBuilder:
         if media_type is None:
             return response
         if model is None:
-            if mentions_response(self.dependant.return_annotation):
+            annotation = self.dependant.return_annotation
+            if mentions_response(annotation):
+                media_types = _response_media_types(annotation)
+                if media_types:  # -> HTMLResponse: its media type, a string
+                    response["content"] = {m: {"schema": {"type": "string"}} for m in media_types}
                 return response
             schema: Any = {} if "json" in media_type else {"type": "string"}
         elif "json" in media_type:

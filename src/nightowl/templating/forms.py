@@ -38,19 +38,17 @@ password input (never sent back). ``max_length``, ``ge``/``le`` and required-nes
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from typing import TYPE_CHECKING, Any, Generic, Self, TypeVar
+from collections.abc import Awaitable, Callable, Iterator, Mapping
+from typing import Any, Generic, Self, TypeVar
 
 import pydantic
 from markupsafe import Markup, escape
 
 from nightowl.datastructures import UploadFile
 from nightowl.exceptions import RequestValidationError
+from nightowl.requests import Request
 from nightowl.templating._fieldspecs import FieldSpec, display, field_specs
 from nightowl.types import MISSING
-
-if TYPE_CHECKING:
-    from nightowl.requests import Request
 
 __all__ = ["BoundField", "FieldSpec", "ModelForm", "field_specs"]
 
@@ -245,6 +243,22 @@ class ModelForm(Generic[M]):
     def specs(self) -> tuple[FieldSpec, ...]:
         """How each field is rendered (see :func:`field_specs`)."""
         return field_specs(self.model)
+
+    @classmethod
+    def posted(cls, model: type[M]) -> Callable[[Request], Awaitable[ModelForm[M]]]:
+        """A dependency giving the form bound to the posted body, which the OpenAPI
+        document then describes (a form read inside the handler is invisible to it)::
+
+            @app.post("/signup")
+            async def signup(form: Annotated[ModelForm[Signup], Depends(ModelForm.posted(Signup))]):
+                if not form.valid: ...
+        """
+
+        async def posted_form(request: Request) -> ModelForm[M]:
+            return await cls(model).from_request(request)
+
+        posted_form.openapi_form_model = model  # type: ignore[attr-defined]
+        return posted_form
 
     async def from_request(self, request: Request) -> Self:
         """Read the request's form body (urlencoded or multipart) and :meth:`bind` it."""
