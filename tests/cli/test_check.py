@@ -7,6 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from sqlalchemy import create_engine
 
 NightowlRunner = Callable[..., subprocess.CompletedProcess[str]]
 Write = Callable[[str, str], Path]
@@ -120,16 +121,23 @@ app.add_middleware(SecurityHeadersMiddleware, hsts=True)
 def test_pools_against_workers_and_unapplied_migrations(
     nightowl: NightowlRunner, write: Write, postgres_url: str
 ) -> None:
+    engine = create_engine(postgres_url)
+    with engine.connect() as connection:
+        limit = int(connection.exec_driver_sql("SHOW max_connections").scalar_one())
+    engine.dispose()
+    too_many = limit // 50 + 1  # each worker may open 2 pools x (20 + 5) connections
     write("app.py", DATABASE_APP)
     env = {"DATABASE_URL": postgres_url}
     made = nightowl("makemigrations", "-m", "notes", env=env)
     assert made.returncode == 0, made.stdout + made.stderr
 
-    result = nightowl("check", "--deploy", "--workers", "4", env=env)
+    result = nightowl("check", "--deploy", "--workers", str(too_many), env=env)
     assert result.returncode == 1
     report = _lines(result.stdout)
     assert report["database_pool"] == "FAIL"
-    assert "4 workers x 2 pools x (pool_size 20 + max_overflow 5) = 200" in result.stdout
+    expected = f"{too_many} workers x 2 pools x (pool_size 20 + max_overflow 5) = {too_many * 50}"
+    assert expected in result.stdout
+    assert f"(max_connections {limit})" in result.stdout
     assert report["migrations"] == "FAIL"
     assert "0001_notes" in result.stdout
 

@@ -21,7 +21,10 @@ from nightowl.cli.group import ScriptInfo
 
 __all__ = ["Finding", "check_command", "deploy_findings"]
 
-_WEAK_WORDS = ("change", "secret", "insecure", "example", "test", "dev", "password")
+# Placeholders people leave in: inside a key, or at its start (a random key may hold
+# three letters such as "dev" anywhere by chance, so those only count at the start).
+_PLACEHOLDERS = ("changeme", "change-me", "change_me", "insecure", "not-secret", "example-key")
+_PLACEHOLDER_STARTS = ("secret", "dev", "test", "example", "password", "django-insecure")
 
 
 def _middleware(app: Any, name: str) -> list[dict[str, Any]]:
@@ -53,7 +56,10 @@ def _secret_key(app: Any) -> Finding:
         return Finding("secret_key", level, "no SECRET_KEY is set" + _HOW_TO_KEY)
     text = str(key)
     lowered = text.lower()
-    if len(text) < 32 or len(set(text)) < 8 or any(word in lowered for word in _WEAK_WORDS):
+    placeholder = lowered.startswith(_PLACEHOLDER_STARTS) or any(
+        word in lowered for word in _PLACEHOLDERS
+    )
+    if len(text) < 32 or len(set(text)) < 8 or placeholder:
         return Finding(
             "secret_key",
             "fail",
