@@ -119,3 +119,34 @@ def test_a_granian_logging_config_must_be_json(
     server = start_server([*args, "--log-config", str(path)], port=port)
     assert server.proc.wait(timeout=30) != 0
     assert "must be a JSON file" in server.log
+
+
+PROXIED_APP = """
+from nightowl import App
+
+app = App(trusted_proxies=["127.0.0.1"])
+
+
+@app.get("/")
+def home():
+    return {"ok": True}
+"""
+
+
+def test_the_access_log_names_the_client_behind_a_trusted_proxy(
+    tmp_path: Path,
+    start_server: Callable[..., Server],
+    free_port: Callable[[], int],
+    wait_until: Callable[[Callable[[], bool], str], None],
+) -> None:
+    (tmp_path / "app.py").write_text(PROXIED_APP)
+    served = _serve(start_server, free_port, "uvicorn", "--log-format", "json")
+    served.get("/", headers={"X-Forwarded-For": "203.0.113.5", "X-Request-ID": "via-proxy"})
+    wait_until(lambda: "via-proxy" in served.log, "the access line")
+    access = [
+        line
+        for line in _json_lines(served.log)
+        if line["logger"] == "uvicorn.access" and line["request_id"] == "via-proxy"
+    ]
+    assert len(access) == 1, served.log
+    assert access[0]["message"].startswith("203.0.113.5:0 - ")
