@@ -20,9 +20,8 @@ from urllib.parse import urlsplit
 
 from pydantic_core import from_json
 
-from nightowl.exceptions import HTTPException, WebSocketDisconnect, WebSocketException
 from nightowl._shutdown import stopping
-from nightowl.exceptions import WebSocketDisconnect
+from nightowl.exceptions import HTTPException, WebSocketDisconnect, WebSocketException
 from nightowl.requests import HTTPConnection
 from nightowl.responses import dump_json, problem_response
 from nightowl.types import Message, Receive, Scope, Send
@@ -146,8 +145,7 @@ class WebSocket(HTTPConnection):
                 await ws.send_text(text)
     """
 
-    __slots__ = ("_send", "application_state", "client_state", "config")
-    __slots__ = ("_send", "_stop", "application_state", "client_state")
+    __slots__ = ("_send", "_stop", "application_state", "client_state", "config")
 
     def __init__(
         self,
@@ -205,9 +203,6 @@ class WebSocket(HTTPConnection):
             self.application_state = WebSocketState.CONNECTED
         try:
             await self._send(message)
-        except OSError as exc:  # the server's word for a client that has gone away
-            self.application_state = WebSocketState.DISCONNECTED
-            raise WebSocketDisconnect(1006, "The client has gone away.") from exc
         except OSError as exc:
             # The client left while we were sending (uvicorn raises ClientDisconnected, an
             # OSError): the same as any other disconnect for the handler.

@@ -63,7 +63,7 @@ class Hooks(Serving):
         self._middleware.insert(0, (middleware, options))
 
     @property
-    def middleware(self) -> tuple[tuple[Callable[..., ASGIApp], Mapping[str, Any]], ...]:
+    def user_middleware(self) -> tuple[tuple[Callable[..., ASGIApp], Mapping[str, Any]], ...]:
         """The middleware added with :meth:`add_middleware` and their options, outermost
         first (read-only; what ``nightowl check --deploy`` inspects)."""
         return tuple((factory, MappingProxyType(options)) for factory, options in self._middleware)

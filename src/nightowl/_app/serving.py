@@ -13,9 +13,8 @@ from typing import TYPE_CHECKING, Any
 from nightowl._app.lifespan import Lifespan
 from nightowl._identity import ConnectionIdentity
 from nightowl._logging import printable
-from nightowl.exceptions import HTTPException, WebSocketDisconnect, WebSocketException
 from nightowl._shutdown import active, stopping
-from nightowl.exceptions import HTTPException, WebSocketDisconnect
+from nightowl.exceptions import HTTPException, WebSocketDisconnect, WebSocketException
 from nightowl.requests import Request
 from nightowl.responses import RedirectResponse, problem_response
 from nightowl.types import ASGIApp, Receive, Scope, Send

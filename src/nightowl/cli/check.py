@@ -30,7 +30,7 @@ _PLACEHOLDER_STARTS = ("secret", "dev", "test", "example", "password", "django-i
 def _middleware(app: Any, name: str) -> list[dict[str, Any]]:
     return [
         dict(options)
-        for factory, options in getattr(app, "middleware", ())
+        for factory, options in getattr(app, "user_middleware", ())
         if getattr(factory, "__name__", "") == name
     ]
 
