@@ -130,7 +130,7 @@ def test_error_inside_middleware_is_a_500_problem(
     app.add_middleware(Broken)
     app.get("/")(lambda: "ok")
     with caplog.at_level("CRITICAL"):
-        response = TestClient(app).get("/")
+        response = TestClient(app, raise_server_exceptions=False).get("/")
     assert response.status_code == 500
     assert response.headers["content-type"] == "application/problem+json"
 
@@ -176,3 +176,19 @@ def test_unknown_app_option_is_a_clear_error() -> None:
 
     with pytest.raises(ImproperlyConfigured, match="unknown option 'databse'"):
         App(databse="sqlite://")
+
+
+def test_root_path_is_the_scope_root_and_requests_come_with_or_without_it() -> None:
+    app = App(root_path="/api/v1")
+
+    @app.get("/items")
+    def items(request: Request) -> dict[str, str]:
+        return {"root": request.scope["root_path"], "path": request.scope["path"]}
+
+    client = TestClient(app)
+    expected = {"root": "/api/v1", "path": "/items"}
+    assert client.get("/items").json() == expected
+    assert client.get("/api/v1/items").json() == expected
+    assert app.openapi()["servers"] == [{"url": "/api/v1"}]
+    docs = client.get("/docs").text
+    assert 'data-openapi-url="/api/v1/openapi.json"' in docs

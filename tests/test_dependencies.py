@@ -121,7 +121,7 @@ def test_generator_cleanup_after_response_and_on_error(app: App) -> None:
     def fail(db: Annotated[str, Depends(resource)]) -> None:
         raise ValueError("boom")
 
-    client = TestClient(app)
+    client = TestClient(app, raise_server_exceptions=False)
     assert client.get("/ok").json() == ["db", "cache"]
     assert events == ["open", "a-open", "handler", "a-close", "commit", "close"]
     events.clear()
@@ -416,3 +416,104 @@ def test_before_response_hook_runs_before_sending_and_can_fail(app: App) -> None
     assert failed.status_code == 409
     assert failed.json()["detail"] == "conflict on commit"
     assert order == ["handler", "commit 201", "close"]
+
+
+# -- FastAPI habits: replaced overrides, yield dependencies that answer errors, scopes ---------
+def test_replacing_dependency_overrides_with_a_new_dict_takes_effect(app: App) -> None:
+    def real() -> str:
+        return "real"
+
+    @app.get("/")
+    def read(value: Annotated[str, Depends(real)]) -> str:
+        return value
+
+    client = TestClient(app)
+    assert client.get("/").json() == "real"
+    app.dependency_overrides = {real: lambda: "fake"}
+    assert client.get("/").json() == "fake"
+    app.dependency_overrides = {}
+    assert client.get("/").json() == "real"
+
+
+class OwnerError(Exception):
+    pass
+
+
+def test_yield_dependency_turns_the_handler_exception_into_a_400(app: App) -> None:
+    events: list[str] = []
+
+    def owner_checks() -> Iterator[str]:
+        try:
+            yield "owner"
+        except OwnerError as exc:
+            events.append("caught")
+            raise HTTPException(400, f"Owner error: {exc}") from exc
+
+    async def async_owner_checks() -> AsyncIterator[str]:
+        try:
+            yield "owner"
+        except OwnerError as exc:
+            raise HTTPException(400, f"Async owner error: {exc}") from exc
+
+    @app.get("/items/{item_id}")
+    def get_item(item_id: str, owner: Annotated[str, Depends(owner_checks)]) -> str:
+        if item_id == "plumbus":
+            raise OwnerError("Rick")
+        return item_id
+
+    @app.get("/async/{item_id}")
+    async def get_async(item_id: str, owner: Annotated[str, Depends(async_owner_checks)]) -> str:
+        raise OwnerError("Morty")
+
+    client = TestClient(app)
+    response = client.get("/items/plumbus")
+    assert response.status_code == 400
+    assert response.json()["detail"] == "Owner error: Rick"
+    assert events == ["caught"]
+    assert client.get("/items/portal").json() == "portal"
+    assert client.get("/async/x").json()["detail"] == "Async owner error: Morty"
+
+
+def test_depends_scope_function_exits_before_the_response_request_after(app: App) -> None:
+    events: list[str] = []
+
+    def per_function() -> Iterator[str]:
+        yield "f"
+        events.append("function exit")
+
+    def per_request() -> Iterator[str]:
+        yield "r"
+        events.append("request exit")
+
+    def record_response(request: Request) -> None:
+        async def before(response: Response) -> None:
+            events.append("response")
+
+        request.before_response(before)
+
+    @app.get("/", dependencies=[Depends(record_response)])
+    def handler(
+        f: Annotated[str, Depends(per_function, scope="function")],
+        r: Annotated[str, Depends(per_request, scope="request")],
+    ) -> str:
+        events.append("handler")
+        return f + r
+
+    assert TestClient(app).get("/").json() == "fr"
+    assert events == ["handler", "function exit", "response", "request exit"]
+    with pytest.raises(ValueError, match="'function' or 'request'"):
+        Depends(per_function, scope="session")  # type: ignore[arg-type]
+
+
+def test_function_scoped_dependency_may_answer_with_an_error(app: App) -> None:
+    def checked() -> Iterator[None]:
+        yield
+        raise HTTPException(409, "Changed meanwhile.")
+
+    @app.get("/")
+    def handler(_: Annotated[None, Depends(checked, scope="function")]) -> str:
+        return "never sent"
+
+    response = TestClient(app).get("/")
+    assert response.status_code == 409
+    assert response.json()["detail"] == "Changed meanwhile."

@@ -57,7 +57,7 @@ def test_unhandled_exception_is_500_without_internals(
         raise RuntimeError("secret database password in message")
 
     with caplog.at_level(logging.ERROR, logger="nightowl.error"):
-        response = TestClient(app).get("/boom")
+        response = TestClient(app, raise_server_exceptions=False).get("/boom")
     assert response.status_code == 500
     assert response.json() == {
         "type": "about:blank",
@@ -77,7 +77,7 @@ def test_debug_mode_shows_traceback(caplog: pytest.LogCaptureFixture) -> None:
     async def boom() -> None:
         raise RuntimeError("kaboom")
 
-    client = TestClient(app)
+    client = TestClient(app, raise_server_exceptions=False)
     with caplog.at_level(logging.CRITICAL):
         api = client.get("/boom")
         page = client.get("/boom", headers={"accept": "text/html"})
@@ -127,7 +127,7 @@ def test_failing_exception_handler_falls_back_to_500(
         raise ValueError()
 
     with caplog.at_level(logging.CRITICAL):
-        assert TestClient(app).get("/").status_code == 500
+        assert TestClient(app, raise_server_exceptions=False).get("/").status_code == 500
 
 
 def test_response_validation_error_is_500(app: App, caplog: pytest.LogCaptureFixture) -> None:
@@ -141,7 +141,7 @@ def test_response_validation_error_is_500(app: App, caplog: pytest.LogCaptureFix
         return {"id": "not a number"}  # type: ignore[return-value]
 
     with caplog.at_level(logging.CRITICAL):
-        response = TestClient(app).get("/")
+        response = TestClient(app, raise_server_exceptions=False).get("/")
     assert response.status_code == 500
     assert "not a number" not in response.text
 

@@ -56,7 +56,7 @@ def test_browsers_get_builtin_html_pages_without_templates() -> None:
 def test_unhandled_errors_are_a_500_page_without_internals(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    client = TestClient(_routes(App()))
+    client = TestClient(_routes(App()), raise_server_exceptions=False)
     with caplog.at_level(logging.CRITICAL):
         page = client.get("/boom", headers=HTML)
     assert page.status_code == 500
@@ -90,7 +90,7 @@ def test_templates_override_the_builtin_pages(caplog: pytest.LogCaptureFixture) 
             secret_key="a-test-key-that-is-long-enough",
         )
     )
-    client = TestClient(app)
+    client = TestClient(app, raise_server_exceptions=False)
     missing = client.get("/missing", headers=HTML)
     assert missing.status_code == 404
     assert missing.text == "<h1>Lost: /missing</h1><p>Nothing matches the given URL.</p>"
@@ -109,7 +109,7 @@ def test_template_files_in_the_app_folder(tmp_path: Path) -> None:
 
 
 def test_debug_mode_keeps_the_debug_page(caplog: pytest.LogCaptureFixture) -> None:
-    client = TestClient(_routes(App(debug=True)))
+    client = TestClient(_routes(App(debug=True)), raise_server_exceptions=False)
     with caplog.at_level(logging.CRITICAL):
         page = client.get("/boom", headers=HTML)
     assert "RuntimeError: database password in here" in page.text

@@ -151,7 +151,7 @@ def test_headers(app: App) -> None:
     ).json()
     assert body == {
         "key": "secret",
-        "agent": "python-httpx/" + body["agent"].split("/")[1],
+        "agent": "testclient",
         "count": 3,
         "raw": "r",
         "accept": ["a", "b"],
@@ -338,3 +338,67 @@ def test_unannotated_parameter_typed_by_its_default(app: App) -> None:
         "name": "y",
     }
     assert client.get("/list?page=two").status_code == 422
+
+
+# -- FastAPI's spelling of "required": Query(...) ------------------------------------------
+def test_ellipsis_default_means_required_not_ellipsis_value() -> None:
+    from nightowl import File, Form, UploadFile
+
+    app = App()
+
+    @app.get("/q")
+    def q(q: str = Query(...)) -> str:  # type: ignore[assignment]
+        return q
+
+    @app.get("/h")
+    def h(x_token: str = Header(...)) -> str:  # type: ignore[assignment]
+        return x_token
+
+    @app.get("/c")
+    def c(session: str = Cookie(...)) -> str:  # type: ignore[assignment]
+        return session
+
+    @app.post("/login")
+    def login(username: str = Form(...), password: str = Form(...)) -> str:  # type: ignore[assignment]
+        return password
+
+    @app.post("/upload")
+    async def upload(file: UploadFile = File(...)) -> str:  # type: ignore[assignment]
+        return file.filename or ""
+
+    @app.post("/body")
+    def body(item: Item = Body(...)) -> str:  # type: ignore[assignment]
+        return item.name
+
+    client = TestClient(app)
+    assert problem(client.get("/q"))["errors"][0]["loc"] == ["query", "q"]
+    assert problem(client.get("/h"))["errors"][0]["loc"] == ["header", "x-token"]
+    assert problem(client.get("/c"))["errors"][0]["loc"] == ["cookie", "session"]
+    assert client.post("/login", data={"username": "ada"}).status_code == 422
+    assert client.post("/upload", files={"other": ("a.txt", b"x")}).status_code == 422
+    assert client.post("/body").status_code == 422
+    assert client.get("/q?q=x").json() == "x"
+    assert client.get("/h", headers={"X-Token": "t"}).json() == "t"
+    assert client.post("/login", data={"username": "a", "password": "p"}).json() == "p"
+    assert client.post("/upload", files={"file": ("a.txt", b"x")}).json() == "a.txt"
+    assert Query(...).default is not ...
+
+
+def test_bare_dict_parameter_is_the_json_body_not_the_query() -> None:
+    app = App()
+
+    @app.post("/any")
+    def any_dict(data: dict) -> dict:  # type: ignore[type-arg]
+        return {"got": data}
+
+    @app.post("/typed")
+    def typed(scores: dict[str, int]) -> dict[str, int]:
+        return scores
+
+    client = TestClient(app)
+    assert client.post("/any", json={"a": [1, 2]}).json() == {"got": {"a": [1, 2]}}
+    assert client.post("/typed", json={"ada": 3}).json() == {"ada": 3}
+    assert problem(client.post("/typed", json={"ada": "x"}))["errors"][0]["loc"] == [
+        "body",
+        "ada",
+    ]

@@ -35,6 +35,7 @@ PUBLIC_NAMES = [
     "Request",
     "Response",
     "Router",
+    "Security",
     "ServerSentEvent",
     "StreamingResponse",
     "UploadFile",

@@ -5,7 +5,7 @@ from typing import cast
 
 import pytest
 
-from nightowl import App, Router, path
+from nightowl import App, JSONResponse, Router, path
 from nightowl.exceptions import ImproperlyConfigured
 from nightowl.routing import Route
 from nightowl.testing import TestClient
@@ -183,7 +183,11 @@ def test_trailing_slash_redirects(app: App) -> None:
     assert response.status_code == 308
     assert response.headers["location"] == "/a?x=1"
     assert client.get("/b").headers["location"] == "/b/"
-    assert client.post("/c/").status_code == 404  # GET only, like Django's APPEND_SLASH
+    # Every method: 308 keeps the method and the body.
+    redirected = client.post("/c/", json={"x": 1})
+    assert redirected.status_code == 308
+    assert redirected.headers["location"] == "/c"
+    assert TestClient(app).post("/c/", json={"x": 1}).json() == "c"
     assert TestClient(app).get("/a/").json() == "a"
 
 
@@ -322,3 +326,68 @@ def test_many_routes_lookup(app: App) -> None:
         app.get(f"/r{i}/{{x:int}}")(lambda x, i=i: {"i": i, "x": x})
     client = TestClient(app)
     assert client.get("/r299/5").json() == {"i": 299, "x": 5}
+
+
+# -- options are checked, FastAPI's route options work ----------------------------------------
+def test_unknown_route_option_is_a_type_error_naming_it() -> None:
+    app = App()
+    with pytest.raises(TypeError, match=r"'status_cod'; did you mean 'status_code'\?"):
+        app.post("/items", status_cod=201)
+    with pytest.raises(TypeError, match="'summry'"):
+        app.route("/items", summry="x")  # type: ignore[call-arg]
+    with pytest.raises(TypeError, match="'response_mdl'"):
+        app.add_route("/items", lambda: None, response_mdl=None)  # type: ignore[call-arg]
+    with pytest.raises(TypeError, match="'tag'"):
+        path("/items", lambda: None, tag=["x"])  # type: ignore[call-arg]
+
+
+def test_router_prefix_with_empty_path_serves_the_prefix() -> None:
+    app = App()
+    articles = Router(prefix="/articles")
+
+    @articles.get("")
+    def list_articles() -> list[str]:
+        return ["a"]
+
+    @articles.get("/{slug}")
+    def article(slug: str) -> str:
+        return slug
+
+    app.include(articles)
+    client = TestClient(app, follow_redirects=False)
+    assert client.get("/articles").json() == ["a"]
+    assert client.get("/articles/x").json() == "x"
+
+    bare = App()
+
+    @bare.get("")
+    def nowhere() -> None: ...
+
+    with pytest.raises(ImproperlyConfigured, match="path ''"):
+        TestClient(bare).get("/")
+
+
+def test_default_response_class_of_app_and_router() -> None:
+    from nightowl import HTMLResponse, PlainTextResponse
+
+    app = App(default_response_class=HTMLResponse)
+    text = Router(prefix="/text", default_response_class=PlainTextResponse)
+
+    @app.get("/")
+    def home() -> str:
+        return "<h1>hi</h1>"
+
+    @app.get("/data", response_class=JSONResponse)
+    def data() -> dict[str, int]:
+        return {"a": 1}
+
+    @text.get("/hello")
+    def hello() -> str:
+        return "hello"
+
+    app.include(text)
+    client = TestClient(app)
+    assert client.get("/").headers["content-type"].startswith("text/html")
+    assert client.get("/").text == "<h1>hi</h1>"
+    assert client.get("/data").json() == {"a": 1}
+    assert client.get("/text/hello").headers["content-type"].startswith("text/plain")

@@ -21,7 +21,7 @@ from nightowl.app import App
 from nightowl.background import BackgroundTasks
 from nightowl.datastructures import UploadFile
 from nightowl.exceptions import HTTPException
-from nightowl.params import Body, Cookie, Depends, File, Form, Header, Path, Query
+from nightowl.params import Body, Cookie, Depends, File, Form, Header, Path, Query, Security
 from nightowl.requests import Request
 from nightowl.responses import (
     FileResponse,
@@ -64,6 +64,7 @@ __all__ = [
     "Request",
     "Response",
     "Router",
+    "Security",
     "ServerSentEvent",
     "StreamingResponse",
     "UploadFile",

@@ -17,7 +17,13 @@ from nightowl.requests import ClientDisconnect, Request
 from nightowl.responses import HTMLResponse, Response
 from nightowl.types import Send
 
-__all__ = ["ErrorPageRenderer", "ExceptionHandler", "ExceptionHandlers", "error_page"]
+__all__ = [
+    "RAISE_SERVER_EXCEPTIONS",
+    "ErrorPageRenderer",
+    "ExceptionHandler",
+    "ExceptionHandlers",
+    "error_page",
+]
 
 logger = logging.getLogger("nightowl.error")
 
@@ -25,6 +31,10 @@ ExceptionHandler = Callable[[Request, Any], Response | Awaitable[Response]]
 #: ``renderer(request, exc)`` -> an HTML error page, or ``None`` for the built-in one.
 ErrorPageRenderer = Callable[[Request, HTTPException], Response | None]
 _SERVER_ERROR_DETAIL = "The server could not complete the request."
+#: An ASGI scope extension: with it, an exception no handler took is raised again after
+#: its 500 is sent, so that a test sees it (``TestClient(raise_server_exceptions=True)``).
+RAISE_SERVER_EXCEPTIONS = "nightowl.raise_server_exceptions"
+_RAISED = "nightowl.raised"
 
 
 class ExceptionHandlers:
@@ -65,27 +75,45 @@ class ExceptionHandlers:
 
     async def response_for(self, request: Request, exc: BaseException) -> Response:
         """The response that answers ``exc``; never raises for an ordinary exception."""
+        return (await self._answer(request, exc))[0]
+
+    async def _answer(
+        self, request: Request, exc: BaseException
+    ) -> tuple[Response, BaseException | None]:
+        """The response, and the exception it answers when that is a server error that
+        no handler took (the test client raises those in the test)."""
         handler = self._find(exc)
         if handler is not None:
             try:
                 if is_async_callable(handler):
-                    return await handler(request, exc)  # type: ignore[no-any-return,misc]
+                    return await handler(request, exc), None  # type: ignore[misc]
                 result: Any = await run_in_threadpool(handler, request, exc)
-                return result  # type: ignore[no-any-return]
+                return result, None
             except Exception as handler_error:
                 if handler_error is not exc:
                     exc = handler_error
-        return self.default_response(request, exc)
+        unhandled = not isinstance(exc, (HTTPException, ClientDisconnect))
+        return self.default_response(request, exc), exc if unhandled else None
 
     async def send(self, request: Request, send: Send, exc: BaseException) -> None:
         """Answer ``exc`` (see :meth:`response_for`): the one place where an error of a
-        handler, of its runner or of the app itself becomes the response sent."""
-        response = await self.response_for(request, exc)
+        handler, of its runner or of the app itself becomes the response sent.
+
+        When the scope asks for it (:data:`RAISE_SERVER_EXCEPTIONS`, which the test
+        client sets), an unhandled exception is raised again once its 500 is sent.
+        """
+        scope = request.scope
+        if scope.get(_RAISED) is exc:
+            raise exc  # answered already, by the runner, and raised again for the test
+        response, unhandled = await self._answer(request, exc)
         try:
-            await response(request.scope, request.receive, send)
+            await response(scope, request.receive, send)
         except RuntimeError:
             # The response had already started when the error happened; nothing more to send.
             logger.debug("Could not send an error response for %r", exc)
+        if unhandled is not None and RAISE_SERVER_EXCEPTIONS in scope.get("extensions", ()):
+            scope[_RAISED] = unhandled
+            raise unhandled
 
     def wants_page(self, request: Request) -> bool:
         """Whether an error for ``request`` is answered with an HTML page (a browser asks)."""

@@ -25,6 +25,7 @@ from nightowl.types import MISSING
 
 if TYPE_CHECKING:
     from nightowl.websockets import WebSocketConfig
+from nightowl.responses import JSONResponse, Response
 
 __all__ = ["App"]
 
@@ -72,6 +73,11 @@ class App(Hooks):
         error_format: how error responses are written (see :attr:`error_format`).
         websocket_config: the origins allowed to open WebSockets, message size limit,
             idle timeout... (a :class:`nightowl.websockets.WebSocketConfig`).
+        default_response_class: the class for results of routes that name no
+            ``response_class`` (``JSONResponse``; ``HTMLResponse`` for a site of pages).
+        root_path: the path prefix a proxy serves the app under (``/api``): URLs the app
+            builds and the OpenAPI ``servers`` start with it, and requests arrive with
+            or without it.
         **config: options of batteries, such as ``database="sqlite:///app.db"`` or
             ``templates="templates"``. Each is kept in ``app.config`` and handed to the
             battery that declares it (see :func:`nightowl.app.battery_options`). Those not
@@ -117,6 +123,13 @@ class App(Hooks):
         if debug is None:
             debug = self.env.flag("DEBUG")
         config = folder_options(options_from_env(self.env, config, battery_options))
+        default_response_class: type[Response] = JSONResponse,
+        root_path: str = "",
+        **config: Any,
+    ) -> None:
+        super().__init__(dependencies=dependencies)
+        self.default_response_class = default_response_class
+        self.root_path = root_path.rstrip("/")
         self._errors = ExceptionHandlers(debug)
         self.title = title
         self.version = version
@@ -140,8 +153,7 @@ class App(Hooks):
         self.websocket_config = websocket_config
         self.config: dict[str, Any] = dict(config)
         self.state = State()
-        #: Swap a dependency for another in tests: ``app.dependency_overrides[real] = fake``.
-        self.dependency_overrides: dict[Callable[..., Any], Callable[..., Any]] = {}
+        self._overrides: dict[Callable[..., Any], Callable[..., Any]] = {}
         #: Click commands added by batteries and users, shown by the ``nightowl`` CLI.
         self.commands: list[Any] = []
         self._providers: dict[Any, Callable[..., Any]] = {}

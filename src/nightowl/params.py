@@ -8,8 +8,8 @@ Use them in ``Annotated`` (preferred) or as the default value::
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable
-from typing import Any, ClassVar
+from collections.abc import Callable, Sequence
+from typing import Any, ClassVar, Literal
 
 from nightowl.types import MISSING
 
@@ -23,6 +23,8 @@ __all__ = [
     "Param",
     "Path",
     "Query",
+    "Security",
+    "SecurityScopes",
     "Source",
 ]
 
@@ -82,9 +84,12 @@ class Param:
     """Where a parameter comes from, plus its validation constraints and documentation.
 
     Args:
-        default: the default value (or use the parameter's own default).
+        default: the default value (or use the parameter's own default); ``...``
+            (FastAPI's way of saying it) means required, as no default does.
         alias: the name on the wire when it differs from the Python name.
         title, description, examples, deprecated, include_in_schema: documentation.
+        openapi_examples: named examples for the OpenAPI document (Swagger UI offers them
+            in a list): ``{"normal": {"summary": "...", "value": ...}}``.
         gt, ge, lt, le, multiple_of, min_length, max_length, pattern, ...: validation,
             exactly as pydantic's ``Field`` takes them.
     """
@@ -100,6 +105,7 @@ class Param:
         "description",
         "examples",
         "include_in_schema",
+        "openapi_examples",
         "title",
     )
 
@@ -114,6 +120,7 @@ class Param:
         examples: list[Any] | None = None,
         deprecated: bool | None = None,
         include_in_schema: bool = True,
+        openapi_examples: dict[str, dict[str, Any]] | None = None,
         gt: float | None = None,
         ge: float | None = None,
         lt: float | None = None,
@@ -127,7 +134,8 @@ class Param:
         strict: bool | None = None,
         allow_inf_nan: bool | None = None,
     ) -> None:
-        self.default = default
+        # Query(...) is how FastAPI code says "required": the same as giving no default.
+        self.default = MISSING if default is ... else default
         self.default_factory = default_factory
         self.alias = alias
         self.title = title
@@ -135,6 +143,7 @@ class Param:
         self.examples = examples
         self.deprecated = deprecated
         self.include_in_schema = include_in_schema
+        self.openapi_examples = openapi_examples
         given = dict(
             gt=gt,
             ge=ge,
@@ -262,16 +271,80 @@ class Depends:
     each dependency runs once and its value is shared, unless ``use_cache=False``.
 
     ``Annotated[User, Depends(current_user)]`` or ``user: User = Depends(current_user)``.
+
+    ``scope`` says when the code after a generator's ``yield`` runs: ``"request"`` (the
+    default) after the response is sent, ``"function"`` as soon as the handler returns,
+    before the response. Either way, when the handler raises, the exception is thrown
+    into the generator before the error response is made, so the dependency may turn it
+    into another one (``except OwnerError: raise HTTPException(400)``).
     """
 
-    __slots__ = ("dependency", "use_cache")
+    __slots__ = ("dependency", "scope", "use_cache")
 
     def __init__(
-        self, dependency: Callable[..., Any] | None = None, *, use_cache: bool = True
+        self,
+        dependency: Callable[..., Any] | None = None,
+        *,
+        use_cache: bool = True,
+        scope: Literal["function", "request"] | None = None,
     ) -> None:
+        if scope not in (None, "function", "request"):
+            raise ValueError(f"Depends(scope=...) is 'function' or 'request', not {scope!r}.")
         self.dependency = dependency
         self.use_cache = use_cache
+        self.scope = scope
 
     def __repr__(self) -> str:
         name = getattr(self.dependency, "__name__", type(self.dependency).__name__)
         return f"Depends({name})"
+
+
+class Security(Depends):
+    """A dependency on a security scheme (or on something that uses one), with the OAuth2
+    scopes this use of it requires::
+
+        def current_user(security_scopes: SecurityScopes, token: Annotated[str, Depends(oauth2)]): ...
+
+        @app.get("/items")
+        def items(user: Annotated[User, Security(current_user, scopes=["items:read"])]): ...
+
+    The OpenAPI document lists the scopes in the operation's ``security``, and a
+    :class:`SecurityScopes` parameter of the dependency (or of the ones it uses) receives
+    them, together with those required further up, to check against the token's.
+    """
+
+    __slots__ = ("scopes",)
+
+    def __init__(
+        self,
+        dependency: Callable[..., Any] | None = None,
+        *,
+        scopes: Sequence[str] | None = None,
+        use_cache: bool = True,
+    ) -> None:
+        super().__init__(dependency, use_cache=use_cache)
+        self.scopes = tuple(scopes or ())
+
+    def __repr__(self) -> str:
+        name = getattr(self.dependency, "__name__", type(self.dependency).__name__)
+        return f"Security({name}, scopes={list(self.scopes)!r})"
+
+
+class SecurityScopes:
+    """Annotate a dependency's parameter with it to receive the OAuth2 scopes that the
+    ``Security(..., scopes=[...])`` above it require.
+
+    Attributes:
+        scopes: the scopes, outermost first, each once.
+        scope_str: the scopes separated by spaces, as OAuth2 writes them (for a
+            ``WWW-Authenticate: Bearer scope="..."`` challenge).
+    """
+
+    __slots__ = ("scope_str", "scopes")
+
+    def __init__(self, scopes: Sequence[str] | None = None) -> None:
+        self.scopes: list[str] = list(scopes or ())
+        self.scope_str = " ".join(self.scopes)
+
+    def __repr__(self) -> str:
+        return f"SecurityScopes({self.scopes!r})"

@@ -7,7 +7,7 @@ shared prefix, tags and dependencies. ``App`` is itself a router.
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any, TypedDict, TypeVar
 
 from typing_extensions import Unpack
@@ -36,8 +36,8 @@ class RouteOptions(TypedDict, total=False):
     response_class: type[Response]
     #: The route's name for ``url_for``; the handler's name by default.
     name: str
-    #: OpenAPI tags.
-    tags: list[str]
+    #: OpenAPI tags (strings, or members of an ``Enum`` of them).
+    tags: list[Any]
     #: Dependencies run before the handler, whose values are not passed to it.
     dependencies: Sequence[Depends]
     #: OpenAPI summary and description (the docstring by default).
@@ -54,6 +54,36 @@ class RouteOptions(TypedDict, total=False):
     #: Requests allowed per client, such as ``"10/minute"`` (``pip install
     #: 'nightowl[ratelimit]'``; see :mod:`nightowl.ratelimit`).
     rate_limit: str
+    #: Fields of the response model to leave out of (or keep in) the output; a set of
+    #: names, or pydantic's nested dict form.
+    response_model_exclude: set[str] | dict[str, Any]
+    response_model_include: set[str] | dict[str, Any]
+    #: Leave out fields the result did not set, that equal their default, or that are None.
+    response_model_exclude_unset: bool
+    response_model_exclude_defaults: bool
+    response_model_exclude_none: bool
+    #: Write fields under their alias (``alias_generator=to_camel`` gives camelCase); true
+    #: by default, as FastAPI does.
+    response_model_by_alias: bool
+
+
+_OPTION_NAMES = frozenset(RouteOptions.__required_keys__ | RouteOptions.__optional_keys__)
+
+
+def _check_options(options: Mapping[str, Any], where: str) -> None:
+    """A ``TypeError`` naming the first option that is not a route option (a misspelt
+    ``status_cod=201`` would otherwise be ignored), with the closest known name."""
+    for name in options:
+        if name not in _OPTION_NAMES:
+            import difflib
+
+            close = difflib.get_close_matches(name, _OPTION_NAMES, n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            known = ", ".join(sorted(_OPTION_NAMES))
+            raise TypeError(
+                f"{where}() got an unexpected keyword argument {name!r}{hint} "
+                f"(route options: {known})"
+            )
 
 
 class Route:
@@ -70,7 +100,8 @@ class Route:
         view_method: str | None = None,
     ) -> None:
         self.path = path
-        self.template = PathTemplate(path)
+        # "" is the path of a router's prefix itself: Router(prefix="/articles").get("").
+        self.template = PathTemplate(path or "/")
         self.endpoint = endpoint
         self.methods = tuple(m.upper() for m in methods)
         self.options = options
@@ -94,6 +125,16 @@ class Route:
     def response_model(self) -> Any:
         """The ``response_model=`` given (or ``MISSING``)."""
         return self.options.get("response_model", MISSING)
+
+    @property
+    def serialization(self) -> dict[str, Any]:
+        """The ``response_model_*`` options, as pydantic's serializer takes them."""
+        options: Mapping[str, Any] = self.options
+        return {
+            name[len("response_model_") :]: value
+            for name, value in options.items()
+            if name.startswith("response_model_")
+        }
 
     def __repr__(self) -> str:
         return f"<Route {','.join(self.methods)} {self.path} -> {self.name}>"
@@ -184,11 +225,13 @@ def path(
     ``endpoint`` is a function (GET unless ``methods`` says otherwise), a class-based
     view, or a :class:`Router` to include under ``route``.
     """
+    _check_options(options, "path")
     return _PathEntry(route, endpoint, methods, options)
 
 
 def _verb(method: str) -> Callable[..., Callable[[F], F]]:
     def shortcut(self: Router, path: str, **options: Unpack[RouteOptions]) -> Callable[[F], F]:
+        _check_options(options, method.lower())
         return self.route(path, methods=[method], **options)
 
     shortcut.__name__ = shortcut.__qualname__ = method.lower()
@@ -215,15 +258,17 @@ class Router:
         tags: OpenAPI tags for every route.
         dependencies: ``Depends(...)`` run before every handler of the router.
         responses: extra documented responses for every route.
+        default_response_class: the ``response_class`` of the router's routes that name none.
     """
 
     def __init__(
         self,
         prefix: str = "",
         *,
-        tags: Sequence[str] = (),
+        tags: Sequence[Any] = (),
         dependencies: Sequence[Depends] = (),
         responses: dict[int | str, Any] | None = None,
+        default_response_class: type[Response] | None = None,
     ) -> None:
         if prefix and not prefix.startswith("/"):
             raise ImproperlyConfigured(f"A router prefix must start with '/': {prefix!r}")
@@ -231,6 +276,7 @@ class Router:
         self.tags = list(tags)
         self.dependencies = list(dependencies)
         self.responses = dict(responses or {})
+        self.router_response_class = default_response_class
         self._routes: list[Route | WebSocketRoute] = []
         self._includes: list[_Include] = []
         self._on_change: Callable[[], None] | None = None
@@ -240,6 +286,7 @@ class Router:
         self, path: str, methods: Sequence[str] | None = None, **options: Unpack[RouteOptions]
     ) -> Callable[[F], F]:
         """Register the decorated function (or class-based view) for ``methods`` (GET by default)."""
+        _check_options(options, "route")
 
         def decorator(endpoint: F) -> F:
             self.add_route(path, endpoint, methods=methods, **options)
@@ -267,6 +314,7 @@ class Router:
         A class is a class-based view: each of its ``get``, ``post``... methods answers
         that HTTP method, and a new instance is made for every request.
         """
+        _check_options(options, "add_route")
         if inspect.isclass(endpoint):
             verbs = [m for m in HTTP_METHODS if callable(getattr(endpoint, m.lower(), None))]
             if methods is not None:
@@ -324,6 +372,8 @@ class Router:
     def _add(self, route: Route | WebSocketRoute) -> None:
         if isinstance(route, Route) and "rate_limit" in route.options:
             route = _with_battery_option(route, "rate_limit")
+        if self.router_response_class is not None and isinstance(route, Route):
+            route.options.setdefault("response_class", self.router_response_class)
         self._routes.append(route)
         self._changed()
 

@@ -15,6 +15,9 @@ lock and its Authorize button::
 
 Checking that the credential is *valid* is the application's job: do it in a
 dependency that depends on the scheme, as ``current_user`` does above.
+``Security(current_user, scopes=["items:read"])`` says which OAuth2 scopes a use
+requires: they appear in the operation's ``security``, and a :class:`SecurityScopes`
+parameter of ``current_user`` receives them.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from typing import Annotated, Any
 
 from nightowl.exceptions import HTTPException
 from nightowl.params import Form
+from nightowl.params import Security, SecurityScopes
 from nightowl.requests import Request
 
 __all__ = [
@@ -39,7 +43,9 @@ __all__ = [
     "OAuth2PasswordBearer",
     "OAuth2PasswordRequestForm",
     "OAuth2PasswordRequestFormStrict",
+    "Security",
     "SecurityScheme",
+    "SecurityScopes",
 ]
 
 

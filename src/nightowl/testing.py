@@ -27,6 +27,7 @@ from urllib.parse import unquote
 
 import httpx
 
+from nightowl._errors import RAISE_SERVER_EXCEPTIONS
 from nightowl.exceptions import WebSocketDisconnect
 from nightowl.responses import dump_json
 from nightowl.types import ASGIApp, Message
@@ -36,7 +37,9 @@ __all__ = ["AsyncTestClient", "TestClient", "WebSocketTestSession"]
 T = TypeVar("T")
 
 
-def _scope_for(request: httpx.Request, state: dict[str, Any], root_path: str) -> dict[str, Any]:
+def _scope_for(
+    request: httpx.Request, state: dict[str, Any], root_path: str, raise_errors: bool = False
+) -> dict[str, Any]:
     url = request.url
     default_port = 443 if url.scheme == "https" else 80
     raw_path = url.raw_path.split(b"?", 1)[0]
@@ -53,15 +56,16 @@ def _scope_for(request: httpx.Request, state: dict[str, Any], root_path: str) ->
         "headers": [(k.lower(), v) for k, v in request.headers.raw],
         "client": ("testclient", 50000),
         "server": (url.host, url.port or default_port),
-        "extensions": {},
+        "extensions": {RAISE_SERVER_EXCEPTIONS: {}} if raise_errors else {},
         "state": dict(state),
     }
 
 
 async def _call_app(
-    app: ASGIApp, request: httpx.Request, body: bytes, state: dict[str, Any], root_path: str
+    client: TestClient | AsyncTestClient, request: httpx.Request, body: bytes
 ) -> httpx.Response:
-    scope = _scope_for(request, state, root_path)
+    raise_errors = client.raise_server_exceptions
+    scope = _scope_for(request, client._lifespan.state, client.root_path, raise_errors)
     sent_body = False
     response_done = asyncio.Event()
     status: int | None = None
@@ -92,13 +96,26 @@ async def _call_app(
             if not message.get("more_body", False):
                 response_done.set()
 
-    await app(scope, receive, send)
+    try:
+        await client.app(scope, receive, send)
+    except Exception:
+        if raise_errors:
+            raise
+        if status is None:  # an app that raised instead of answering: what a server sends
+            return httpx.Response(500, request=request)
     if status is None:
         raise RuntimeError("The app returned without sending a response.")
     # A stream, not content=: httpx would add a Content-Length the app never sent.
     return httpx.Response(
         status, headers=headers, stream=httpx.ByteStream(b"".join(chunks)), request=request
     )
+
+
+def _headers(given: Any) -> httpx.Headers:
+    """The client's default headers: ``User-Agent: testclient`` unless ``given`` names one."""
+    headers = httpx.Headers(given)
+    headers.setdefault("user-agent", "testclient")
+    return headers
 
 
 class _Lifespan:
@@ -183,9 +200,7 @@ class _SyncTransport(httpx.BaseTransport):
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         client = self.client
         body = request.read()
-        return client._portal_call(
-            _call_app(client.app, request, body, client._lifespan.state, client.root_path)
-        )
+        return client._portal_call(_call_app(client, request, body))
 
 
 class _ClientClosed(OSError):
@@ -409,15 +424,27 @@ class TestClient(httpx.Client):
         app: any ASGI app.
         base_url: the URL requests are relative to.
         root_path: the ASGI ``root_path`` (for apps mounted under a prefix).
+        raise_server_exceptions: raise an exception the app did not handle in the test
+            (the default, as FastAPI's and Starlette's clients do); ``False`` returns the
+            500 response a client would get instead.
+        **kwargs: for ``httpx.Client`` (``headers``, ``cookies``, ``follow_redirects``
+            (true by default)...). Requests say ``User-Agent: testclient`` unless told otherwise.
     """
 
     __test__ = False  # not a pytest test class
 
     def __init__(
-        self, app: ASGIApp, base_url: str = "http://testserver", root_path: str = "", **kwargs: Any
+        self,
+        app: ASGIApp,
+        base_url: str = "http://testserver",
+        root_path: str = "",
+        raise_server_exceptions: bool = True,
+        **kwargs: Any,
     ) -> None:
         self.app = app
         self.root_path = root_path
+        self.raise_server_exceptions = raise_server_exceptions
+        kwargs["headers"] = _headers(kwargs.get("headers"))
         self._portal: _Portal | None = None
         self._lifespan = _Lifespan(app)
         self._started = False
@@ -502,7 +529,7 @@ class _AsyncTransport(httpx.AsyncBaseTransport):
             client._started = True
             await client._lifespan.startup()
         body = await request.aread()
-        return await _call_app(client.app, request, body, client._lifespan.state, client.root_path)
+        return await _call_app(client, request, body)
 
 
 class AsyncTestClient(httpx.AsyncClient):
@@ -515,10 +542,17 @@ class AsyncTestClient(httpx.AsyncClient):
     __test__ = False
 
     def __init__(
-        self, app: ASGIApp, base_url: str = "http://testserver", root_path: str = "", **kwargs: Any
+        self,
+        app: ASGIApp,
+        base_url: str = "http://testserver",
+        root_path: str = "",
+        raise_server_exceptions: bool = True,
+        **kwargs: Any,
     ) -> None:
         self.app = app
         self.root_path = root_path
+        self.raise_server_exceptions = raise_server_exceptions
+        kwargs["headers"] = _headers(kwargs.get("headers"))
         self._lifespan = _Lifespan(app)
         self._started = False
         kwargs.setdefault("follow_redirects", True)

@@ -209,3 +209,23 @@ def test_create_update_patch_through_the_app(app: App, database: Database) -> No
         member = session.scalars(select(Member)).one()
         assert (member.email, member.name, member.nickname) == ("z@example.com", "Zed", "annie")
         assert member.balance == Decimal("2.50")
+
+
+def test_created_object_returned_as_its_model_has_every_field_in_get_order(app: App) -> None:
+    @app.post("/members", status_code=201)
+    def create_member(data: Member.schema("create"), db: Session) -> Member:  # type: ignore[valid-type]
+        member = Member.from_schema(data)
+        db.add(member)  # no flush: the request's session flushes after the handler
+        return member
+
+    @app.get("/members/{member_id}")
+    def read_member(member_id: int, db: Session) -> Member:
+        return db.get_or_404(Member, member_id)
+
+    with TestClient(app) as client:
+        created = client.post("/members", json={"email": "n@example.com", "name": "Nan"})
+        assert created.status_code == 201, created.text
+        fetched = client.get(f"/members/{created.json()['id']}")
+        assert created.json()["nickname"] is None  # a nullable column never set
+        assert list(created.json()) == list(fetched.json())
+        assert list(created.json()) == list(Member.schema("read").model_fields)

@@ -92,7 +92,7 @@ def test_failures_roll_back(app: App, database: Database, mode: str, failure: st
             await db.flush()
             return fail()
 
-    with TestClient(app) as client:
+    with TestClient(app, raise_server_exceptions=False) as client:
         response = client.post("/members")
     assert (
         response.status_code == {"http_exception": 403, "error_status": 400, "crash": 500}[failure]
@@ -321,7 +321,7 @@ def test_lazy_loading_in_async_code_names_the_relationship(
     def sync(entry_id: int, db: Session) -> EntryOut:  # type: ignore[valid-type]
         return db.get_or_404(Entry, entry_id)  # lazy loading is fine in sync code
 
-    with TestClient(app) as client:
+    with TestClient(app, raise_server_exceptions=False) as client:
         failed = client.get("/lazy/1")
         assert failed.status_code == 500
         assert "Entry.author is not loaded" in caplog.text
@@ -497,7 +497,7 @@ def test_sql_errors_stay_500(app: App) -> None:
     def broken(db: Session) -> None:
         db.execute(text("SELECT * FROM no_such_table"))
 
-    with TestClient(app) as client:
+    with TestClient(app, raise_server_exceptions=False) as client:
         assert client.get("/broken").status_code == 500
 
 

@@ -57,7 +57,8 @@ def build_app() -> App:
 def client(request: pytest.FixtureRequest) -> Iterator[httpx.Client]:
     app = build_app()
     if request.param == "in-process":
-        with TestClient(app) as test_client:
+        # Like the real server: a crash is the client's 500, not an error in the test.
+        with TestClient(app, raise_server_exceptions=False) as test_client:
             yield test_client
     else:
         with live_client(app) as real_client:

@@ -115,3 +115,88 @@ def test_a_database_session_without_a_database_says_how_to_add_one() -> None:
 
     with pytest.raises(ImproperlyConfigured, match=r"'db: Session' needs the database"):
         app.openapi()
+def test_optional_file_with_an_empty_post_is_none_not_415() -> None:
+    from nightowl import UploadFile
+
+    app = App()
+
+    @app.post("/avatar")
+    async def avatar(file: UploadFile | None = File(None)) -> dict[str, Any]:  # type: ignore[assignment]
+        return {"file": None if file is None else file.filename}
+
+    client = TestClient(app)
+    assert client.post("/avatar").json() == {"file": None}
+    sent = client.post("/avatar", files={"file": ("me.png", b"png")})
+    assert sent.json() == {"file": "me.png"}
+
+
+# -- parameter models: a pydantic model read from the query, headers or cookies -------------
+def test_query_header_and_cookie_parameter_models() -> None:
+    from typing import Literal
+
+    from pydantic import BaseModel, ConfigDict
+    from pydantic import Field as PydanticField
+
+    class Filters(BaseModel):
+        model_config = ConfigDict(extra="forbid")
+
+        limit: int = PydanticField(100, gt=0, le=100)
+        order_by: Literal["created_at", "updated_at"] = "created_at"
+        tags: list[str] = []
+
+    class CommonHeaders(BaseModel):
+        save_data: bool
+        x_tag: list[str] = []
+
+    class Cookies(BaseModel):
+        session_id: str
+        tracker: str | None = None
+
+    app = App()
+
+    @app.get("/items")
+    def items(filters: Annotated[Filters, Query()]) -> Filters:
+        return filters
+
+    @app.get("/headers")
+    def headers(h: Annotated[CommonHeaders, Header()]) -> CommonHeaders:
+        return h
+
+    @app.get("/cookies")
+    def cookies(c: Annotated[Cookies, Cookie()]) -> Cookies:
+        return c
+
+    client = TestClient(app)
+    assert client.get("/items?limit=5&tags=a&tags=b").json() == {
+        "limit": 5,
+        "order_by": "created_at",
+        "tags": ["a", "b"],
+    }
+    extra = client.get("/items?limit=5&tool=plumbus")
+    assert extra.status_code == 422
+    assert extra.json()["errors"] == [
+        {
+            "loc": ["query", "tool"],
+            "msg": "Extra inputs are not permitted",
+            "type": "extra_forbidden",
+        }
+    ]
+    assert client.get("/items?limit=0").json()["errors"][0]["loc"] == ["query", "limit"]
+    sent = client.get("/headers", headers=[("save-data", "true"), ("x-tag", "1"), ("x-tag", "2")])
+    assert sent.json() == {"save_data": True, "x_tag": ["1", "2"]}
+    assert client.get("/headers").json()["errors"][0]["loc"] == ["header", "save_data"]
+    client.cookies.set("session_id", "abc")
+    assert client.get("/cookies").json() == {"session_id": "abc", "tracker": None}
+
+    parameters = app.openapi()["paths"]["/items"]["get"]["parameters"]
+    assert [(p["name"], p["in"], p["required"]) for p in parameters] == [
+        ("limit", "query", False),
+        ("order_by", "query", False),
+        ("tags", "query", False),
+    ]
+    assert parameters[0]["schema"]["maximum"] == 100
+    header_parameters = app.openapi()["paths"]["/headers"]["get"]["parameters"]
+    assert [(p["name"], p["required"]) for p in header_parameters] == [
+        ("Save-Data", True),
+        ("X-Tag", False),
+    ]

@@ -427,3 +427,75 @@ def test_example_apps_are_valid() -> None:
         app = namespace["app"]
         assert isinstance(app, App)
         validate(app.openapi())
+
+
+def test_enum_tags_are_written_by_value() -> None:
+    import enum
+
+    class Tags(enum.Enum):
+        items = "items"
+        users = "users"
+
+    app = App()
+    router = Router(prefix="/users", tags=[Tags.users])
+
+    @app.get("/items", tags=[Tags.items])
+    def items() -> list[str]:
+        return []
+
+    @router.get("/")
+    def users() -> list[str]:
+        return []
+
+    app.include(router)
+    response = TestClient(app).get("/openapi.json")
+    assert response.status_code == 200
+    document = response.json()
+    assert document["paths"]["/items"]["get"]["tags"] == ["items"]
+    assert document["paths"]["/users/"]["get"]["tags"] == ["users"]
+    assert document["tags"] == [{"name": "items"}, {"name": "users"}]
+    validate(document)
+
+
+def test_openapi_examples_on_parameters_and_bodies() -> None:
+    from typing import Annotated
+
+    from nightowl import Body, Query
+
+    class Item(BaseModel):
+        name: str
+        price: float
+
+    app = App()
+
+    @app.put("/items/{item_id}")
+    def update(
+        item_id: int,
+        item: Annotated[
+            Item,
+            Body(
+                openapi_examples={
+                    "normal": {"summary": "A normal item", "value": {"name": "Foo", "price": 35.4}},
+                    "invalid": {"summary": "Rejected", "value": {"name": "Bar", "price": "x"}},
+                }
+            ),
+        ],
+        q: Annotated[
+            str | None,
+            Query(openapi_examples={"short": {"value": "ab"}, "long": {"value": "abcdef"}}),
+        ] = None,
+    ) -> Item:
+        return item
+
+    operation = app.openapi()["paths"]["/items/{item_id}"]["put"]
+    body = operation["requestBody"]["content"]["application/json"]
+    assert body["examples"]["normal"] == {
+        "summary": "A normal item",
+        "value": {"name": "Foo", "price": 35.4},
+    }
+    assert list(body["examples"]) == ["normal", "invalid"]
+    query = next(p for p in operation["parameters"] if p["name"] == "q")
+    assert query["examples"] == {"short": {"value": "ab"}, "long": {"value": "abcdef"}}
+    validate(app.openapi())
+    sent = TestClient(app).put("/items/1", json={"name": "Foo", "price": 1})
+    assert sent.json() == {"name": "Foo", "price": 1.0}

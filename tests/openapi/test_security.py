@@ -154,3 +154,53 @@ def test_several_schemes_are_all_required_and_shared_names_must_agree() -> None:
 
     with pytest.raises(ImproperlyConfigured, match="APIKeyHeader"):
         app.openapi()
+
+
+def test_security_scopes_reach_the_dependency_and_the_document() -> None:
+    from nightowl import HTTPException, Security
+    from nightowl.security import SecurityScopes
+
+    oauth2 = OAuth2PasswordBearer("/token", scopes={"me": "Read yourself.", "items": "Read items."})
+    tokens = {"full": ["me", "items"], "me-only": ["me"]}
+
+    def current_user(
+        security_scopes: SecurityScopes, token: Annotated[str, Depends(oauth2)]
+    ) -> str:
+        granted = tokens.get(token, [])
+        for scope in security_scopes.scopes:
+            if scope not in granted:
+                raise HTTPException(
+                    401,
+                    "Not enough permissions",
+                    headers={"WWW-Authenticate": f'Bearer scope="{security_scopes.scope_str}"'},
+                )
+        return token
+
+    def active_user(user: Annotated[str, Security(current_user, scopes=["me"])]) -> str:
+        return user
+
+    app = App()
+
+    @app.get("/users/me")
+    def me(user: Annotated[str, Depends(active_user)]) -> str:
+        return user
+
+    @app.get("/users/me/items")
+    def my_items(user: Annotated[str, Security(active_user, scopes=["items"])]) -> list[str]:
+        return [user]
+
+    client = TestClient(app)
+    bearer = {"Authorization": "Bearer me-only"}
+    assert client.get("/users/me", headers=bearer).json() == "me-only"
+    denied = client.get("/users/me/items", headers=bearer)
+    assert denied.status_code == 401
+    assert denied.headers["www-authenticate"] == 'Bearer scope="items me"'
+    full = client.get("/users/me/items", headers={"Authorization": "Bearer full"})
+    assert full.json() == ["full"]
+
+    document = app.openapi()
+    assert document["paths"]["/users/me"]["get"]["security"] == [{"OAuth2PasswordBearer": ["me"]}]
+    assert document["paths"]["/users/me/items"]["get"]["security"] == [
+        {"OAuth2PasswordBearer": ["items", "me"]}
+    ]
+    validate(document)

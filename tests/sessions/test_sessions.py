@@ -171,7 +171,7 @@ def test_clear_deletes_the_cookie() -> None:
 
 def test_too_large_session_is_a_clear_error() -> None:
     app = build(debug=True)
-    with TestClient(app) as client:
+    with TestClient(app, raise_server_exceptions=False) as client:
         response = client.get("/big")
     assert response.status_code == 500
     assert "set-cookie" not in response.headers
@@ -189,7 +189,7 @@ def test_values_must_be_json() -> None:
         request.session["thing"] = object()
         return {}
 
-    with TestClient(app) as client:
+    with TestClient(app, raise_server_exceptions=False) as client:
         response = client.get("/object")
     assert response.status_code == 500
     assert "JSON-serialisable" in response.json()["detail"]
@@ -198,7 +198,7 @@ def test_values_must_be_json() -> None:
 def test_session_without_sessions_turned_on_says_how() -> None:
     app = App(debug=True)
     app.get("/")(show_session)
-    with TestClient(app) as client:
+    with TestClient(app, raise_server_exceptions=False) as client:
         detail = client.get("/").json()["detail"]
     assert "App(sessions=True)" in detail
 
@@ -365,7 +365,7 @@ def test_redis_url_option(redis_prefix: str) -> None:
 
 def test_redis_unreachable_is_reported() -> None:
     app = build(RedisBackend("redis://127.0.0.1:1/0"), debug=True)
-    with TestClient(app) as client:
+    with TestClient(app, raise_server_exceptions=False) as client:
         response = client.get("/set?key=a&value=b")
     assert response.status_code == 500
     assert "ConnectionError" in response.json()["detail"] or "Connect" in response.json()["detail"]

@@ -129,7 +129,7 @@ def test_render_a_single_block(tmp_path: Path) -> None:
 
 
 def test_template_errors_in_debug_show_the_template_and_line(tmp_path: Path) -> None:
-    with TestClient(build(tmp_path, debug=True)) as client:
+    with TestClient(build(tmp_path, debug=True), raise_server_exceptions=False) as client:
         runtime = client.get("/broken", headers={"Accept": "text/html"})
         syntax = client.get("/syntax")
     assert runtime.status_code == 500
@@ -142,7 +142,7 @@ def test_template_errors_in_debug_show_the_template_and_line(tmp_path: Path) -> 
 
 
 def test_template_errors_in_production_are_a_plain_500(tmp_path: Path) -> None:
-    with TestClient(build(tmp_path)) as client:
+    with TestClient(build(tmp_path), raise_server_exceptions=False) as client:
         response = client.get("/broken")
     assert response.status_code == 500
     assert "broken.html" not in response.text

@@ -11,6 +11,8 @@ from nightowl._handlers.runners import HandlerRunner, Runner, WebSocketRunner
 from nightowl._table import PathTemplate, RouteTable
 from nightowl.exceptions import HTTPException, ImproperlyConfigured
 from nightowl.problems import ErrorFormat
+from nightowl.exceptions import ImproperlyConfigured
+from nightowl.responses import Response
 from nightowl.routing import Router, WebSocketRoute
 from nightowl.types import ASGIApp
 
@@ -21,10 +23,10 @@ class Compiling(Router):
     """A router whose routes are compiled once into route tables, recompiled after a change."""
 
     _errors: ExceptionHandlers
+    _overrides: dict[Callable[..., Any], Callable[..., Any]]
     _providers: dict[Any, Callable[..., Any]]
     _runners: dict[Callable[..., Any], HandlerRunner]
     _mounts: list[tuple[str, ASGIApp, str | None]]
-    dependency_overrides: dict[Callable[..., Any], Callable[..., Any]]
     # What the OpenAPI document and the docs pages read.
     title: str
     version: str
@@ -38,6 +40,7 @@ class Compiling(Router):
     openapi_url: str | None
     docs_url: str | None
     redoc_url: str | None
+    default_response_class: type[Response]
 
     def _init_compiling(self) -> None:
         self._openapi: dict[str, Any] | None = None
@@ -46,6 +49,19 @@ class Compiling(Router):
         self._compiled: list[CompiledRoute] = []
         self._names: dict[str, PathTemplate] = {}
         self._on_change = self._invalidate
+
+    @property
+    def dependency_overrides(self) -> dict[Callable[..., Any], Callable[..., Any]]:
+        """Swap a dependency for another in tests: ``app.dependency_overrides[real] = fake``.
+
+        Replacing the whole mapping (``app.dependency_overrides = {real: fake}``) works too.
+        """
+        return self._overrides
+
+    @dependency_overrides.setter
+    def dependency_overrides(self, overrides: dict[Callable[..., Any], Callable[..., Any]]) -> None:
+        self._overrides = overrides
+        self._invalidate()  # the compiled runners hold the mapping they were given
 
     def url_path_for(self, name: str, /, **params: Any) -> str:
         """The path of the route named ``name``, with ``params`` filled in."""
@@ -111,6 +127,21 @@ class Compiling(Router):
         routes = [*self.iter_routes(), *docs_routes(self)]
         check_routes(routes)  # a duplicate or shadowed route, named with both handlers
         for route in routes:
+        compiler = Compiler(
+            self._providers,
+            self.dependency_overrides,
+            self._errors,
+            self._runners,
+            self.default_response_class,
+        )
+        from nightowl.openapi import docs_routes
+
+        for route in [*self.iter_routes(), *docs_routes(self)]:
+            if not route.path:
+                raise ImproperlyConfigured(
+                    f"The route {route.name!r} has the path '' outside any router prefix; "
+                    "give it '/'."
+                )
             names.setdefault(route.name, route.template)
             if isinstance(route, WebSocketRoute):
                 ws_table.add(route.template, ["WEBSOCKET"], compiler.websocket(route))

@@ -33,6 +33,7 @@ class Serving(Lifespan):
     max_body_size: int
     redirect_slashes: bool
     websocket_config: WebSocketConfig | None
+    root_path: str
 
     def _init_serving(self, identity: ConnectionIdentity) -> None:
         self._identity = identity
@@ -46,6 +47,8 @@ class Serving(Lifespan):
         scope["app"] = self
         if scope["type"] != "lifespan":
             send = self._identity.prepare(scope, send)
+        if self.root_path:
+            _strip_root_path(scope, self.root_path)
         stack = self._stack
         if stack is None:
             stack = self._stack = self._build_stack()
@@ -99,8 +102,9 @@ class Serving(Lifespan):
                 await route(request, send)
             except Exception as exc:
                 await self._errors.send(request, send, exc)
-            if request._form is not None:
-                await request._form.close()  # uploaded files' temporary storage
+            finally:
+                if request._form is not None:
+                    await request._form.close()  # uploaded files' temporary storage
             return
         await self._unrouted(scope, receive, send, request, allowed)
 
@@ -121,9 +125,10 @@ class Serving(Lifespan):
             )
             await self._errors.send(request, send, error)
             return
-        if self.redirect_slashes and scope["method"] in ("GET", "HEAD") and path != "/":
+        if self.redirect_slashes and path != "/":
             other = path[:-1] if path.endswith("/") else path + "/"
-            if table.lookup("GET", other)[0] is not None:
+            # 308 keeps the method and the body, so a POST to /items/ reaches /items.
+            if table.lookup(scope["method"], other)[0] is not None:
                 query = scope.get("query_string", b"").decode("latin-1")
                 target = scope.get("root_path", "") + other + ("?" + query if query else "")
                 await RedirectResponse(target, status_code=308)(scope, receive, send)
@@ -194,6 +199,18 @@ class Serving(Lifespan):
 _NOT_FOUND_DETAIL = "Nothing matches the given URL."
 # Shared by every plain 404; responses are never mutated once sent.
 _NOT_FOUND = problem_response(404, _NOT_FOUND_DETAIL)
+
+
+def _strip_root_path(scope: Scope, root_path: str) -> None:
+    """``App(root_path=...)``: the scope's ``root_path`` is the app's, and a path that
+    still carries it (servers that keep it, such as uvicorn's ``--root-path``) loses it."""
+    scope["root_path"] = root_path
+    path: str = scope["path"]
+    if path == root_path or path.startswith(root_path + "/"):
+        scope["path"] = path[len(root_path) :] or "/"
+        raw_path = scope.get("raw_path")
+        if raw_path:
+            scope["raw_path"] = raw_path[len(root_path.encode()) :] or b"/"
 
 
 def _check_percent_encoding(raw_path: bytes) -> None:

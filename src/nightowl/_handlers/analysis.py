@@ -27,9 +27,10 @@ from nightowl._handlers.dependant import (
     SpecialKind,
     callable_name,
 )
+from nightowl._handlers.param_models import is_param_model
 from nightowl.background import BackgroundTasks
 from nightowl.exceptions import ImproperlyConfigured
-from nightowl.params import Body, Depends, File, Param, Path, Query, Source
+from nightowl.params import Body, Depends, File, Param, Path, Query, SecurityScopes, Source
 from nightowl.requests import HTTPConnection
 from nightowl.responses import Response
 from nightowl.routing import Route, WebSocketRoute
@@ -38,6 +39,8 @@ from nightowl.types import MISSING
 __all__ = ["analyse", "route_dependant"]
 
 Providers = Mapping[Any, Callable[..., Any]]
+#: Sources a pydantic model parameter is read from field by field (a parameter model).
+_MODEL_SOURCES = frozenset({Source.QUERY, Source.HEADER, Source.COOKIE})
 
 
 def analyse(
@@ -73,8 +76,18 @@ def route_dependant(route: Route | WebSocketRoute, providers: Providers) -> Depe
     for marker in reversed(list(extra)):
         if marker.dependency is not None:
             sub = analyser.dependant(marker.dependency)
-            dependant.dependencies.insert(0, Dependency(None, sub, marker.use_cache))
+            dependant.dependencies.insert(0, _dependency(None, sub, marker))
     return dependant
+
+
+def _dependency(name: str | None, sub: Dependant, marker: Depends) -> Dependency:
+    return Dependency(
+        name,
+        sub,
+        marker.use_cache,
+        marker.scope == "function",
+        tuple(getattr(marker, "scopes", ())),
+    )
 
 
 def _view_call(view: type, method_name: str) -> tuple[Callable[..., Any], Callable[..., Any]]:
@@ -153,7 +166,7 @@ class _Analyser:
             dependency = self.providers.get(base, base)
         if not callable(dependency):
             raise ImproperlyConfigured(f"{where}: Depends() needs a callable.")
-        return Dependency(name, self.dependant(dependency), marker.use_cache)
+        return _dependency(name, self.dependant(dependency), marker)
 
     def _injected(self, name: str, base: Any) -> Special | Dependency | Param:
         """What a parameter without a marker is: a connection value, a provided type, or a
@@ -180,6 +193,7 @@ class _Analyser:
         field_type = declared.field_type
         if source is Source.PATH:
             field_type = self._path_type(name, annotation, field_type, marker, where)
+        is_model = source in _MODEL_SOURCES and is_param_model(declared.base)
         return Field(
             name=name,
             key=_wire_key(name, marker, source),
@@ -188,8 +202,9 @@ class _Analyser:
             marker=marker,
             default=default,
             default_factory=marker.default_factory,
-            required=default is MISSING and marker.default_factory is None,
+            required=default is MISSING and marker.default_factory is None and not is_model,
             is_list=source.repeats and is_sequence(declared.base),
+            is_model=is_model,
         )
 
     def _path_type(
@@ -313,6 +328,8 @@ def _special_kind(annotation: Any) -> SpecialKind | None:
         return SpecialKind.BACKGROUND
     if issubclass(annotation, Response):
         return SpecialKind.RESPONSE
+    if issubclass(annotation, SecurityScopes):
+        return SpecialKind.SECURITY_SCOPES
     return None
 
 

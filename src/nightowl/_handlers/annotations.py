@@ -35,21 +35,9 @@ __all__ = [
 
 _SEQUENCES = (list, set, frozenset, tuple, typing.Sequence)
 _CONTAINERS = (list, set, frozenset, tuple, dict, collections.abc.Mapping)
+_MAPPINGS = (dict, collections.abc.Mapping)
 #: Return annotations that say nothing worth validating or documenting.
-_UNTYPED = (
-    Any,
-    object,
-    dict,
-    list,
-    str,
-    bytes,
-    int,
-    float,
-    bool,
-    type(None),
-    None,
-    inspect.Signature.empty,
-)
+_UNTYPED = (Any, object, dict, list, bytes, type(None), None, inspect.Signature.empty)
 #: Results sent as they are, never validated: ``typing.Iterator[...]`` has origin abc.Iterator.
 _STREAMS = (
     collections.abc.Awaitable,
@@ -102,8 +90,11 @@ def _is_pydantic_model(cls: type) -> bool:
 
 
 def is_body_type(annotation: Any) -> bool:
-    """True for types read from a JSON body: models, dataclasses, TypedDicts, lists/dicts of them."""
+    """True for types read from a JSON body: models, dataclasses, TypedDicts, any ``dict``,
+    and lists of those."""
     inner = strip_annotated(unwrap_optional(annotation))
+    if inner is dict or get_origin(inner) in _MAPPINGS:
+        return True  # a query string cannot carry a mapping: ``data: dict`` is the JSON body
     if inspect.isclass(inner):
         if _is_pydantic_model(inner) or dataclasses.is_dataclass(inner):
             return True
@@ -147,11 +138,13 @@ def tuple_body(annotation: Any) -> Any:
 
 
 def is_untyped(annotation: Any) -> bool:
-    """True for return annotations with nothing to validate or filter: none at all, a
-    builtin scalar, ``dict[str, Any]``, ``list[Any]``..."""
+    """True for return annotations with nothing to validate or filter: none at all,
+    ``dict``, ``dict[str, Any]``, ``list[Any]``... (``-> int`` and ``-> dict[str, str]``
+    are validated and documented, as any other type)."""
     if annotation in _UNTYPED:
         return True
     origin = get_origin(annotation)
     if origin not in (dict, list, collections.abc.Mapping, collections.abc.Sequence):
         return False
-    return all(arg in (Any, str, object) for arg in get_args(annotation))
+    args = get_args(annotation)
+    return not args or args[-1] in (Any, object)

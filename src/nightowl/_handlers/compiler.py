@@ -24,6 +24,7 @@ from nightowl._handlers.runners import (
     websocket_runner,
 )
 from nightowl._handlers.sending import Responder
+from nightowl.responses import JSONResponse, Response
 from nightowl.routing import Route, WebSocketRoute
 
 __all__ = ["CompiledRoute", "Compiler"]
@@ -69,9 +70,17 @@ class Compiler:
         overrides: ``app.dependency_overrides``, read per request (tests set it late).
         errors: the app's exception handlers, which answer a planned runner's errors.
         handler_runners: providers' runners for the ``async def`` handlers using them.
+        default_response_class: the class for results of routes that name none.
     """
 
-    __slots__ = ("_override_plans", "errors", "handler_runners", "overrides", "providers")
+    __slots__ = (
+        "_override_plans",
+        "default_response_class",
+        "errors",
+        "handler_runners",
+        "overrides",
+        "providers",
+    )
 
     def __init__(
         self,
@@ -79,7 +88,9 @@ class Compiler:
         overrides: Overrides,
         errors: ExceptionHandlers,
         handler_runners: Mapping[Callable[..., Any], HandlerRunner],
+        default_response_class: type[Response] = JSONResponse,
     ) -> None:
+        self.default_response_class = default_response_class
         self.providers = providers
         self.overrides = overrides
         self.errors = errors
@@ -92,9 +103,11 @@ class Compiler:
         plan = Plan(dependant, compile_override=self.override)
         renderer = Renderer(
             response_model_from(dependant.return_annotation, route.response_model),
-            route.response_class,
+            route.options.get("response_class", self.default_response_class),
             route.status_code,
             callable_name(route.endpoint),
+            serialization=route.serialization,
+            status_given="status_code" in route.options,
         )
         runner = http_runner(
             plan, Responder(renderer), self.errors, self.overrides, self.handler_runners

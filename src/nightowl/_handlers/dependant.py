@@ -39,6 +39,8 @@ class Field:
     required: bool
     #: A ``list[...]`` read from every repeat of the key (query, header, form, file).
     is_list: bool = False
+    #: A pydantic model read field by field from the query, headers or cookies.
+    is_model: bool = False
 
     def default_value(self) -> Any:
         """The value used when the request leaves it out."""
@@ -57,6 +59,8 @@ class SpecialKind(enum.Enum):
     BACKGROUND = "background"
     #: A ``Response`` whose status, headers and cookies are copied onto the real one.
     RESPONSE = "response"
+    #: The OAuth2 scopes required by the ``Security()`` uses above (``SecurityScopes``).
+    SECURITY_SCOPES = "security_scopes"
 
 
 class Special(NamedTuple):
@@ -73,6 +77,11 @@ class Dependency(NamedTuple):
     dependant: Dependant
     #: Run once per request and share the value (``Depends(use_cache=False)`` turns it off).
     use_cache: bool
+    #: A generator's exit runs when the handler returns (``Depends(scope="function")``)
+    #: rather than after the response.
+    function_scope: bool = False
+    #: OAuth2 scopes this use requires (``Security(f, scopes=[...])``).
+    scopes: tuple[str, ...] = ()
 
 
 @dataclasses.dataclass(slots=True)

@@ -17,6 +17,7 @@ from nightowl._handlers.dependant import Dependant, SpecialKind, callable_name
 from nightowl._handlers.readers import BodyReader, Errors, ScalarReader
 from nightowl.background import BackgroundTasks
 from nightowl.exceptions import RequestValidationError
+from nightowl.params import SecurityScopes
 from nightowl.requests import Request
 from nightowl.responses import Response
 
@@ -32,7 +33,8 @@ class RequestContext:
 
     def __init__(self, overrides: Mapping[Callable[..., Any], Callable[..., Any]]) -> None:
         self.cache: dict[Callable[..., Any], Any] = {}
-        self.exits: list[tuple[Any, bool]] = []
+        #: ``(generator, is_async, function_scope)`` of each generator dependency entered.
+        self.exits: list[tuple[Any, bool, bool]] = []
         self.errors: Errors = []
         self.body_values: dict[str, Any] = {}
         self.background: BackgroundTasks | None = None
@@ -52,18 +54,48 @@ class RequestContext:
             self.response = Response(status_code=0)
         return self.response
 
-    async def close(self, exc: BaseException | None) -> None:
-        """Finish generator dependencies, innermost first; ``exc`` is thrown into them."""
-        while self.exits:
-            generator, is_async = self.exits.pop()
-            try:
-                if is_async:
-                    await _finish_async(generator, exc)
-                else:
-                    await run_in_threadpool(_finish_sync, generator, exc)
-            except Exception as cleanup_error:
-                if cleanup_error is not exc:
-                    logger.exception("Error in the cleanup of dependency %r", generator)
+    async def close(self, exc: BaseException | None) -> BaseException | None:
+        """Finish generator dependencies, innermost first, throwing ``exc`` into them.
+
+        Returns the exception to answer with: ``exc``, or the one a dependency raised
+        instead (``except OwnerError: raise HTTPException(400)``). After a response was
+        sent (``exc`` is ``None``) a dependency's error can only be logged.
+        """
+        exits, self.exits = self.exits, []
+        return await _finish(exits, exc)
+
+    async def close_function_scoped(self) -> BaseException | None:
+        """Finish the ``Depends(scope="function")`` generators (the handler returned);
+        returns the exception one of them raised, if any."""
+        if not any(function_scope for _, _, function_scope in self.exits):
+            return None
+        scoped = [entry for entry in self.exits if entry[2]]
+        self.exits = [entry for entry in self.exits if not entry[2]]
+        return await _finish(scoped, None, log=False)
+
+
+async def _finish(
+    exits: list[tuple[Any, bool, bool]], exc: BaseException | None, log: bool = True
+) -> BaseException | None:
+    while exits:
+        generator, is_async, _ = exits.pop()
+        try:
+            if is_async:
+                await _finish_async(generator, exc)
+            else:
+                await run_in_threadpool(_finish_sync, generator, exc)
+        except Exception as cleanup_error:
+            if cleanup_error is exc:
+                continue
+            if exc is None and log:
+                logger.exception("Error in the cleanup of dependency %r", generator)
+                continue
+            exc = cleanup_error  # the dependencies further out see this one
+    return exc
+
+
+def _merge_scopes(outer: tuple[str, ...], own: tuple[str, ...]) -> tuple[str, ...]:
+    return outer + tuple(scope for scope in own if scope not in outer)
 
 
 def _finish_sync(generator: Any, exc: BaseException | None) -> None:
@@ -98,11 +130,13 @@ class Plan:
         "compile_override",
         "dependant",
         "dependencies",
+        "function_scope",
         "is_async",
         "is_async_generator",
         "is_generator",
         "name",
         "scalars",
+        "security_scopes",
         "specials",
     )
 
@@ -112,6 +146,8 @@ class Plan:
         *,
         root: bool = True,
         compile_override: Callable[[Callable[..., Any]], Plan] | None = None,
+        function_scope: bool = False,
+        security_scopes: tuple[str, ...] = (),
     ) -> None:
         self.dependant = dependant
         self.call = dependant.call
@@ -125,10 +161,24 @@ class Plan:
         # unpacking a tuple subclass goes through an iterator.
         self.specials = [(special.name, special.kind) for special in dependant.specials]
         self.compile_override = compile_override
+        #: Set on a dependency's plan by ``Depends(scope="function")``.
+        self.function_scope = function_scope
+        #: The OAuth2 scopes the ``Security()`` uses on the way here require.
+        self.security_scopes = security_scopes
         #: ``(name or None, plan, use_cache)`` for each dependency, in order.
         self.dependencies = [
-            (name, Plan(sub, root=False, compile_override=compile_override), cache)
-            for name, sub, cache in dependant.dependencies
+            (
+                dependency.name,
+                Plan(
+                    dependency.dependant,
+                    root=False,
+                    compile_override=compile_override,
+                    function_scope=dependency.function_scope,
+                    security_scopes=_merge_scopes(security_scopes, dependency.scopes),
+                ),
+                dependency.use_cache,
+            )
+            for dependency in dependant.dependencies
         ]
         fields = dependant.body_fields() if root else []
         self.body = BodyReader(fields, self.name) if fields else None
@@ -151,7 +201,10 @@ class Plan:
             if name in context.body_values:
                 values[name] = context.body_values[name]
         for name, kind in self.specials:
-            values[name] = context.special(kind, request)
+            if kind is SpecialKind.SECURITY_SCOPES:
+                values[name] = SecurityScopes(self.security_scopes)
+            else:
+                values[name] = context.special(kind, request)
         return values
 
     async def _resolve(self, request: Request, context: RequestContext, use_cache: bool) -> Any:
@@ -161,8 +214,10 @@ class Plan:
             if override is not None and self.compile_override is not None:
                 plan = self.compile_override(override)
         call = plan.call
-        if use_cache and call in context.cache:
-            return context.cache[call]
+        # A use with other scopes is another value (its SecurityScopes differ).
+        key: Any = (call, self.security_scopes) if self.security_scopes else call
+        if use_cache and key in context.cache:
+            return context.cache[key]
         errors_before = len(context.errors)
         values = await plan._arguments(request, context)
         if len(context.errors) > errors_before or any(n not in values for n in plan.body_names):
@@ -170,22 +225,28 @@ class Plan:
             # ran); the request fails with those errors.
             return None
         value = await plan.invoke(values, context)
+        if len(context.errors) > errors_before:
+            return None  # its input is invalid; the request fails with those errors
+        value = await plan.invoke(values, context, self.function_scope)
         if use_cache:
-            context.cache[call] = value
+            context.cache[key] = value
         return value
 
-    async def invoke(self, values: dict[str, Any], context: RequestContext) -> Any:
-        """Call the function: async on the loop, sync in the thread pool; enter generators."""
+    async def invoke(
+        self, values: dict[str, Any], context: RequestContext, function_scope: bool = False
+    ) -> Any:
+        """Call the function: async on the loop, sync in the thread pool; enter generators
+        (``function_scope``: their exit runs when the handler returns)."""
         call = self.call
         if self.is_async_generator:
             generator = call(**values)
             value = await generator.__anext__()
-            context.exits.append((generator, True))
+            context.exits.append((generator, True, function_scope))
             return value
         if self.is_generator:
             generator = call(**values)
             value = await run_in_threadpool(next, generator)
-            context.exits.append((generator, False))
+            context.exits.append((generator, False, function_scope))
             return value
         if self.is_async:
             return await call(**values)

@@ -20,6 +20,7 @@ from nightowl._handlers.annotations import (
     unwrap_optional,
 )
 from nightowl._handlers.dependant import Field
+from nightowl._handlers.param_models import wire_name
 from nightowl.datastructures import FormData, UploadFile, parse_query_dict
 from nightowl.exceptions import HTTPException, ImproperlyConfigured
 from nightowl.params import Body, Source
@@ -134,12 +135,14 @@ class ScalarReader:
     request: the query string is parsed into a plain dict unless a field wants a list.
     """
 
-    __slots__ = ("cookie", "header", "path", "query", "query_lists")
+    __slots__ = ("cookie", "header", "models", "path", "query", "query_lists")
 
     def __init__(self, fields: list[Field]) -> None:
         def entries(source: Source) -> list[_Scalar]:
             return [
-                (f.name, f.key, f.is_list, f, _converter(f)) for f in fields if f.source is source
+                (f.name, f.key, f.is_list, f, _converter(f))
+                for f in fields
+                if f.source is source and not f.is_model
             ]
 
         self.path = entries(Source.PATH)
@@ -147,12 +150,17 @@ class ScalarReader:
         self.header = entries(Source.HEADER)
         self.cookie = entries(Source.COOKIE)
         self.query_lists = any(f.is_list for f in fields if f.source is Source.QUERY)
+        #: Parameter models (``Annotated[Filters, Query()]``), read after the plain fields.
+        self.models = [_ModelReader(f) for f in fields if f.is_model]
 
     def __bool__(self) -> bool:
-        return bool(self.path or self.query or self.header or self.cookie)
+        return bool(self.path or self.query or self.header or self.cookie or self.models)
 
     def read(self, request: Request, values: dict[str, Any], errors: Errors) -> None:
         """Put validated values into ``values``; append problems to ``errors``."""
+        if self.models:
+            for reader in self.models:
+                reader.read(_lookup(request, reader.field.source), values, errors)
         if self.path:
             _read_source(self.path, "path", request.path_params, values, errors)
         if self.query:
@@ -165,6 +173,14 @@ class ScalarReader:
             _read_source(self.header, "header", request.headers, values, errors)
         if self.cookie:
             _read_source(self.cookie, "cookie", request.cookies, values, errors)
+
+
+def _lookup(request: Request, source: Source) -> Any:
+    if source is Source.QUERY:
+        return request.query_params
+    if source is Source.HEADER:
+        return request.headers
+    return request.cookies
 
 
 def _read_source(
@@ -193,6 +209,58 @@ def _read_source(
             values[name] = convert(raw)
         except ValidationError as exc:
             errors.extend(error_entries(exc, (source, key)))
+
+
+class _ModelReader:
+    """Reads one parameter model from its source and validates it."""
+
+    __slots__ = ("extras", "field", "header", "prefix", "validate", "wires")
+
+    def __init__(self, field: Field) -> None:
+        from pydantic import TypeAdapter
+
+        model: type[pydantic.BaseModel] = strip_annotated(unwrap_optional(field.annotation))
+        convert = getattr(field.marker, "convert_underscores", True)
+        self.field = field
+        self.header = field.source is Source.HEADER
+        self.prefix = (field.source.value,)
+        self.wires: list[_Wire] = [
+            (
+                wire_name(info.alias or name, field.source, convert),
+                info.alias or name,
+                is_sequence(info.annotation),
+            )
+            for name, info in model.model_fields.items()
+        ]
+        # Undeclared parameters only matter to a model that forbids (or keeps) extras.
+        self.extras = model.model_config.get("extra") in ("forbid", "allow")
+        self.validate: Callable[[Any], Any] = TypeAdapter(field.annotation).validate_python
+
+    def read(self, lookup: Any, values: dict[str, Any], errors: list[dict[str, Any]]) -> None:
+        """Put the validated model into ``values``; append problems to ``errors``."""
+        data: dict[str, Any] = {}
+        for wire, key, is_list in self.wires:
+            if is_list:
+                found = lookup.getlist(wire) if hasattr(lookup, "getlist") else []
+                if found:
+                    data[key] = found
+            else:
+                value = lookup.get(wire)
+                if value is not None:
+                    data[key] = value
+        if self.extras:
+            declared = {wire for wire, _, _ in self.wires}
+            for wire in lookup:
+                if wire not in declared:
+                    data[wire.replace("-", "_") if self.header else wire] = lookup.get(wire)
+        try:
+            values[self.field.name] = self.validate(data)
+        except ValidationError as exc:
+            errors.extend(error_entries(exc, self.prefix))
+
+
+#: A model's fields on the wire: ``(wire name, key in the model's input, is a list)``.
+_Wire = tuple[str, str, bool]
 
 
 class BodyReader:
@@ -271,6 +339,11 @@ class BodyReader:
                 values[field.name] = getattr(parsed, field.name)
 
     async def _read_form(self, request: Request, values: dict[str, Any], errors: Errors) -> None:
+        if not self.required and not request.content_type and not await request.body():
+            # Nothing sent for optional fields (a POST with no body): their defaults, not a 415.
+            for field in self.fields:
+                values[field.name] = field.default_value()
+            return
         form = await request.form()
         for _, convert in self.validator:
             convert(form, values, errors)

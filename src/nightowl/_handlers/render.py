@@ -6,8 +6,9 @@ The model and its validator and serializer are settled at startup; per request, 
 
 from __future__ import annotations
 
+import functools
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from pydantic_core import ValidationError
@@ -15,7 +16,14 @@ from pydantic_core import ValidationError
 from nightowl._handlers.annotations import is_untyped, mentions_response, tuple_body
 from nightowl._logging import printable
 from nightowl.exceptions import ImproperlyConfigured, ResponseValidationError
-from nightowl.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response, dump_json
+from nightowl.responses import (
+    HTMLResponse,
+    JSONResponse,
+    PlainTextResponse,
+    RedirectResponse,
+    Response,
+    dump_json,
+)
 from nightowl.types import MISSING
 
 if TYPE_CHECKING:
@@ -44,27 +52,45 @@ class Renderer:
         response_class: the class for results that are not already responses.
         status_code: the status for results that do not carry their own.
         where: the handler's name, for error messages.
+        serialization: how the response model writes its output: pydantic's ``include``,
+            ``exclude``, ``by_alias`` (true unless given), ``exclude_unset``,
+            ``exclude_defaults`` and ``exclude_none``.
+        status_given: whether the route set ``status_code``; a ``RedirectResponse``
+            class keeps its own 307 when it did not.
     """
 
     __slots__ = (
+        "_exact",
         "_to_json",
         "_validate",
         "adapter",
         "model",
         "plain_json",
         "response_class",
+        "serialization",
         "status_code",
+        "status_given",
     )
 
     def __init__(
-        self, response_model: Any, response_class: type[Response], status_code: int, where: str
+        self,
+        response_model: Any,
+        response_class: type[Response],
+        status_code: int,
+        where: str,
+        *,
+        serialization: Mapping[str, Any] | None = None,
+        status_given: bool = True,
     ) -> None:
         self.model = response_model
         self.response_class = response_class
         self.status_code = status_code
+        self.status_given = status_given
+        self.serialization = {"by_alias": True, **(serialization or {})}
         self.adapter: TypeAdapter[Any] | None = None
         self._to_json: Callable[[Any], bytes] = dump_json
         self._validate: Callable[..., Any] | None = None
+        self._exact: Any = None
         if response_model is not None:
             # Imported here: pydantic's model machinery is loaded only by apps that use it.
             from pydantic import TypeAdapter
@@ -77,8 +103,13 @@ class Renderer:
                     "Pass response_model=None to turn filtering off."
                 ) from exc
             # The core validator and serializer, without TypeAdapter's per-call wrappers.
-            self._to_json = self.adapter.serializer.to_json
+            self._to_json = functools.partial(self.adapter.serializer.to_json, **self.serialization)
             self._validate = self.adapter.validator.validate_python
+            # Only a pydantic model's or dataclass's own instances may skip validation: an
+            # ORM model documented through a derived schema (``-> Post``) must go through
+            # that schema, or unloaded columns would be missing from the output.
+            if _is_schema_class(response_model):
+                self._exact = response_model
         #: JSON responses with no empty-body statuses: json_body() can answer directly.
         self.plain_json = (
             response_class is JSONResponse and status_code >= 200 and status_code not in (204, 304)
@@ -130,7 +161,11 @@ class Renderer:
                 ],
             )
         if self.adapter is not None and response_class not in (HTMLResponse, PlainTextResponse):
-            content = self.adapter.dump_python(self._validated(content), mode="json")
+            content = self.adapter.dump_python(
+                self._validated(content), mode="json", **self.serialization
+            )
+        if not self.status_given and issubclass(response_class, RedirectResponse):
+            return response_class(content)  # its own status (307), as FastAPI does
         return response_class(content, status_code=status_code)
 
     def _validated(self, content: Any) -> Any:
@@ -143,9 +178,22 @@ class Renderer:
             raise ResponseValidationError(errors) from None
 
     def _filtered_json(self, content: Any) -> bytes:
-        if type(content) is self.model:
-            return self._to_json(content)
+        if type(content) is self._exact:
+            return self._to_json(content)  # already an instance of the model: no re-validation
         return self._to_json(self._validated(content))
+
+
+def _is_schema_class(model: Any) -> bool:
+    """True for pydantic models and dataclasses, whose instances serialise as they are."""
+    import dataclasses
+
+    from pydantic import BaseModel
+
+    if not isinstance(model, type):
+        return False
+    if issubclass(model, BaseModel):
+        return "__get_pydantic_core_schema__" not in vars(model)
+    return dataclasses.is_dataclass(model)
 
 
 def _raw(

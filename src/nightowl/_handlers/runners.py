@@ -8,7 +8,10 @@ The common shapes (no dependencies, no body) get a specialised runner with nothi
 lookups, the validators built at startup, the call and the send; its errors go up to
 the app. The planned runner turns its own errors into responses, through the same
 :meth:`~nightowl._errors.ExceptionHandlers.send`, because its generator dependencies
-must see them after the error response is sent.
+must see them first: an error is thrown into them before the error response is made,
+and one may answer another (``except OwnerError: raise HTTPException(400)``). Their
+exits otherwise run after the response, or, for ``Depends(scope="function")``, as soon
+as the handler returns.
 """
 
 from __future__ import annotations
@@ -63,10 +66,17 @@ def http_runner(
                 values = await plan.solve(request, context)
                 plan.check(context)
                 result = await invoke(values, context)
+                if context.exits:
+                    raised = await context.close_function_scoped()
+                    if raised is not None:
+                        raise raised
                 outgoing = await responder.prepare(request, result, context.response)
             except Exception as exc:
                 error = exc
-                await errors.send(request, send, exc)
+                if context.exits:
+                    # Generator dependencies see the error first, and may answer another.
+                    error = await context.close(exc)
+                await errors.send(request, send, error or exc)
             else:
                 # A failure while sending is the app's to answer; it is no error of the handler's.
                 await responder.send(request, send, outgoing)

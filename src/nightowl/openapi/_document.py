@@ -9,16 +9,20 @@ the document is first asked for.
 
 from __future__ import annotations
 
+import enum
 import inspect
 import re
 from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, get_args
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import TYPE_CHECKING, Annotated, Any
 
 import pydantic
 
 from nightowl._handlers.annotations import is_upload, mentions_response, unwrap_optional
 from nightowl._handlers.compiler import CompiledRoute
 from nightowl._handlers.dependant import Dependant, Field
+from nightowl._handlers.param_models import model_fields
 from nightowl._handlers.readers import embedded_body_model
 from nightowl.exceptions import ImproperlyConfigured, status_phrase
 from nightowl.openapi._schema import SchemaRegistry, SchemaSlot, jsonable
@@ -51,7 +55,7 @@ def build_document(app: DocumentedApp) -> dict[str, Any]:
         route = compiled.route
         route_schemes = list(_security_schemes(compiled.dependant))
         _add_schemes(schemes, route_schemes)
-        for tag in route.options.get("tags", []):
+        for tag in _tag_names(route.options.get("tags", [])):
             if tag not in tags:
                 tags.append(tag)
         for method in route.methods:
@@ -83,8 +87,12 @@ def _document(
         info["license"] = dict(app.license_info)
     info["version"] = app.version
     document: dict[str, Any] = {"openapi": OPENAPI_VERSION, "info": info}
-    if app.servers:
-        document["servers"] = [dict(server) for server in app.servers]
+    servers = [dict(server) for server in app.servers]
+    root_path = getattr(app, "root_path", "")
+    if root_path and not any(server.get("url") == root_path for server in servers):
+        servers.insert(0, {"url": root_path})
+    if servers:
+        document["servers"] = servers
     document["paths"] = paths
     schemas = registry.resolve(paths)
     components: dict[str, Any] = {"schemas": dict(sorted(schemas.items()))}
@@ -202,6 +210,21 @@ def _dependency_responses(dependant: Dependant) -> dict[int | str, Any]:
             walk(dependency.dependant)
 
     walk(dependant)
+def _scheme_scopes(dependant: Dependant) -> dict[str, list[str]]:
+    """The OAuth2 scopes each scheme is required with: those of the ``Security(...,
+    scopes=[...])`` uses on the way to it, outermost first."""
+    found: dict[str, list[str]] = {}
+
+    def walk(node: Dependant, above: list[str]) -> None:
+        for dependency in node.dependencies:
+            scopes = above + [s for s in dependency.scopes if s not in above]
+            call = dependency.dependant.call
+            if isinstance(call, SecurityScheme):
+                known = found.setdefault(call.scheme_name, [])
+                known.extend(scope for scope in scopes if scope not in known)
+            walk(dependency.dependant, scopes)
+
+    walk(dependant, [])
     return found
 
 
@@ -227,7 +250,7 @@ class _OperationBuilder:
         route, options = self.route, self.route.options
         operation: dict[str, Any] = {}
         if options.get("tags"):
-            operation["tags"] = list(options["tags"])
+            operation["tags"] = _tag_names(options["tags"])
         summary, description = _docstring(self._handler())
         operation["summary"] = options.get("summary") or summary or _title(route.name)
         description = options.get("description", description)
@@ -236,9 +259,12 @@ class _OperationBuilder:
         operation["operationId"] = self.operation_id
         fields = self.dependant.all_fields()
         parameters = [
-            self._parameter(field)
+            parameter
             for field in fields
             if not field.source.in_body and field.marker.include_in_schema
+            for parameter in (
+                self._model_parameters(field) if field.is_model else [self._parameter(field)]
+            )
         ]
         if parameters:
             operation["parameters"] = parameters
@@ -260,7 +286,10 @@ class _OperationBuilder:
         if options.get("deprecated"):
             operation["deprecated"] = True
         if self.schemes:
-            operation["security"] = [{scheme.scheme_name: [] for scheme in self.schemes}]
+            scopes = _scheme_scopes(self.dependant)
+            operation["security"] = [
+                {scheme.scheme_name: scopes.get(scheme.scheme_name, []) for scheme in self.schemes}
+            ]
         return operation
 
     def _handler(self) -> Callable[..., Any]:
@@ -288,7 +317,37 @@ class _OperationBuilder:
             parameter["description"] = marker.description
         if marker.deprecated:
             parameter["deprecated"] = True
+        if marker.openapi_examples:
+            parameter["examples"] = _examples(marker.openapi_examples)
         return parameter
+
+    def _model_parameters(self, field: Field) -> list[dict[str, Any]]:
+        """One parameter per field of a parameter model (``Annotated[Filters, Query()]``)."""
+        parameters = []
+        for wire, info, required in model_fields(field):
+            name = wire
+            if field.source is Source.HEADER:
+                name = "-".join(part.capitalize() for part in wire.split("-"))
+            annotation = (
+                Annotated[(info.annotation, *info.metadata)] if info.metadata else info.annotation
+            )
+            extra: dict[str, Any] = {}
+            if not required and info.default_factory is None:
+                ok, default = jsonable(info.default)
+                if ok:
+                    extra["default"] = default
+            parameter: dict[str, Any] = {
+                "name": name,
+                "in": field.source.value,
+                "required": required,
+                "schema": self.registry.add(annotation, "validation", extra=extra),
+            }
+            if info.description:
+                parameter["description"] = info.description
+            if info.deprecated:
+                parameter["deprecated"] = True
+            parameters.append(parameter)
+        return parameters
 
     def _field_schema(self, field: Field) -> SchemaSlot:
         marker = field.marker
@@ -331,10 +390,15 @@ class _OperationBuilder:
                 schema = self.registry.add(self._embedded_model(fields), "validation")
             else:
                 schema = self._field_schema(fields[0])
-        return {
-            "required": any(f.required for f in fields),
-            "content": {media_type: {"schema": schema}},
+        content: dict[str, Any] = {"schema": schema}
+        examples = {
+            name: example
+            for field in fields
+            for name, example in (field.marker.openapi_examples or {}).items()
         }
+        if examples:
+            content["examples"] = _examples(examples)
+        return {"required": any(f.required for f in fields), "content": {media_type: content}}
 
     def _embedded_model(self, fields: list[Field]) -> type[pydantic.BaseModel]:
         """The model of an embedded body, as :class:`~nightowl._handlers.readers.BodyReader`
@@ -443,3 +507,20 @@ def _docstring(handler: Callable[..., Any]) -> tuple[str, str]:
 def _title(name: str) -> str:
     words = re.split(r"[_.]+", name)
     return " ".join(word.capitalize() for word in words if word)
+
+
+def _examples(examples: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
+    """OpenAPI Example Objects from ``openapi_examples=``, values made JSON-ready."""
+    written: dict[str, Any] = {}
+    for name, example in examples.items():
+        entry = dict(example)
+        if "value" in entry:
+            ok, value = jsonable(entry["value"])
+            entry["value"] = value if ok else str(entry["value"])
+        written[name] = entry
+    return written
+
+
+def _tag_names(tags: Iterable[Any]) -> list[str]:
+    """Tags as the document writes them: an ``Enum`` member (``tags=[Tags.items]``) by its value."""
+    return [str(tag.value) if isinstance(tag, enum.Enum) else str(tag) for tag in tags]
