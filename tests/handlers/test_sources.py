@@ -200,3 +200,24 @@ def test_query_header_and_cookie_parameter_models() -> None:
         ("Save-Data", True),
         ("X-Tag", False),
     ]
+
+
+def test_form_fields_with_an_empty_post_are_422_not_415() -> None:
+    from nightowl import UploadFile
+
+    app = App()
+
+    @app.post("/files")
+    async def upload(file: Annotated[UploadFile, File()], note: Annotated[str, Form()]) -> str:
+        return note
+
+    response = TestClient(app).post("/files")
+    assert response.status_code == 422
+    assert [error["loc"] for error in response.json()["errors"]] == [
+        ["body", "file"],
+        ["body", "note"],
+    ]
+    sent_as_text = TestClient(app).post(
+        "/files", content=b"x", headers={"content-type": "text/plain"}
+    )
+    assert sent_as_text.status_code == 415  # a body of another type is still a 415

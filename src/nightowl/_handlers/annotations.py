@@ -42,7 +42,9 @@ _UNTYPED = (Any, object, dict, list, bytes, type(None), None, inspect.Signature.
 _STREAMS = (
     collections.abc.Awaitable,
     collections.abc.Coroutine,
+    collections.abc.Iterable,
     collections.abc.Iterator,
+    collections.abc.AsyncIterable,
     collections.abc.AsyncIterator,
     collections.abc.Generator,
     collections.abc.AsyncGenerator,

@@ -24,6 +24,7 @@ from nightowl._handlers.runners import (
     websocket_runner,
 )
 from nightowl._handlers.sending import Responder
+from nightowl._handlers.streams import item_serializer
 from nightowl.responses import JSONResponse, Response
 from nightowl.routing import Route, WebSocketRoute
 
@@ -108,6 +109,11 @@ class Compiler:
             callable_name(route.endpoint),
             serialization=route.serialization,
             status_given="status_code" in route.options,
+            stream=(
+                item_serializer(dependant.return_annotation)
+                if dependant.is_generator or dependant.is_async_generator
+                else None
+            ),
         )
         runner = http_runner(
             plan, Responder(renderer), self.errors, self.overrides, self.handler_runners

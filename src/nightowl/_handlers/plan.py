@@ -138,6 +138,7 @@ class Plan:
         "scalars",
         "security_scopes",
         "specials",
+        "streams",
     )
 
     def __init__(
@@ -155,6 +156,8 @@ class Plan:
         self.is_async = dependant.is_async
         self.is_generator = dependant.is_generator
         self.is_async_generator = dependant.is_async_generator
+        #: A handler (not a dependency) that is a generator: its result is streamed.
+        self.streams = root and (self.is_generator or self.is_async_generator)
         self.scalars = ScalarReader(dependant.fields)
         self.body_names = [f.name for f in dependant.fields if f.source.in_body]
         # Plain tuples, not the Dependant's named ones: they are unpacked per request, and
@@ -238,6 +241,8 @@ class Plan:
         """Call the function: async on the loop, sync in the thread pool; enter generators
         (``function_scope``: their exit runs when the handler returns)."""
         call = self.call
+        if self.streams:
+            return call(**values)  # a generator handler: its items are the response
         if self.is_async_generator:
             generator = call(**values)
             value = await generator.__anext__()

@@ -339,12 +339,12 @@ class BodyReader:
                 values[field.name] = getattr(parsed, field.name)
 
     async def _read_form(self, request: Request, values: dict[str, Any], errors: Errors) -> None:
-        if not self.required and not request.content_type and not await request.body():
-            # Nothing sent for optional fields (a POST with no body): their defaults, not a 415.
-            for field in self.fields:
-                values[field.name] = field.default_value()
-            return
-        form = await request.form()
+        if not request.content_type and not await request.body():
+            # Nothing sent at all (a POST with no body): the defaults, or a 422 naming the
+            # required fields, rather than a 415 about a content type nobody chose.
+            form = FormData()
+        else:
+            form = await request.form()
         for _, convert in self.validator:
             convert(form, values, errors)
 

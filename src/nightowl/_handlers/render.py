@@ -15,6 +15,7 @@ from pydantic_core import ValidationError
 
 from nightowl._handlers.annotations import is_untyped, mentions_response, tuple_body
 from nightowl._logging import printable
+from nightowl._handlers.streams import stream_response
 from nightowl.exceptions import ImproperlyConfigured, ResponseValidationError
 from nightowl.responses import (
     HTMLResponse,
@@ -57,6 +58,8 @@ class Renderer:
             ``exclude_defaults`` and ``exclude_none``.
         status_given: whether the route set ``status_code``; a ``RedirectResponse``
             class keeps its own 307 when it did not.
+        stream: for a generator handler, how each yielded item becomes JSON: the result
+            is then streamed (see :mod:`~nightowl._handlers.streams`).
     """
 
     __slots__ = (
@@ -70,6 +73,7 @@ class Renderer:
         "serialization",
         "status_code",
         "status_given",
+        "stream",
     )
 
     def __init__(
@@ -81,6 +85,7 @@ class Renderer:
         *,
         serialization: Mapping[str, Any] | None = None,
         status_given: bool = True,
+        stream: Callable[[Any], bytes] | None = None,
     ) -> None:
         self.model = response_model
         self.response_class = response_class
@@ -110,9 +115,13 @@ class Renderer:
             # that schema, or unloaded columns would be missing from the output.
             if _is_schema_class(response_model):
                 self._exact = response_model
+        self.stream = stream
         #: JSON responses with no empty-body statuses: json_body() can answer directly.
         self.plain_json = (
-            response_class is JSONResponse and status_code >= 200 and status_code not in (204, 304)
+            response_class is JSONResponse
+            and status_code >= 200
+            and status_code not in (204, 304)
+            and stream is None
         )
 
     def json_body(self, result: Any) -> bytes | None:
@@ -128,6 +137,8 @@ class Renderer:
         """The response for ``result``."""
         if isinstance(result, Response):
             return result
+        if self.stream is not None:
+            return stream_response(result, self.response_class, self.status_code, self.stream)
         status_code = self.status_code
         headers = None
         if type(result) is tuple:

@@ -24,9 +24,11 @@ from nightowl._handlers.compiler import CompiledRoute
 from nightowl._handlers.dependant import Dependant, Field
 from nightowl._handlers.param_models import model_fields
 from nightowl._handlers.readers import embedded_body_model
+from nightowl._handlers.streams import JSON_LINES, stream_item_type
 from nightowl.exceptions import ImproperlyConfigured, status_phrase
 from nightowl.openapi._schema import SchemaRegistry, SchemaSlot, jsonable
 from nightowl.params import Body, Header, Source
+from nightowl.responses import JSONResponse, Response
 from nightowl.routing import Route
 from nightowl.security import SecurityScheme
 
@@ -452,12 +454,14 @@ class _OperationBuilder:
         return dict(sorted(responses.items(), key=lambda item: item[0]))
 
     def _success(self, status: int) -> dict[str, Any]:
-        route = self.route
         response: dict[str, Any] = {"description": status_phrase(status)}
         if status in _NO_BODY_STATUSES or status < 200:
             return response
         model = self.compiled.response_model
-        media_type = route.response_class.media_type
+        response_class = self.compiled.renderer.response_class
+        if self.compiled.renderer.stream is not None:
+            return self._stream_success(response, response_class)
+        media_type = response_class.media_type
         if media_type is None:
             return response
         if model is None:
@@ -473,6 +477,21 @@ class _OperationBuilder:
         else:
             schema = {"type": "string"}
         response["content"] = {media_type: {"schema": schema}}
+        return response
+
+    def _stream_success(
+        self, response: dict[str, Any], response_class: type[Response]
+    ) -> dict[str, Any]:
+        """A generator handler's response: JSON Lines of its item type, or the stream
+        its response class sends."""
+        if response_class is JSONResponse:
+            item = stream_item_type(self.dependant.return_annotation)
+            schema: Any = {} if item is None else self.registry.add(item, "serialization")
+            # One schema per line: OpenAPI 3.1 writes it as the media type's schema
+            # (3.2 will call it itemSchema).
+            response["content"] = {JSON_LINES: {"schema": schema}}
+        elif response_class.media_type:
+            response["content"] = {response_class.media_type: {}}
         return response
 
     def _extra_response(self, code: int | str, extra: Any) -> dict[str, Any]:
