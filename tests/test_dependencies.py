@@ -517,3 +517,27 @@ def test_function_scoped_dependency_may_answer_with_an_error(app: App) -> None:
     response = TestClient(app).get("/")
     assert response.status_code == 409
     assert response.json()["detail"] == "Changed meanwhile."
+
+
+def test_yield_dependency_that_swallows_the_error_is_logged_and_the_error_answered(
+    app: App, caplog: pytest.LogCaptureFixture
+) -> None:
+    caught: list[str] = []
+
+    def careless() -> Iterator[str]:
+        try:
+            yield "Rick"
+        except OwnerError as exc:
+            caught.append(str(exc))  # and no raise: the author may believe it is handled
+
+    @app.get("/items/{item_id}")
+    def get_item(item_id: str, user: Annotated[str, Depends(careless)]) -> str:
+        if item_id == "portal-gun":
+            raise OwnerError("too dangerous")
+        raise HTTPException(404, "Only a plumbus here.")
+
+    client = TestClient(app, raise_server_exceptions=False)
+    assert client.get("/items/portal-gun").status_code == 500
+    assert "careless caught OwnerError and did not raise it again" in caplog.text
+    assert caught == ["too dangerous"]
+    assert client.get("/items/x").status_code == 404

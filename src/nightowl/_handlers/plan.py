@@ -105,8 +105,22 @@ def _finish_sync(generator: Any, exc: BaseException | None) -> None:
         else:
             generator.throw(exc)
     except StopIteration:
+        _check_not_swallowed(generator, exc)
         return
     raise RuntimeError(f"Dependency generator {generator!r} yielded more than once.")
+
+
+def _check_not_swallowed(generator: Any, exc: BaseException | None) -> None:
+    if exc is not None:
+        # The request is still answered for ``exc``; a bare ``except`` hid it from the
+        # dependency's author, who may think it handled the error.
+        logger.error(
+            "Dependency %s caught %s and did not raise it again; the request is answered "
+            "for it anyway. Re-raise it (or raise another, such as HTTPException) in the "
+            "except block.",
+            getattr(generator, "__qualname__", generator),
+            type(exc).__name__,
+        )
 
 
 async def _finish_async(generator: Any, exc: BaseException | None) -> None:
@@ -116,6 +130,7 @@ async def _finish_async(generator: Any, exc: BaseException | None) -> None:
         else:
             await generator.athrow(exc)
     except StopAsyncIteration:
+        _check_not_swallowed(generator, exc)
         return
     raise RuntimeError(f"Dependency generator {generator!r} yielded more than once.")
 
