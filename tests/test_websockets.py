@@ -235,7 +235,7 @@ def test_client_leaving_is_not_logged_as_an_error(caplog: pytest.LogCaptureFixtu
 
     with (
         caplog.at_level("ERROR"),
-        TestClient(app) as client,
+        TestClient(app, raise_server_exceptions=False) as client,
         client.websocket_connect("/ws") as session,
     ):
         session.send_text("hi")
@@ -443,3 +443,17 @@ def test_a_dependency_refusing_the_connection() -> None:
             with pytest.raises(WebSocketDisconnect) as closed:
                 ws.receive_json()
             assert (closed.value.code, closed.value.reason) == (1008, "Not in this room.")
+def test_the_disconnect_the_handler_raised_reaches_the_test_as_starlette_does() -> None:
+    app = App()
+
+    @app.websocket("/ws")
+    async def ws(websocket: WebSocket) -> None:
+        await websocket.accept()
+        while True:
+            text = await websocket.receive_text()
+            await websocket.send_text(f"Message text was: {text}")
+
+    client = TestClient(app)
+    with pytest.raises(WebSocketDisconnect), client.websocket_connect("/ws") as session:
+        session.send_text("one")
+        assert session.receive_text() == "Message text was: one"

@@ -250,7 +250,10 @@ class WebSocketTestSession:
 
     # -- running the app on the client's loop ----------------------------------------------------
     def _scope(self) -> dict[str, Any]:
-        scope = _scope_for(self._request, self._client._lifespan.state, self._client.root_path)
+        client = self._client
+        scope = _scope_for(
+            self._request, client._lifespan.state, client.root_path, client.raise_server_exceptions
+        )
         scope["type"] = "websocket"
         scope["scheme"] = "wss" if scope["scheme"] == "https" else "ws"
         del scope["method"]

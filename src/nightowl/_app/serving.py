@@ -15,6 +15,8 @@ from nightowl._identity import ConnectionIdentity
 from nightowl._logging import printable
 from nightowl._shutdown import active, stopping
 from nightowl.exceptions import HTTPException, WebSocketDisconnect, WebSocketException
+from nightowl._errors import RAISE_SERVER_EXCEPTIONS
+from nightowl.exceptions import HTTPException, WebSocketDisconnect
 from nightowl.requests import Request
 from nightowl.responses import RedirectResponse, problem_response
 from nightowl.types import ASGIApp, Receive, Scope, Send
@@ -179,6 +181,8 @@ class Serving(Lifespan):
                 with active():  # the server's shutdown waits for the close
                     await runner(websocket)
         except WebSocketDisconnect:
+            if RAISE_SERVER_EXCEPTIONS in scope.get("extensions", ()):
+                raise  # the test client raises it when the test leaves the connection
             return  # the client left: nothing went wrong
         except HTTPException as exc:  # from a dependency: 401/403 before accept, 1008 after
             await websocket.refuse(exc)
