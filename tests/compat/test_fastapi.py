@@ -151,7 +151,7 @@ def test_security_schemes_with_fastapi_s_spellings_and_wording() -> None:
     assert client.get("/me", headers={"Authorization": "Bearer t"}).json() == {"token": "t"}
     assert client.get("/basic", auth=("ann", "pw")).json() == {"username": "ann"}
     bad = client.get("/basic", headers={"Authorization": "Basic !!!"})
-    assert bad.json() == {"detail": "Invalid authentication credentials"}
+    assert bad.json() == {"detail": "Not authenticated"}
     assert client.post("/token", data={"username": "a", "password": "b"}).json() == {
         "access_token": "a",
         "token_type": "bearer",
@@ -191,9 +191,11 @@ def test_events_middleware_and_exception_handlers() -> None:
     )
     router = APIRouter()
 
-    @router.on_event("shutdown")
-    def stop() -> None:
-        events.append("stopped")
+    with pytest.warns(DeprecationWarning, match="lifespan"):
+
+        @router.on_event("shutdown")
+        def stop() -> None:
+            events.append("stopped")
 
     @router.get("/n/{n}")
     def number(n: int) -> PlainTextResponse:
@@ -272,3 +274,38 @@ def test_every_module_fastapi_programs_import(module: str) -> None:
     assert imported.__doc__
     for name in getattr(imported, "__all__", []):
         assert getattr(imported, name) is not None
+
+
+class User(BaseModel):
+    name: str
+
+
+def test_an_empty_body_names_each_missing_part_and_the_error_keeps_the_body() -> None:
+    app = FastAPI()
+    bodies: list[Any] = []
+
+    @app.put("/items/{item_id}")
+    def update(item_id: int, item: Item, user: User) -> dict[str, int]:
+        return {"item_id": item_id}
+
+    @app.post("/items")
+    def create(item: Item) -> Item:
+        return item
+
+    @app.exception_handler(RequestValidationError)
+    async def keep_body(request: Request, exc: RequestValidationError) -> Any:
+        bodies.append(exc.body)
+        return await request_validation_exception_handler(request, exc)
+
+    client = TestClient(app)
+    assert client.put("/items/1").json() == {
+        "detail": [
+            {"type": "missing", "loc": ["body", "item"], "msg": "Field required", "input": None},
+            {"type": "missing", "loc": ["body", "user"], "msg": "Field required", "input": None},
+        ]
+    }
+    assert client.post("/items").json() == {
+        "detail": [{"type": "missing", "loc": ["body"], "msg": "Field required", "input": None}]
+    }
+    client.post("/items", json={"name": "towel", "price": "x"})
+    assert bodies == [None, None, {"name": "towel", "price": "x"}]

@@ -14,7 +14,7 @@ from typing import Any
 
 from nightowl._concurrency import run_in_threadpool
 from nightowl._handlers.dependant import Dependant, SpecialKind, callable_name
-from nightowl._handlers.readers import BodyReader, Errors, ScalarReader
+from nightowl._handlers.readers import BodyReader, Errors, ScalarReader, body_of
 from nightowl.background import BackgroundTasks
 from nightowl.exceptions import RequestValidationError
 from nightowl.params import SecurityScopes
@@ -272,7 +272,7 @@ class Plan:
             return await call(**values)
         return await run_in_threadpool(call, **values)
 
-    def check(self, context: RequestContext) -> None:
+    def check(self, context: RequestContext, request: Request | None = None) -> None:
         """Raise the collected validation errors, if any."""
         if context.errors:
-            raise RequestValidationError(context.errors)
+            raise RequestValidationError(context.errors, body=body_of(request))

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Annotated, Any
 
-from pydantic_core import ValidationError
+from pydantic_core import ValidationError, from_json
 
 from nightowl._handlers.annotations import (
     is_bytes,
@@ -31,7 +31,14 @@ if TYPE_CHECKING:
     import pydantic
     from pydantic import TypeAdapter
 
-__all__ = ["BodyReader", "Errors", "ScalarReader", "embedded_body_model", "error_entries"]
+__all__ = [
+    "BodyReader",
+    "Errors",
+    "ScalarReader",
+    "body_of",
+    "embedded_body_model",
+    "error_entries",
+]
 
 #: Validation problems collected while reading a request, ``{"loc", "msg", "type"}`` each.
 Errors = list[dict[str, Any]]
@@ -52,6 +59,18 @@ def error_entries(exc: ValidationError, prefix: tuple[Any, ...]) -> Errors:
             entry["ctx"] = error["ctx"]
         entries.append(entry)
     return entries
+
+
+def body_of(request: Request | None) -> Any:
+    """The JSON body a request's handler read, for ``RequestValidationError.body``
+    (``None`` when it read none, or another kind)."""
+    raw = getattr(request, "_body", None)
+    if not raw or request is None or "json" not in (request.content_type or ""):
+        return None
+    try:
+        return from_json(raw)
+    except ValueError:
+        return None
 
 
 def _missing(source: str, key: str) -> dict[str, Any]:
@@ -319,8 +338,16 @@ class BodyReader:
             elif self.single is None and not self.required:
                 for field in self.fields:
                     values[field.name] = field.default_value()
+            elif self.single is not None:
+                errors.append(
+                    {"loc": ["body"], "msg": "Field required", "type": "missing", "input": None}
+                )
             else:
-                errors.append({"loc": ["body"], "msg": "Field required", "type": "missing"})
+                for field in self.fields:
+                    if field.required:
+                        errors.append(_missing("body", field.key))
+                    else:
+                        values[field.name] = field.default_value()
             return
         try:
             parsed = self.validate_json(body)

@@ -23,6 +23,7 @@ from nightowl._concurrency import run_in_threadpool
 from nightowl._errors import ExceptionHandlers
 from nightowl._handlers.dependant import SpecialKind
 from nightowl._handlers.plan import Plan, RequestContext
+from nightowl._handlers.readers import body_of
 from nightowl._handlers.sending import Responder, send_json
 from nightowl.exceptions import RequestValidationError
 from nightowl.requests import Request
@@ -64,7 +65,7 @@ def http_runner(
         try:
             try:
                 values = await plan.solve(request, context)
-                plan.check(context)
+                plan.check(context, request)
                 result = await invoke(values, context)
                 if context.exits:
                     raised = await context.close_function_scoped()
@@ -135,7 +136,7 @@ def _direct_runner(plan: Plan, responder: Responder) -> Runner:
             if scalars is not None:
                 scalars.read(request, values, errors_found)
             if errors_found:
-                raise RequestValidationError(errors_found)
+                raise RequestValidationError(errors_found, body=body_of(request))
             for name in request_names:
                 values[name] = request
             result = await call(**values) if is_async else await run_in_threadpool(call, **values)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
@@ -72,6 +73,11 @@ class FastAPIRouting:
         """``@app.on_event("startup")`` / ``("shutdown")`` (nightowl: ``on_startup``...)."""
         if event not in ("startup", "shutdown"):
             raise ImproperlyConfigured(f'on_event() takes "startup" or "shutdown", not {event!r}.')
+        warnings.warn(
+            "on_event is deprecated, use lifespan event handlers instead.",
+            DeprecationWarning,
+            stacklevel=2,
+        )
 
         def decorator(func: F) -> F:
             self._add_event(event, func)

@@ -31,12 +31,7 @@ class _FastAPIWording:
     """FastAPI's detail for a missing or malformed credential."""
 
     def _unauthorized(self, detail: str, challenge: str) -> HTTPException:
-        wording = (
-            "Invalid authentication credentials"
-            if detail.startswith("Invalid")
-            else "Not authenticated"
-        )
-        return HTTPException(401, wording, headers={"WWW-Authenticate": challenge})
+        return HTTPException(401, "Not authenticated", headers={"WWW-Authenticate": challenge})
 
 
 class APIKeyHeader(_FastAPIWording, _security.APIKeyHeader):
