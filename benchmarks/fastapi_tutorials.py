@@ -37,7 +37,13 @@ PLAIN_IMPORT = re.compile(r"^(\s*)import (fastapi|starlette)[ \t]*$", re.MULTILI
 #: Dotted names in strings: ``patch("fastapi.x.y")``, ``filterwarnings("ignore::fastapi.X")``.
 DOTTED = re.compile(r"(?<=[\"':])(fastapi|starlette)\.")
 #: Parts of the FastAPI repository the run needs.
-PARTS = ("docs_src", "tests/__init__.py", "tests/utils.py", "tests/test_tutorial")
+PARTS = (
+    "docs_src",
+    "tests/__init__.py",
+    "tests/utils.py",
+    "tests/test_tutorial",
+    "docs/en/docs/img/favicon.png",  # served by a tutorial, read from the working folder
+)
 
 INLINE_SNAPSHOT_STAND_IN = '''"""A stand-in for inline_snapshot: snapshot(value) is value."""
 from typing import Any

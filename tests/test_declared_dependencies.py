@@ -58,6 +58,7 @@ NOT_FOR_THE_PACKAGE = {"test"}
 NOT_DEPENDENCIES = {
     "IPython": "nightowl shell uses IPython when it is installed, Python's own shell otherwise",
     "models": "nightowl shell imports the project's own models.py",
+    "ujson": "compat.fastapi's UJSONResponse uses ujson when the app installed it",
 }
 
 

@@ -111,7 +111,11 @@ class PathTemplate:
         if missing:
             raise KeyError(f"missing path parameters: {', '.join(sorted(missing))}")
         values = {
-            name: quote(str(params[name]), safe="/" if conv == "path" else "")
+            # A path value joins the template's own slash: "/static/{path:path}" with
+            # "/a.css" is "/static/a.css", not "/static//a.css".
+            name: quote(str(params[name]).lstrip("/"), safe="/")
+            if conv == "path"
+            else quote(str(params[name]), safe="")
             for name, conv in self.converters.items()
         }
         return self.format.format(**values)

@@ -309,3 +309,64 @@ def test_an_empty_body_names_each_missing_part_and_the_error_keeps_the_body() ->
     }
     client.post("/items", json={"name": "towel", "price": "x"})
     assert bodies == [None, None, {"name": "towel", "price": "x"}]
+
+
+class Bearer403(HTTPBearer):
+    def make_not_authenticated_error(self) -> HTTPException:
+        return HTTPException(status_code=403, detail="Not authenticated")
+
+
+scheme403 = Bearer403()
+
+
+def test_a_scheme_may_answer_its_own_error() -> None:
+    app = FastAPI()
+
+    @app.get("/me")
+    def me(credentials: Annotated[Any, Depends(scheme403)]) -> dict[str, str]:
+        return {"token": credentials.credentials}
+
+    client = TestClient(app)
+    assert client.get("/me").status_code == 403
+    assert client.get("/me", headers={"Authorization": "Bearer t"}).json() == {"token": "t"}
+
+
+def test_templates_and_static_urls(tmp_path: Any) -> None:
+    from nightowl.compat.fastapi.staticfiles import StaticFiles
+    from nightowl.compat.fastapi.templating import Jinja2Templates
+
+    (tmp_path / "static").mkdir()
+    (tmp_path / "static" / "site.css").write_text("body{}")
+    (tmp_path / "item.html").write_text(
+        "<link href=\"{{ url_for('static', path='/site.css') }}\">"
+        "<a href=\"{{ url_for('item', id=id) }}\">{{ id }}</a>"
+    )
+    app = FastAPI()
+    app.mount("/static", StaticFiles(directory=tmp_path / "static"), name="static")
+    templates = Jinja2Templates(directory=tmp_path)
+
+    @app.get("/items/{id}", name="item")
+    def item(request: Request, id: str) -> Any:
+        return templates.TemplateResponse(request=request, name="item.html", context={"id": id})
+
+    @app.get("/old/{id}")
+    def old(request: Request, id: str) -> Any:
+        return templates.TemplateResponse("item.html", {"request": request, "id": id})
+
+    client = TestClient(app)
+    expected = (
+        '<link href="http://testserver/static/site.css"><a href="http://testserver/items/a">a</a>'
+    )
+    assert client.get("/items/a").text == expected
+    assert client.get("/old/a").text == expected
+    assert client.get("/static/site.css").text == "body{}"
+
+
+def test_ujson_response_needs_ujson(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    from nightowl.compat.fastapi.responses import UJSONResponse
+
+    monkeypatch.setitem(sys.modules, "ujson", None)
+    with pytest.raises(ImproperlyConfigured, match="pip install ujson"):
+        UJSONResponse({"a": 1})

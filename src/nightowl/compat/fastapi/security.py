@@ -28,10 +28,20 @@ __all__ = [
 
 
 class _FastAPIWording:
-    """FastAPI's detail for a missing or malformed credential."""
+    """FastAPI's answer to a missing or malformed credential, and its hook to change it."""
+
+    _challenge = "Bearer"
 
     def _unauthorized(self, detail: str, challenge: str) -> HTTPException:
-        return HTTPException(401, "Not authenticated", headers={"WWW-Authenticate": challenge})
+        self._challenge = challenge  # the same for every request of one scheme
+        return self.make_not_authenticated_error()
+
+    def make_not_authenticated_error(self) -> HTTPException:
+        """The error for a missing or malformed credential: override to answer otherwise
+        (a 403, as FastAPI once did)."""
+        return HTTPException(
+            401, "Not authenticated", headers={"WWW-Authenticate": self._challenge}
+        )
 
 
 class APIKeyHeader(_FastAPIWording, _security.APIKeyHeader):

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import jinja2
+
 from nightowl.requests import Request
 from nightowl.responses import HTMLResponse
 from nightowl.templating import Templates
@@ -12,9 +14,21 @@ from nightowl.templating import Templates
 __all__ = ["Jinja2Templates"]
 
 
+@jinja2.pass_context
+def _absolute_url_for(context: Any, name: str, /, **params: Any) -> str:
+    request: Request = context["request"]
+    base = str(request.base_url).rstrip("/")
+    return base + str(request.url_for(name, **params))
+
+
 class Jinja2Templates(Templates):
     """FastAPI's (Starlette's) ``Jinja2Templates(directory="templates")`` with
-    ``TemplateResponse(request, name, context)``."""
+    ``TemplateResponse(request, name, context)``; ``url_for`` in templates gives absolute
+    URLs, as Starlette's does."""
+
+    def __init__(self, directory: Any = None, **options: Any) -> None:
+        super().__init__(directory, **options)
+        self.env.globals["url_for"] = _absolute_url_for
 
     def TemplateResponse(
         self,
