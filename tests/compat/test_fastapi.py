@@ -370,3 +370,24 @@ def test_ujson_response_needs_ujson(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "ujson", None)
     with pytest.raises(ImproperlyConfigured, match="pip install ujson"):
         UJSONResponse({"a": 1})
+
+
+def test_a_body_of_several_parts_reports_each_missing_part_as_fastapi_does() -> None:
+    app = FastAPI()
+
+    @app.put("/items/{item_id}")
+    def update(item_id: int, item: Item, user: User) -> dict[str, int]:
+        return {"item_id": item_id}
+
+    client = TestClient(app)
+    missing_user = client.put("/items/1", json={"item": {"name": "a", "price": 1}})
+    assert missing_user.json() == {
+        "detail": [
+            {"type": "missing", "loc": ["body", "user"], "msg": "Field required", "input": None}
+        ]
+    }
+    not_an_object = client.put("/items/1", json=[])
+    assert [e["loc"] for e in not_an_object.json()["detail"]] == [
+        ["body", "item"],
+        ["body", "user"],
+    ]

@@ -357,13 +357,24 @@ class BodyReader:
                 raise HTTPException(
                     400, "Malformed JSON body: " + str(first["ctx"].get("error", first["msg"]))
                 ) from None
-            errors.extend(error_entries(exc, ("body",)))
+            entries = error_entries(exc, ("body",))
+            errors.extend(entries if self.single is not None else self._each_part(entries))
             return
         if self.single is not None:
             values[self.single.name] = parsed
         else:
             for field in self.fields:
                 values[field.name] = getattr(parsed, field.name)
+
+    def _each_part(self, entries: Errors) -> Errors:
+        """Errors of a body made of several parameters, each read from its own key: a body
+        that is no object misses every part, and a missing part was given nothing."""
+        if any(e["type"] == "model_type" and e["loc"] == ["body"] for e in entries):
+            return [_missing("body", f.key) for f in self.fields if f.required]
+        for entry in entries:
+            if entry["type"] == "missing" and len(entry["loc"]) == 2:
+                entry["input"] = None
+        return entries
 
     async def _read_form(self, request: Request, values: dict[str, Any], errors: Errors) -> None:
         if not request.content_type and not await request.body():
