@@ -94,7 +94,6 @@ def test_every_error_goes_through_a_function_format(tmp_path: Path) -> None:
         ("DELETE", "/items/1"): (405, "DELETE is not allowed here."),
         ("GET", "/items/abc"): (422, "1 validation error"),
         ("GET", "/me"): (401, "Not authenticated: a bearer token is required."),
-        ("GET", "/boom"): (500, "The server could not complete the request."),
         ("GET", "/static/missing.txt"): (404, "File not found."),
         ("POST", "/static/a.txt"): (405, "POST is not allowed here."),
     }

@@ -12,7 +12,7 @@ from nightowl._concurrency import is_async_callable, run_in_threadpool
 from nightowl._logging import printable
 from nightowl.exceptions import HTTPException, ResponseValidationError
 from nightowl.negotiation import prefers_html
-from nightowl.problems import DEFAULT_FORMAT, ErrorFormat
+from nightowl.problems import DEFAULT_FORMAT, SERVER_ERROR_DETAIL, ErrorFormat
 from nightowl.requests import ClientDisconnect, Request
 from nightowl.responses import HTMLResponse, Response
 from nightowl.types import Send
@@ -162,10 +162,10 @@ class ExceptionHandlers:
             trace = "".join(traceback.format_exception(exc)).splitlines()
             failure = f"{type(exc).__name__}: {exc}"
             return self.format.response(HTTPException(500, failure, extra={"traceback": trace}))
-        page = self.html_page(request, HTTPException(500, _SERVER_ERROR_DETAIL))
+        page = self.html_page(request, HTTPException(500, SERVER_ERROR_DETAIL))
         if page is not None:
             return page
-        return self.format.response(HTTPException(500, _SERVER_ERROR_DETAIL))
+        return self.format.response(HTTPException(500, SERVER_ERROR_DETAIL))
 
 
 def _no_custom_page(request: Request, exc: HTTPException) -> None:

@@ -35,7 +35,10 @@ from nightowl.exceptions import HTTPException
 from nightowl.responses import JSONResponse, Response
 from nightowl.types import Scope
 
-__all__ = ["ErrorFormat", "error_format_of", "error_response"]
+__all__ = ["SERVER_ERROR_DETAIL", "ErrorFormat", "error_format_of", "error_response"]
+
+#: The detail of the 500 that answers an error no handler took (no internals in it).
+SERVER_ERROR_DETAIL = "The server could not complete the request."
 
 _REF = "#/components/schemas/{}"
 

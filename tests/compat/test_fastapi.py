@@ -391,3 +391,15 @@ def test_a_body_of_several_parts_reports_each_missing_part_as_fastapi_does() -> 
         ["body", "item"],
         ["body", "user"],
     ]
+
+
+def test_an_unhandled_error_is_starlette_s_plain_500() -> None:
+    app = FastAPI()
+
+    @app.get("/boom")
+    def boom() -> None:
+        raise RuntimeError("internal detail")
+
+    response = TestClient(app).get("/boom")
+    assert response.status_code == 500
+    assert response.text == "Internal Server Error"

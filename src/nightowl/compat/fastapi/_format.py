@@ -7,7 +7,8 @@ from typing import Any
 
 from nightowl.encoders import jsonable_encoder
 from nightowl.exceptions import HTTPException, RequestValidationError
-from nightowl.problems import ErrorFormat
+from nightowl.problems import SERVER_ERROR_DETAIL, ErrorFormat
+from nightowl.responses import PlainTextResponse, Response
 
 __all__ = ["FastAPIErrorFormat"]
 
@@ -29,6 +30,13 @@ class FastAPIErrorFormat(ErrorFormat):
     """
 
     media_type = "application/json"
+
+    def response(self, exc: HTTPException) -> Response:
+        """FastAPI's response for ``exc``; an unhandled error's 500 is Starlette's plain
+        ``Internal Server Error``."""
+        if exc.status_code == 500 and exc.detail == SERVER_ERROR_DETAIL:
+            return PlainTextResponse("Internal Server Error", status_code=500)
+        return super().response(exc)
 
     def content(self, exc: HTTPException) -> Any:
         """``{"detail": ...}`` for ``exc``."""
