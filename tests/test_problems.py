@@ -172,7 +172,7 @@ def test_validation_errors_attributes_for_handlers() -> None:
     assert seen == [
         [
             {
-                "loc": ["body", "price"],
+                "loc": ("body", "price"),
                 "msg": "Field required",
                 "type": "missing",
                 "input": {"name": "a"},

@@ -82,19 +82,19 @@ class HTTPException(Exception):
 
 
 class ValidationErrors(list[dict[str, Any]]):
-    """The errors of a :class:`RequestValidationError`: a list, also callable (``exc.errors()``
-    gives the same list, as FastAPI's method does)."""
+    """The errors of a :class:`RequestValidationError`: a list, also callable as FastAPI's
+    method is (``exc.errors()`` gives copies whose ``loc`` is a tuple, as there)."""
 
-    def __call__(self) -> ValidationErrors:
-        """The list itself."""
-        return self
+    def __call__(self) -> list[dict[str, Any]]:
+        """The errors as FastAPI's ``exc.errors()`` gives them: ``loc`` a tuple."""
+        return [{**error, "loc": tuple(error.get("loc", ()))} for error in self]
 
 
 class RequestValidationError(HTTPException):
     """The request did not match what the handler declared: a 422.
 
     Attributes:
-        errors: one dict per invalid value: ``loc`` (where: the source, ``path``, ``query``,
+        errors: a list of one dict per invalid value: ``loc`` (where: the source, ``path``, ``query``,
             ``header``, ``cookie`` or ``body``, then keys and indexes), ``msg`` (a sentence),
             ``type`` (pydantic's error type, such as ``missing`` or ``int_parsing``), and,
             when known, ``input`` (the value received) and ``ctx`` (the constraint's

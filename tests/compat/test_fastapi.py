@@ -210,7 +210,7 @@ def test_events_middleware_and_exception_handlers() -> None:
         assert client.get("/r/n/x").status_code == 422
         assert client.get("/missing").json() == {"detail": "Not Found"}
     assert events == ["started", "stopped"]
-    assert seen == ["['path', 'n']", "http 404"]
+    assert seen == ["('path', 'n')", "http 404"]
 
 
 def test_the_error_format_can_still_be_replaced() -> None:
