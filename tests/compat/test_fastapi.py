@@ -255,6 +255,7 @@ def test_mistakes_are_errors_not_ignored() -> None:
         "middleware.gzip",
         "middleware.httpsredirect",
         "middleware.trustedhost",
+        "openapi.docs",
         "param_functions",
         "params",
         "requests",
@@ -403,3 +404,39 @@ def test_an_unhandled_error_is_starlette_s_plain_500() -> None:
     response = TestClient(app).get("/boom")
     assert response.status_code == 500
     assert response.text == "Internal Server Error"
+
+
+def test_docs_pages_an_app_serves_itself() -> None:
+    from nightowl.compat.fastapi.openapi.docs import (
+        get_redoc_html,
+        get_swagger_ui_html,
+        get_swagger_ui_oauth2_redirect_html,
+    )
+
+    app = FastAPI(docs_url=None, redoc_url=None)
+
+    @app.get("/docs", include_in_schema=False)
+    def swagger() -> Any:
+        return get_swagger_ui_html(
+            openapi_url="/openapi.json",
+            title="Shop",
+            oauth2_redirect_url=app.swagger_ui_oauth2_redirect_url,
+            swagger_js_url="https://cdn.example/swagger-ui-bundle.js",
+            swagger_ui_parameters={"syntaxHighlight": False},
+        )
+
+    @app.get(app.swagger_ui_oauth2_redirect_url, include_in_schema=False)
+    def redirect() -> Any:
+        return get_swagger_ui_oauth2_redirect_html()
+
+    @app.get("/redoc", include_in_schema=False)
+    def redoc() -> Any:
+        return get_redoc_html(openapi_url="/openapi.json", title="Shop", redoc_js_url="/r.js")
+
+    client = TestClient(app)
+    page = client.get("/docs").text
+    assert '<script src="https://cdn.example/swagger-ui-bundle.js"></script>' in page
+    assert '"syntaxHighlight": false' in page
+    assert '"oauth2RedirectUrl": "/docs/oauth2-redirect"' in page
+    assert "window.opener.swaggerUIRedirectOauth2" in client.get("/docs/oauth2-redirect").text
+    assert '<redoc spec-url="/openapi.json"></redoc>' in client.get("/redoc").text

@@ -75,6 +75,9 @@ class FastAPI(FastAPIRouting, App):
     def _add_event(self, event: str, func: Callable[..., Any]) -> None:
         (self.on_startup if event == "startup" else self.on_shutdown)(func)
 
+    #: Where Swagger UI's OAuth2 login returns (for apps that serve their own docs page).
+    swagger_ui_oauth2_redirect_url = "/docs/oauth2-redirect"
+
     @property
     def router(self) -> FastAPI:
         """The app itself: FastAPI keeps its routes on ``app.router``, nightowl on the app."""

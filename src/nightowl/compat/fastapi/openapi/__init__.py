@@ -1,0 +1,1 @@
+"""``fastapi.openapi``: the helpers FastAPI programs use to serve their own docs pages."""
