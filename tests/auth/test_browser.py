@@ -116,3 +116,42 @@ def test_login_flow(page: Any, tmp_path: Path) -> None:
         page.goto(f"{base}/dashboard")
         assert page.url.startswith(f"{base}/auth/login")
     app.state.database.close()
+
+
+def test_swagger_ui_authorize_with_a_user_name_and_password(page: Any, tmp_path: Path) -> None:
+    """/docs: Authorize takes a user name and password (OAuth2's password flow at
+    /auth/token), and "Try it out" on a protected operation then answers 200."""
+    app = App(database=f"sqlite:///{tmp_path / 'api.db'}", secret_key="x" * 32, title="API")
+    auth = Auth(app, hasher=FAST)
+    app.state.database.create_all()
+    auth.create_user_sync(PASSWORD, username="ada")
+
+    @app.get("/me")
+    async def me(user: Annotated[User, Depends(login_required)]) -> dict[str, str]:
+        """Who I am."""
+        return {"username": str(user.username)}
+
+    with live_server(app) as base:
+        page.goto(f"{base}/docs")
+        page.get_by_text("Who I am.").wait_for()
+        page.locator(".auth-wrapper .authorize").click()
+        dialog = page.locator(".dialog-ux")
+        dialog.locator("#oauth_username").fill("ada")
+        dialog.locator("#oauth_password").fill(PASSWORD)
+        oauth = dialog.locator(".auth-container").filter(has=page.locator("#oauth_username"))
+        with page.expect_response(lambda r: r.url.endswith("/auth/token")) as token:
+            oauth.locator("button.authorize").click()
+        assert token.value.status == 200
+        dialog.get_by_text("Authorized", exact=True).wait_for()
+        dialog.locator("button.btn-done").first.click()
+
+        operation = page.locator("#operations-default-me")
+        operation.locator(".opblock-summary").click()
+        operation.locator("button.try-out__btn").click()
+        with page.expect_response(lambda r: r.url.endswith("/me")) as answer:
+            operation.locator("button.execute").click()
+        response = answer.value
+        assert response.status == 200
+        assert response.request.headers["authorization"].startswith("Bearer ey")
+        assert response.json() == {"username": "ada"}
+    app.state.database.close()
