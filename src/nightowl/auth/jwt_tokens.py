@@ -26,7 +26,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import jwt
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -139,6 +139,7 @@ class JWTTokens(TokenBackend):
         self._secret_key = secret_key
         self._private_key = private_key
         self._public_key = public_key
+        self._query: Any = None
 
     # -- keys ---------------------------------------------------------------------------------
     @property
@@ -213,15 +214,15 @@ class JWTTokens(TokenBackend):
             user_id = int(claims["sub"])
         except (TypeError, ValueError):
             return None, False
-        model = self.auth.user_model
-        revoked = (
-            select(RevokedToken.id)
-            .where(RevokedToken.jti.in_([str(claims["jti"]), claims["family"]]))
-            .exists()
-        )
-        query = select(model, revoked).where(model.id == user_id)
+        if self._query is None:
+            # Built once: the statement is the same for every request, only values change.
+            model = self.auth.user_model
+            ids: Any = bindparam("revocable", expanding=True)
+            revoked = select(RevokedToken.id).where(RevokedToken.jti.in_(ids)).exists()
+            self._query = select(model, revoked).where(model.id == bindparam("user_id"))
+        values = {"user_id": user_id, "revocable": [str(claims["jti"]), claims["family"]]}
         async with self.auth.database.async_session() as session:
-            row = (await session.execute(query)).first()
+            row = (await session.execute(self._query, values)).first()
         if row is None:
             return None, False
         return row[0], bool(row[1])
