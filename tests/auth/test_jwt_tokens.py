@@ -9,7 +9,7 @@ import hmac
 import json
 import time
 from collections.abc import Iterator
-from typing import Any
+from typing import Annotated, Any
 
 import jwt
 import pytest
@@ -17,8 +17,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from sqlalchemy import event
 
-from nightowl import App
-from nightowl.auth import Auth, JWTTokens
+from nightowl import App, Depends
+from nightowl.auth import Auth, JWTTokens, current_user, login_required
 from nightowl.auth.bearer import password_check
 from nightowl.exceptions import ImproperlyConfigured
 from nightowl.testing import TestClient
@@ -215,8 +215,18 @@ def test_a_password_change_ends_the_tokens(jwt_app: tuple[App, Auth, Any]) -> No
 
 
 def test_a_bearer_request_costs_one_statement(jwt_app: tuple[App, Auth, Any]) -> None:
-    """The revocation check and the user come in one query."""
+    """The revocation check and the user come in one query, once per request however
+    many dependencies ask for the user."""
     app, auth, _ = jwt_app
+
+    @app.get("/three")
+    async def three(
+        a: Annotated[Any, Depends(current_user)],
+        b: Annotated[Any, Depends(login_required)],
+        c: Annotated[Any, Depends(login_required)],
+    ) -> dict[str, bool]:
+        return {"same": a is b is c}
+
     with TestClient(app) as client:
         token = get_token(client).json()["access_token"]
         statements: list[str] = []
@@ -228,9 +238,11 @@ def test_a_bearer_request_costs_one_statement(jwt_app: tuple[App, Auth, Any]) ->
         event.listen(engine, "before_cursor_execute", record)
         try:
             assert client.get("/private", headers=bearer(token)).json() == {"user": "ada"}
+            assert len(statements) == 1, statements
+            assert client.get("/three", headers=bearer(token)).json() == {"same": True}
         finally:
             event.remove(engine, "before_cursor_execute", record)
-    assert len(statements) == 1, statements
+    assert len(statements) == 2, statements
     assert "auth_revoked_token" in statements[0] and "auth_user" in statements[0]
 
 
