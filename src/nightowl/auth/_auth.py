@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from nightowl.auth import _store
 from nightowl.auth._credentials import CredentialsAPI
+from nightowl.auth._reads import read_session
 from nightowl.auth.authenticators import Authenticator, SessionAuthenticator
 from nightowl.auth.backends import ModelBackend, PermissionBackend
 from nightowl.auth.bearer import BearerAuthenticator, TokenBackend
@@ -176,7 +177,7 @@ class Auth(CredentialsAPI):
             ident = int(user_id)
         except (TypeError, ValueError):
             return None
-        async with self.database.async_session() as session:
+        async with read_session(self.database) as session:
             found: AbstractUser | None = await session.get(self.user_model, ident)
             return found
 

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
+from nightowl.auth._reads import read_session
 from nightowl.auth.bearer import TokenBackend, TokenPair, password_check
 from nightowl.auth.models import Token, utcnow
 
@@ -95,7 +96,7 @@ class DatabaseTokens(TokenBackend):
                 Token.expires_at > utcnow(),
             )
         )
-        async with self.auth.database.async_session() as session:
+        async with read_session(self.auth.database) as session:
             row = (await session.execute(query)).first()
         if row is None or not self._usable(row[0], row[1]):
             return None

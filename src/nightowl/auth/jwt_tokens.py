@@ -30,6 +30,7 @@ from sqlalchemy import bindparam, delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from nightowl.auth._reads import read_session
 from nightowl.auth.bearer import TokenBackend, TokenPair, password_check
 from nightowl.auth.models import RevokedToken, utcnow
 from nightowl.exceptions import ImproperlyConfigured
@@ -221,7 +222,7 @@ class JWTTokens(TokenBackend):
             revoked = select(RevokedToken.id).where(RevokedToken.jti.in_(ids)).exists()
             self._query = select(model, revoked).where(model.id == bindparam("user_id"))
         values = {"user_id": user_id, "revocable": [str(claims["jti"]), claims["family"]]}
-        async with self.auth.database.async_session() as session:
+        async with read_session(self.auth.database) as session:
             row = (await session.execute(self._query, values)).first()
         if row is None:
             return None, False
