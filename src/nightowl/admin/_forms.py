@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from nightowl.admin._options import ModelAdmin
     from nightowl.requests import Request
 
-__all__ = ["AdminForm", "FormField", "layout"]
+__all__ = ["AdminForm", "FormField", "fk_columns", "layout"]
 
 
 @dataclass(slots=True)
@@ -44,7 +44,7 @@ def _relationships(model_admin: ModelAdmin) -> dict[str, RelationshipProperty[An
     return {rel.key: rel for rel in sa_inspect(model_admin.model).relationships}
 
 
-def _fk_columns(model_admin: ModelAdmin) -> dict[str, RelationshipProperty[Any]]:
+def fk_columns(model_admin: ModelAdmin) -> dict[str, RelationshipProperty[Any]]:
     """Foreign-key attribute (``author_id``) -> its many-to-one relationship (``author``)."""
     mapper = sa_inspect(model_admin.model)
     out = {}
@@ -82,7 +82,7 @@ class AdminForm:
         model = model_admin.model
         kind = "create" if adding else "update"
         all_fields = list(model.schema(kind).model_fields)
-        self.fk = _fk_columns(model_admin)
+        self.fk = fk_columns(model_admin)
         relationships = _relationships(model_admin)
         rel_to_fk = {rel.key: key for key, rel in self.fk.items()}
         self.sections: list[tuple[str | None, list[str]]] = []

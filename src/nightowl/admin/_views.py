@@ -132,7 +132,7 @@ async def change_list(site: SiteAPI, model_admin: ModelAdmin, request: Request) 
 
 def routes(site: SiteAPI) -> Router:
     """The router of one admin site."""
-    from nightowl.admin import _actions, _autocomplete, _edit, _export
+    from nightowl.admin import _actions, _autocomplete, _edit, _export, _import
 
     router = Router(prefix=site.path)
     name = site.name
@@ -167,13 +167,20 @@ def routes(site: SiteAPI) -> Router:
         model_admin = site.model_admin(app_label, model_name)
         return await _autocomplete.autocomplete(site, model_admin, request, field)
 
+    async def import_rows(
+        request: Request, user: Staff, app_label: str, model_name: str
+    ) -> Response:
+        return await _import.import_page(site, site.model_admin(app_label, model_name), request)
+
     router.get("/", name=f"{name}_index", **_HIDDEN)(index)
+    model = "/{app_label}/{model_name}"
+    router.get(model + "/import/", name=f"{name}_import", **_HIDDEN)(import_rows)
+    router.post(model + "/import/", name=f"{name}_import_post", **_HIDDEN)(import_rows)
     router.get(
         "/{app_label}/{model_name}/autocomplete/{field}/",
         name=f"{name}_autocomplete",
         **_HIDDEN,
     )(autocomplete)
-    model = "/{app_label}/{model_name}"
     router.get(model + "/export.csv", name=f"{name}_export_csv", **_HIDDEN)(export_csv)
     router.get(model + "/export.json", name=f"{name}_export_json", **_HIDDEN)(export_json)
     router.get("/{app_label}/{model_name}/", name=f"{name}_changelist", **_HIDDEN)(list_page)
