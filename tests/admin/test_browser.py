@@ -166,6 +166,24 @@ def test_the_admin_in_a_browser(browser: Any, empty_database_url: str) -> None:
         page.click("text=History")
         expect(page.locator("dl.diff")).to_contain_text("Browser post → Browser post, edited")
 
+        # Export what the list shows; import with a dry run, then confirm.
+        page.goto(base + "/admin/blog/post/?q=browser")
+        with page.expect_download() as info:
+            page.click("text=Export CSV")
+        exported = Path(info.value.path()).read_text()
+        assert exported.splitlines()[0].startswith("id,title,")
+        assert "Browser post, edited" in exported and "Howto" not in exported
+        page.goto(base + "/admin/blog/tag/import/")
+        page.set_input_files(
+            "#id_file",
+            files=[{"name": "tags.csv", "mimeType": "text/csv", "buffer": b"name\nfrom-browser\n"}],
+        )
+        page.click("text=Preview the import")
+        expect(page.locator(".import-summary")).to_contain_text("1 to create")
+        page.click("text=Confirm the import")
+        expect(page.locator(".messages")).to_contain_text("Imported: 1 created, 0 updated.")
+        expect(page.locator("#result_list")).to_contain_text("from-browser")
+
         # Hostile parameters and a forged POST without the token.
         assert page.goto(base + "/admin/blog/post/?o=password").status == 400
         assert page.goto(base + "/admin/blog/post/?author=1%20or%201=1").status == 400
