@@ -9,7 +9,7 @@ from typing import Any, ClassVar
 from sqlalchemy import Column, ForeignKey, String, Table, Text
 from sqlalchemy.orm import Mapped, relationship
 
-from nightowl.admin import ModelAdmin, QuerySet, action, display
+from nightowl.admin import ModelAdmin, QuerySet, TabularInline, action, display
 from nightowl.auth import User
 from nightowl.db import Model, mapped_column
 from nightowl.requests import Request
@@ -72,6 +72,12 @@ class Comment(Model):
         return self.text
 
 
+class CommentInline(TabularInline):
+    model = Comment
+    fields = ["text"]
+    extra = 1
+
+
 class PostAdmin(ModelAdmin):
     list_display = ["title", "author", "author__email", "status", "published", "word_count"]
     list_filter = ["published", "status", "author", "created_at"]
@@ -80,6 +86,7 @@ class PostAdmin(ModelAdmin):
     readonly_fields = ["created_at"]
     list_per_page = 3
     actions = ["publish"]
+    inlines = [CommentInline]
 
     @display(description="Words")
     def word_count(self, post: Post) -> int:

@@ -25,8 +25,19 @@ See ``docs/admin.md``.
 from __future__ import annotations
 
 from nightowl.admin._actions import QuerySet
+from nightowl.admin._inlines import InlineModelAdmin, StackedInline, TabularInline
 from nightowl.admin._options import ModelAdmin, action, display
 from nightowl.admin._site import Admin
 from nightowl.admin.models import LogEntry
 
-__all__ = ["Admin", "LogEntry", "ModelAdmin", "QuerySet", "action", "display"]
+__all__ = [
+    "Admin",
+    "InlineModelAdmin",
+    "LogEntry",
+    "ModelAdmin",
+    "QuerySet",
+    "StackedInline",
+    "TabularInline",
+    "action",
+    "display",
+]

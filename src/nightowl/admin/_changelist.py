@@ -57,7 +57,12 @@ class ChangeList:
         self.admin = admin
         self.request = request
         self.columns: list[ListColumn] = list_columns(admin)
-        self.filters: list[ListFilter] = [make_filter(admin, name) for name in admin.list_filter]
+        filters: list[ListFilter] | None = admin.__dict__.get("_list_filters")
+        if filters is None:
+            filters = admin.__dict__["_list_filters"] = [
+                make_filter(admin, name) for name in admin.list_filter
+            ]
+        self.filters = filters
         self.params = self._read_params(request)
         self.query = self.params.get("q", "").strip()
         self.order = self._read_order(self.params.get("o"))

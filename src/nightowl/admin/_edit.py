@@ -9,6 +9,7 @@ from sqlalchemy.orm import selectinload
 from nightowl.admin._actions import child_loaders, children_of, delete_objects
 from nightowl.admin._forms import AdminForm
 from nightowl.admin._history import diff, entries_for, log, snapshot
+from nightowl.admin._inlines import InlineFormSet
 from nightowl.admin._options import ModelAdmin, maybe_await
 from nightowl.admin._protocol import SiteAPI
 from nightowl.exceptions import HTTPException
@@ -43,6 +44,17 @@ async def get_object(
     return found
 
 
+def _formsets(model_admin: ModelAdmin) -> list[InlineFormSet]:
+    return [InlineFormSet(inline) for inline in model_admin.inline_instances]
+
+
+async def _bind_all(
+    formsets: list[InlineFormSet], session: Any, request: Request, parent: Any
+) -> bool:
+    results = [await formset.bind(session, request, parent) for formset in formsets]
+    return all(results)
+
+
 def _m2m_loaders(form: AdminForm) -> list[Any]:
     return [selectinload(getattr(form.model_admin.model, name)) for name in form.m2m]
 
@@ -71,8 +83,13 @@ class _Pages:
         obj: Any | None,
         editable: bool,
         status_code: int = 200,
+        formsets: list[InlineFormSet] | None = None,
     ) -> Response:
         verb = "Add" if obj is None else ("Change" if editable else "View")
+        if formsets is None:
+            formsets = _formsets(model_admin)
+            for formset in formsets:
+                await formset.load(session, request, obj)
         context = {
             "title": f"{verb} {model_admin.name}",
             "model_admin": model_admin,
@@ -83,6 +100,7 @@ class _Pages:
             "adding": obj is None,
             "can_delete": obj is not None and await model_admin.has_delete_permission(request, obj),
             "urls": self._urls(model_admin, obj),
+            "inlines": [formset.context() for formset in formsets],
         }
         return self.site.render(
             request, "change_form.html", context, status_code, model_admin=model_admin
@@ -102,17 +120,22 @@ class _Pages:
         if not await model_admin.has_add_permission(request):
             raise _forbidden()
         form = AdminForm(model_admin, adding=True)
+        formsets = _formsets(model_admin)
         async with self.site.app.state.database.async_session() as session:
             chosen = await form.bind(request, session)
-            if form.valid:
+            inlines_valid = await _bind_all(formsets, session, request, None)
+            if form.valid and inlines_valid:
                 obj = model_admin.model()
                 form.apply(obj, chosen)
                 session.add(obj)
                 if await self._saved(session, form):
-                    log(session, request, model_admin, obj, "add", {})
-                    await session.commit()
-                    return await self._after_save(request, model_admin, obj, "added")
-            return await self._show(request, model_admin, session, form, None, True, 422)
+                    for formset in formsets:
+                        await formset.save(session, obj)
+                    if await self._saved(session, form):
+                        log(session, request, model_admin, obj, "add", {})
+                        await session.commit()
+                        return await self._after_save(request, model_admin, obj, "added")
+            return await self._show(request, model_admin, session, form, None, True, 422, formsets)
 
     async def _saved(self, session: Any, form: AdminForm) -> bool:
         try:
@@ -167,19 +190,23 @@ class _Pages:
             if not await model_admin.has_change_permission(request, obj):
                 raise _forbidden()
             chosen = await form.bind(request, session)
-            if form.valid:
+            formsets = _formsets(model_admin)
+            inlines_valid = await _bind_all(formsets, session, request, obj)
+            if form.valid and inlines_valid:
                 relations = tuple(form.m2m)
                 before = snapshot(obj, relations)
                 form.apply(obj, chosen)
+                changes = diff(before, snapshot(obj, relations))
+                for formset in formsets:
+                    changes.update(await formset.save(session, obj))
                 if await self._saved(session, form):
-                    changes = diff(before, snapshot(obj, relations))
                     log(session, request, model_admin, obj, "change", changes)
                     await session.commit()
                     return await self._after_save(request, model_admin, obj, "changed")
                 obj = await get_object(
                     model_admin, request, session, object_id, *_m2m_loaders(form)
                 )
-            return await self._show(request, model_admin, session, form, obj, True, 422)
+            return await self._show(request, model_admin, session, form, obj, True, 422, formsets)
 
     async def delete_page(
         self, request: Request, app_label: str, model_name: str, object_id: str

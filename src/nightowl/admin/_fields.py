@@ -100,13 +100,17 @@ def label(name: str) -> str:
     return name.replace("__", " ").replace("_", " ").strip().capitalize()
 
 
+_YES = Markup('<span class="bool bool-yes" aria-label="yes">✔</span>')
+_NO = Markup('<span class="bool bool-no" aria-label="no">✘</span>')
+
+
 def _show(value: Any) -> Any:
     if value is None:
         return EMPTY
-    if isinstance(value, bool):
-        return Markup('<span class="bool bool-{}" aria-label="{}">{}</span>').format(
-            "yes" if value else "no", "yes" if value else "no", "✔" if value else "✘"
-        )
+    if value is True or value is False:
+        return _YES if value else _NO
+    if isinstance(value, str):
+        return value
     if isinstance(value, enum.Enum):
         return getattr(value, "label", None) or str(value.value)
     if isinstance(value, (list, tuple, set)):
@@ -176,8 +180,13 @@ def list_column(admin: Any, entry: Any) -> ListColumn:
 
 
 def list_columns(admin: Any) -> list[ListColumn]:
-    """The change list's columns."""
-    return [list_column(admin, entry) for entry in admin.list_display]
+    """The change list's columns (worked out once per admin)."""
+    cached: list[ListColumn] | None = admin.__dict__.get("_list_columns")
+    if cached is None:
+        cached = admin.__dict__["_list_columns"] = [
+            list_column(admin, entry) for entry in admin.list_display
+        ]
+    return cached
 
 
 def search_clause(model: type[Any], fields: Sequence[str], text: str) -> ColumnElement[bool] | None:

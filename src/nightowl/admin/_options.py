@@ -15,6 +15,7 @@ from sqlalchemy import Select, select
 from sqlalchemy import inspect as sa_inspect
 
 from nightowl.admin._checks import check_options
+from nightowl.admin._inlines import InlineModelAdmin
 from nightowl.exceptions import ImproperlyConfigured
 
 if TYPE_CHECKING:
@@ -43,6 +44,7 @@ OPTIONS: dict[str, Any] = {
     "verbose_name_plural": None,
     "fk_choices_limit": 500,
     "autocomplete_fields": (),
+    "inlines": (),
     "template_overrides": None,
 }
 
@@ -145,7 +147,8 @@ class ModelAdmin:
     ``ordering``, ``sortable_by``, ``list_per_page``, ``list_prefetch`` (relationships to
     load with ``selectinload`` for callables), ``fields``, ``exclude``, ``fieldsets``,
     ``readonly_fields``, ``actions``, ``verbose_name(_plural)``, ``fk_choices_limit``, ``autocomplete_fields`` (many-to-one relationships
-    chosen by a search box fed by a JSON endpoint instead of a select of every row)
+    chosen by a search box fed by a JSON endpoint instead of a select of every row) and
+    ``inlines`` (:class:`TabularInline` / :class:`StackedInline` subclasses)
     (the most rows a foreign-key select offers) and ``template_overrides`` (template
     name -> the project's template to use instead, for this model).
     """
@@ -167,6 +170,7 @@ class ModelAdmin:
     verbose_name_plural: ClassVar[str | None] = None
     fk_choices_limit: ClassVar[int] = 500
     autocomplete_fields: ClassVar[Sequence[str]] = ()
+    inlines: ClassVar[Sequence[type[InlineModelAdmin]]] = ()
     template_overrides: ClassVar[dict[str, str] | None] = None
 
     def __init__(self, model: type[Any], admin: Any) -> None:
@@ -189,6 +193,14 @@ class ModelAdmin:
         if not isinstance(self.list_per_page, int) or self.list_per_page < 1:
             raise ImproperlyConfigured(f"{where}: list_per_page is a positive integer.")
         check_options(self, where)
+        for inline in self.inlines:
+            if not (isinstance(inline, type) and issubclass(inline, InlineModelAdmin)):
+                raise ImproperlyConfigured(
+                    f"{where}: inlines holds TabularInline or StackedInline subclasses, "
+                    f"not {inline!r}."
+                )
+        #: The inlines, bound to this admin's model.
+        self.inline_instances = [inline(self.model) for inline in self.inlines]
 
     @property
     def pk_key(self) -> str:

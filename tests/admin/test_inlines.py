@@ -1,0 +1,167 @@
+"""Inlines: a post's comments edited on the post's page, in the post's transaction and
+history."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from nightowl import App
+from nightowl.admin import Admin, LogEntry, StackedInline, TabularInline
+from nightowl.exceptions import ImproperlyConfigured
+from nightowl.testing import TestClient
+from tests.admin.blog import Comment, Post, PostAdmin, Tag
+from tests.admin.conftest import csrf_token
+
+Blog = tuple[App, dict[str, Any]]
+
+
+def comments(app: App) -> dict[int, str]:
+    with app.state.database.session() as db:
+        return {c.id: c.text for c in db.scalars(select(Comment).order_by(Comment.id))}
+
+
+def post_form(page: str, rows: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    return {
+        "csrf_token": csrf_token(page),
+        "title": "Hello world",
+        "body": "first post here",
+        "status": "live",
+        "published": "on",
+        "author_id": str(rows["boss"].id),
+        **extra,
+    }
+
+
+def test_the_comments_are_on_the_post_page(blog: Blog, boss: TestClient) -> None:
+    app, rows = blog
+    post_id = rows["posts"][0]
+    page = boss.get(f"/admin/blog/post/{post_id}/change/").text
+    assert 'id="comments-group"' in page
+    assert 'name="comments-TOTAL" value="3"' in page
+    assert 'name="comments-0-text"' in page and 'value="First!"' in page
+    assert 'name="comments-2-text"' in page  # the blank extra row
+    first, second = sorted(comments(app))
+    form = post_form(
+        page,
+        rows,
+        **{
+            "comments-TOTAL": "3",
+            "comments-0-id": str(first),
+            "comments-0-text": "First! (edited)",
+            "comments-1-id": str(second),
+            "comments-1-text": "Nice post",
+            "comments-1-DELETE": "on",
+            "comments-2-text": "A new one",
+        },
+    )
+    saved = boss.post(f"/admin/blog/post/{post_id}/change/", data=form)
+    assert saved.status_code == 303, saved.text
+    now = comments(app)
+    assert now[first] == "First! (edited)" and second not in now
+    assert "A new one" in now.values()
+    with app.state.database.session() as db:
+        entry = db.scalars(select(LogEntry).where(LogEntry.action == "change")).one()
+    assert entry.changes[f"comments[{first}].text"] == ["First!", "First! (edited)"]
+    assert entry.changes[f"comments[-{second}]"] == ["Nice post", None]
+    assert any(key.startswith("comments[+") for key in entry.changes)
+
+
+def test_an_invalid_row_saves_nothing(blog: Blog, boss: TestClient) -> None:
+    app, rows = blog
+    post_id = rows["posts"][0]
+    page = boss.get(f"/admin/blog/post/{post_id}/change/").text
+    first = min(comments(app))
+    form = post_form(
+        page,
+        rows,
+        title="Changed too",
+        **{"comments-TOTAL": "1", "comments-0-id": str(first), "comments-0-text": "x" * 600},
+    )
+    response = boss.post(f"/admin/blog/post/{post_id}/change/", data=form)
+    assert response.status_code == 422
+    assert "at most 500 characters" in response.text
+    assert comments(app)[first] == "First!"
+    with app.state.database.session() as db:
+        assert db.get(Post, post_id).title == "Hello world"
+
+
+def test_a_row_of_another_post_is_left_alone(blog: Blog, boss: TestClient) -> None:
+    app, rows = blog
+    other = rows["posts"][1]
+    page = boss.get(f"/admin/blog/post/{other}/change/").text
+    first = min(comments(app))  # a comment of the first post
+    form = post_form(
+        page,
+        rows,
+        title="Second thoughts",
+        **{"comments-TOTAL": "1", "comments-0-id": str(first), "comments-0-text": "hijacked"},
+    )
+    assert boss.post(f"/admin/blog/post/{other}/change/", data=form).status_code == 303
+    assert comments(app)[first] == "First!"
+
+
+def test_adding_a_post_with_a_comment(blog: Blog, boss: TestClient) -> None:
+    app, rows = blog
+    page = boss.get("/admin/blog/post/add/").text
+    assert 'name="comments-TOTAL" value="1"' in page
+    form = post_form(
+        page, rows, title="With a comment", **{"comments-TOTAL": "1", "comments-0-text": "Hi"}
+    )
+    assert boss.post("/admin/blog/post/add/", data=form).status_code == 303
+    with app.state.database.session() as db:
+        post = db.scalars(select(Post).where(Post.title == "With a comment")).one()
+        assert [c.text for c in db.scalars(select(Comment).where(Comment.post_id == post.id))] == [
+            "Hi"
+        ]
+
+
+def test_stacked_and_paginated(empty_database_url: str) -> None:
+    from tests.admin.conftest import add_rows, client_for, make_blog
+
+    class Stacked(StackedInline):
+        model = Comment
+        per_page = 1
+        extra = 0
+
+    app, _auth, admin = make_blog(empty_database_url)
+    admin.unregister(Post)
+    admin.register(Post, PostAdmin, inlines=[Stacked])
+    rows = add_rows(app)
+    client = client_for(app, "boss")
+    post_id = rows["posts"][0]
+    page = client.get(f"/admin/blog/post/{post_id}/change/").text
+    assert 'class="module inline inline-stacked"' in page
+    assert "First!" in page and "Nice post" not in page
+    assert re.search(r'href="\?comments-page=2"', page)
+    second = client.get(f"/admin/blog/post/{post_id}/change/?comments-page=2").text
+    assert "Nice post" in second and 'value="First!"' not in second
+    client.close()
+    app.state.database.close()
+
+
+def test_inline_configuration_errors() -> None:
+    from tests.admin.test_site import bare_app
+
+    class NoModel(TabularInline):
+        pass
+
+    class Unrelated(TabularInline):
+        model = Tag
+
+    class BadField(TabularInline):
+        model = Comment
+        fields = ["nope"]
+
+    for inline, message in (
+        (NoModel, "needs a model"),
+        (Unrelated, "exactly one"),
+        (BadField, "no editable field"),
+    ):
+        with pytest.raises(ImproperlyConfigured, match=message):
+            Admin(bare_app()).register(Post, inlines=[inline])
+    with pytest.raises(ImproperlyConfigured, match="inlines holds"):
+        Admin(bare_app()).register(Post, inlines=[object])
