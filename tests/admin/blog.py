@@ -9,7 +9,7 @@ from typing import Any, ClassVar
 from sqlalchemy import Column, ForeignKey, String, Table, Text
 from sqlalchemy.orm import Mapped, relationship
 
-from nightowl.admin import ModelAdmin, QuerySet, TabularInline, action, display
+from nightowl.admin import ModelAdmin, QuerySet, SyncQuerySet, TabularInline, action, display
 from nightowl.auth import User
 from nightowl.db import Model, mapped_column
 from nightowl.requests import Request
@@ -85,7 +85,7 @@ class PostAdmin(ModelAdmin):
     ordering = ["-created_at"]
     readonly_fields = ["created_at"]
     list_per_page = 3
-    actions = ["publish"]
+    actions = ["publish", "archive"]
     inlines = [CommentInline]
 
     @display(description="Words")
@@ -95,3 +95,10 @@ class PostAdmin(ModelAdmin):
     @action(description="Publish the selected posts")
     async def publish(self, request: Request, queryset: QuerySet) -> Any:
         await queryset.update(published=True, status=Status.live)
+
+    @action(description="Archive (a sync action)")
+    def archive(self, request: Request, queryset: SyncQuerySet) -> None:
+        for post in queryset:
+            for comment in post.comments:
+                queryset.session.delete(comment)  # a sync Session
+        queryset.update(published=False, status=Status.draft)

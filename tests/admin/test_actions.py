@@ -88,3 +88,17 @@ def test_actions_need_their_permission(blog: Blog) -> None:
         assert client.post("/admin/blog/post/", data=data).status_code == 403
     assert count(app, Post) == 5
     client.close()
+
+
+def test_a_plain_def_action_gets_a_sync_session(blog: Blog, boss: TestClient) -> None:
+    app, rows = blog
+    token = csrf_token(boss.get("/admin/blog/post/").text)
+    hello = str(rows["posts"][0])
+    form = {"csrf_token": token, "action": "archive", "_selected_action": [hello]}
+    assert boss.post("/admin/blog/post/", data=form).status_code == 303
+    with app.state.database.session() as db:
+        post = db.get(Post, int(hello))
+        assert post is not None and post.published is False
+        assert db.scalars(select(Comment).where(Comment.post_id == int(hello))).all() == []
+        entry = db.scalars(select(LogEntry).where(LogEntry.action == "archive")).one()
+    assert entry.changes["published"] == [True, False]

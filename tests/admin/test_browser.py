@@ -159,12 +159,14 @@ def test_the_admin_in_a_browser(browser: Any, empty_database_url: str) -> None:
         page.goto(base + "/admin/blog/post/?o=title")
         page.click("#result_list tbody a:text-is('Browser post')")
         page.fill("#id_title", "Browser post, edited")
+        page.locator("#comments-group input[name$='-text']").last.fill("An inline comment")
         page.click("button[name=_continue]")
         expect(page.locator(".messages")).to_contain_text("You may edit it again below")
         if empty_database_url.startswith("sqlite"):
             page.screenshot(path=str(DOCS / "change_form.png"))
         page.click("text=History")
         expect(page.locator("dl.diff")).to_contain_text("Browser post → Browser post, edited")
+        expect(page.locator("dl.diff")).to_contain_text("An inline comment")
 
         # Export what the list shows; import with a dry run, then confirm.
         page.goto(base + "/admin/blog/post/?q=browser")

@@ -24,7 +24,7 @@ See ``docs/admin.md``.
 
 from __future__ import annotations
 
-from nightowl.admin._actions import QuerySet
+from nightowl.admin._actions import QuerySet, SyncQuerySet
 from nightowl.admin._inlines import InlineModelAdmin, StackedInline, TabularInline
 from nightowl.admin._options import ModelAdmin, action, display
 from nightowl.admin._site import Admin
@@ -37,6 +37,7 @@ __all__ = [
     "ModelAdmin",
     "QuerySet",
     "StackedInline",
+    "SyncQuerySet",
     "TabularInline",
     "action",
     "display",

@@ -7,6 +7,7 @@ that the admin's ``get_queryset`` allows, in one transaction committed afterward
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -23,17 +24,18 @@ from nightowl.sessions import flash
 if TYPE_CHECKING:
     from nightowl.requests import Request
 
-__all__ = ["QuerySet", "available_actions", "children_of", "delete_objects", "run_action"]
+__all__ = [
+    "QuerySet",
+    "SyncQuerySet",
+    "available_actions",
+    "children_of",
+    "delete_objects",
+    "run_action",
+]
 
 
-class QuerySet:
-    """The rows an action runs on: iterate it, or change them all with :meth:`update`,
-    each change written to the history.
-
-    Attributes:
-        objects: the selected model instances.
-        session: the ``AsyncSession`` they were loaded in (committed after the action).
-    """
+class _Selection:
+    """The selected rows of an action."""
 
     def __init__(
         self, model_admin: ModelAdmin, request: Request, session: Any, objects: list[Any]
@@ -50,9 +52,7 @@ class QuerySet:
     def __len__(self) -> int:
         return len(self.objects)
 
-    async def update(self, **values: Any) -> int:
-        """Set ``values`` on every row (``await queryset.update(published=True)``); returns
-        how many rows changed."""
+    def _set(self, values: dict[str, Any]) -> int:
         changed = 0
         for obj in self.objects:
             before = snapshot(obj)
@@ -62,12 +62,55 @@ class QuerySet:
             if changes:
                 changed += 1
                 log(self.session, self.request, self.model_admin, obj, self.action_name, changes)
+        return changed
+
+
+class QuerySet(_Selection):
+    """The rows an ``async def`` action runs on: iterate it, or change them all with
+    :meth:`update`, each change written to the history.
+
+    Attributes:
+        objects: the selected model instances.
+        session: the ``AsyncSession`` they were loaded in (committed after the action).
+    """
+
+    async def update(self, **values: Any) -> int:
+        """Set ``values`` on every row (``await queryset.update(published=True)``); returns
+        how many rows changed."""
+        changed = self._set(values)
         await self.session.flush()
         return changed
 
     async def delete(self) -> int:
         """Delete every row (and its one-to-many children); returns how many."""
         return await delete_objects(self.session, self.request, self.model_admin, self.objects)
+
+
+class SyncQuerySet(_Selection):
+    """The rows a plain ``def`` action runs on, with a sync ``Session`` (the action runs
+    in SQLAlchemy's bridge, so it may query and lazy-load like any sync code).
+
+    Attributes:
+        objects: the selected model instances.
+        session: a sync ``Session`` (committed after the action).
+    """
+
+    def update(self, **values: Any) -> int:
+        """Set ``values`` on every row (``queryset.update(published=True)``); returns how
+        many rows changed."""
+        changed = self._set(values)
+        self.session.flush()
+        return changed
+
+    def delete(self) -> int:
+        """Delete every row (and its one-to-many children); returns how many."""
+        for obj in self.objects:
+            log(self.session, self.request, self.model_admin, obj, "delete", {})
+            for _, child in children_of(self.model_admin, obj):
+                self.session.delete(child)
+            self.session.delete(obj)
+        self.session.flush()
+        return len(self.objects)
 
 
 def _one_to_many(model_admin: ModelAdmin) -> list[RelationshipProperty[Any]]:
@@ -159,6 +202,13 @@ def _resolve(
     return name, bound, description, permissions
 
 
+def _is_async(model_admin: ModelAdmin, entry: Any) -> bool:
+    if entry == "delete_selected":
+        return True
+    function = getattr(model_admin, entry) if isinstance(entry, str) else entry
+    return inspect.iscoroutinefunction(function)
+
+
 async def available_actions(model_admin: ModelAdmin, request: Request) -> list[dict[str, Any]]:
     """The actions the user may run here: ``{"name", "description"}``."""
     out = []
@@ -210,7 +260,16 @@ async def run_action(site: SiteAPI, model_admin: ModelAdmin, request: Request) -
         objects = list((await session.scalars(statement)).unique().all())
         queryset = QuerySet(model_admin, request, session, objects)
         queryset.action_name = name
-        result = await maybe_await(bound(request, queryset))
+        if _is_async(model_admin, entries[chosen]):
+            result = await bound(request, queryset)
+        else:
+
+            def run(sync_session: Any) -> Any:
+                selection = SyncQuerySet(model_admin, request, sync_session, objects)
+                selection.action_name = name
+                return bound(request, selection)
+
+            result = await session.run_sync(run)
         if isinstance(result, Response):
             if result.status_code < 400:
                 await session.commit()
