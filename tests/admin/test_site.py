@@ -3,6 +3,7 @@ several sites on one app, per-model templates, the PostgreSQL count estimate."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import jinja2
@@ -146,3 +147,32 @@ def test_big_unfiltered_postgresql_tables_show_an_estimate(
     assert (
         "about" not in boss.get("/admin/blog/post/?published=1").text.split('class="count"')[1][:40]
     )
+
+
+def test_a_slow_postgresql_count_gives_way_to_the_estimate(
+    empty_database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if not empty_database_url.startswith("postgresql"):
+        pytest.skip("the time limit is PostgreSQL's statement_timeout")
+    from tests.admin.conftest import add_rows, make_blog
+
+    class Slow(PostAdmin):
+        def get_queryset(self, request: Any) -> Any:
+            # 20 ms a row: counting takes longer than the limit.
+            return super().get_queryset(request).where(text("pg_sleep(0.02) IS NOT NULL"))
+
+    app, _auth, admin = make_blog(empty_database_url)
+    admin.unregister(Post)
+    admin.register(Post, Slow)
+    add_rows(app)
+    monkeypatch.setattr(changelist_module, "COUNT_TIMEOUT_MS", 30)
+    monkeypatch.setattr(changelist_module, "ESTIMATE_ABOVE", -1)  # as if the table were big
+    client = client_for(app, "boss")
+    page = client.get("/admin/blog/post/?published=0")
+    assert page.status_code == 200
+    assert re.search(r"about \d+ results?", page.text)
+    assert "Second thoughts" in page.text  # the page itself is still shown
+    monkeypatch.setattr(changelist_module, "COUNT_TIMEOUT_MS", 5000)
+    assert "3 results" in client.get("/admin/blog/post/?published=0").text
+    client.close()
+    app.state.database.close()

@@ -28,6 +28,9 @@ __all__ = ["ChangeList", "Row"]
 #: Above this many rows (by the planner's estimate), an unfiltered PostgreSQL list shows
 #: "about N" from the statistics instead of counting every row.
 ESTIMATE_ABOVE = 100_000
+#: How long (ms) PostgreSQL may count a filtered list before the planner's estimate of
+#: it is shown instead ("about N").
+COUNT_TIMEOUT_MS = 200
 _RESERVED = ("q", "o", "p")
 
 
@@ -157,30 +160,45 @@ class ChangeList:
         """A search or a filter narrows the list."""
         return bool(self.query or self.filter_values)
 
-    async def _estimate(self, session: Any) -> int | None:
-        admin = self.admin
-        bind = session.get_bind()
-        if bind.dialect.name != "postgresql" or self.filtered:
+    async def _table_size(self, session: Any) -> int | None:
+        """The planner's row count of the model's table (PostgreSQL), else ``None``."""
+        if session.get_bind().dialect.name != "postgresql":
             return None
-        if type(admin).get_queryset is not ModelAdmin.get_queryset:
-            return None
-        table = admin.mapper.local_table.name
+        table = self.admin.mapper.local_table.name
         found = await session.scalar(
             text("SELECT reltuples::bigint FROM pg_class WHERE oid = to_regclass(:t)"), {"t": table}
         )
-        if found is None or found < ESTIMATE_ABOVE:
-            return None
-        return int(found)
+        return None if found is None else int(found)
+
+    async def _count(self, session: Any, statement: Select[Any]) -> None:
+        """An exact count; on a big PostgreSQL table, the planner's figures instead when
+        the list is unfiltered, or when counting takes longer than the time limit."""
+        counting = select(func.count()).select_from(statement.order_by(None).subquery())
+        size = await self._table_size(session)
+        if size is None or size < ESTIMATE_ABOVE:
+            self.count = int(await session.scalar(counting) or 0)
+            return
+        default = type(self.admin).get_queryset is ModelAdmin.get_queryset
+        if not self.filtered and default:
+            self.count, self.estimated = size, True
+            return
+        from sqlalchemy.exc import DBAPIError
+
+        try:
+            async with session.begin_nested():
+                # Undone with the savepoint when the count is cut short, reset after it.
+                await session.execute(text(f"SET LOCAL statement_timeout = {COUNT_TIMEOUT_MS}"))
+                self.count = int(await session.scalar(counting) or 0)
+            await session.execute(text("RESET statement_timeout"))
+        except DBAPIError as exc:
+            if "statement timeout" not in str(exc) and "canceling statement" not in str(exc):
+                raise
+            self.count, self.estimated = await _planned_rows(session, statement), True
 
     async def load(self, session: Any) -> None:
         """Count the rows and load the page."""
         statement = await self.statement()
-        estimate = await self._estimate(session)
-        if estimate is not None:
-            self.count, self.estimated = estimate, True
-        else:
-            counting = select(func.count()).select_from(statement.order_by(None).subquery())
-            self.count = int(await session.scalar(counting) or 0)
+        await self._count(session, statement)
         per_page = self.admin.list_per_page
         self.pages = max(1, math.ceil(self.count / per_page))
         if self.page > self.pages and not self.estimated:
@@ -250,3 +268,19 @@ class ChangeList:
             links.append((number, self.url(p=str(number))))
             previous = number
         return links
+
+
+async def _planned_rows(session: Any, statement: Select[Any]) -> int:
+    """The planner's estimate of how many rows ``statement`` gives (PostgreSQL)."""
+    import json
+
+    bind = session.get_bind()
+    try:
+        sql = statement.order_by(None).compile(
+            dialect=bind.dialect, compile_kwargs={"literal_binds": True}
+        )
+        plan = await session.scalar(text(f"EXPLAIN (FORMAT JSON) {sql}"))
+    except Exception:  # a value that cannot be written as a literal: no estimate
+        return 0
+    data = json.loads(plan) if isinstance(plan, str) else plan
+    return int(data[0]["Plan"]["Plan Rows"])
