@@ -1,0 +1,40 @@
+"""The admin benchmark's tables as nightowl models (SQLAlchemy declarative), used by the
+nightowl admin and by SQLAdmin alike."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import ClassVar
+
+from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, relationship
+
+from nightowl.db import Model, mapped_column
+
+
+class BenchAuthor(Model):
+    __tablename__ = "bench_author"
+    __app_label__: ClassVar[str] = "bench"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    email: Mapped[str] = mapped_column(String(200))
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class BenchPost(Model):
+    __tablename__ = "bench_post"
+    __app_label__: ClassVar[str] = "bench"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    published: Mapped[bool] = mapped_column(default=False, index=True)
+    created_at: Mapped[datetime] = mapped_column(index=True)
+    author_id: Mapped[int] = mapped_column(ForeignKey("bench_author.id"), index=True)
+    author: Mapped[BenchAuthor] = relationship()
+
+    def __str__(self) -> str:
+        return self.title
