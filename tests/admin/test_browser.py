@@ -163,7 +163,7 @@ def test_the_admin_in_a_browser(browser: Any, empty_database_url: str) -> None:
         page.click("button[name=_continue]")
         expect(page.locator(".messages")).to_contain_text("You may edit it again below")
         if empty_database_url.startswith("sqlite"):
-            page.screenshot(path=str(DOCS / "change_form.png"))
+            page.screenshot(path=str(DOCS / "change_form.png"), full_page=True)
         page.click("text=History")
         expect(page.locator("dl.diff")).to_contain_text("Browser post → Browser post, edited")
         expect(page.locator("dl.diff")).to_contain_text("An inline comment")
