@@ -138,9 +138,10 @@ class Tasks:
     async def enqueue(
         self, enqueuer: Enqueuer, args: tuple[Any, ...], kwargs: dict[str, Any]
     ) -> Job:
-        """Queue a run of ``enqueuer.task`` (see :meth:`Task.enqueue`)."""
+        """Queue a run of ``enqueuer.task`` (see :meth:`Task.enqueue`); ``kwargs`` is
+        consumed."""
         task = enqueuer.task
-        payload = task.payload(task.plan(self.provided), args, dict(kwargs))
+        payload = task.payload(task.plan(self.provided), args, kwargs)
         job = Job(self.backend, task.name)
         if enqueuer.session is not None:
             job.id = await self.backend.enqueue_in(enqueuer.session, task, payload, enqueuer.at)

@@ -104,6 +104,7 @@ class Task(Generic[R]):
         self.__name__ = func.__name__
         self.__wrapped__ = func
         self._plans: dict[frozenset[Any], Plan] = {}
+        self._plain = Enqueuer(self, None, None)
         REGISTRY[self.name] = self
 
     def __repr__(self) -> str:
@@ -123,7 +124,10 @@ class Task(Generic[R]):
         committed and only if it did (the response's status is below 400): a request
         that fails queues nothing. Elsewhere it is queued at once.
         """
-        return await self.options().enqueue(*args, **kwargs)
+        if current_queue is None:  # pragma: no cover - nightowl.tasks sets it on import
+            raise ImproperlyConfigured("Import nightowl.tasks to enqueue tasks.")
+        job: Job = await current_queue().enqueue(self._plain, args, kwargs)
+        return job
 
     def options(
         self,
@@ -160,7 +164,8 @@ class Task(Generic[R]):
         return plan
 
     def payload(self, plan: Plan, args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
-        """The JSON-ready arguments of one run, validated against the task's signature."""
+        """The JSON-ready arguments of one run, validated against the task's signature
+        (``kwargs`` receives the positional ``args``)."""
         if len(args) > len(plan.positional):
             raise TaskArgumentsError(
                 f"{self.name} takes {len(plan.positional)} arguments, {len(args)} were given."

@@ -4,8 +4,10 @@
 While a job runs, the worker touches it every ``heartbeat`` seconds; a job untouched for
 ``stalled_after`` seconds (its worker died) is put back in the queue by the next sweep of
 any worker. Such a rerun does not count against the task's ``retries``, which count
-failed runs only; a job that a sweep queues again after it succeeded (a race in SAQ's
-sweep) is not run twice. Results stay in Redis for ten minutes (SAQ's ``ttl``).
+failed runs only. Like every queue that survives a crash, this one runs a job at least
+once, not exactly once: a sweep that looks at a job in the instant a worker takes it
+puts it back in the queue. Make tasks safe to run twice. Results stay in Redis for ten
+minutes (SAQ's ``ttl``).
 """
 
 from __future__ import annotations
@@ -13,13 +15,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
-import json
+import logging
 import math
 from typing import Any, cast
 
 from saq import CronJob, Job, Queue, Worker
 from saq.job import Status
-from saq.queue.redis import RedisQueue
 from saq.types import PartialTimersDict
 
 from nightowl.tasks._job import JobStatus, Outcome
@@ -27,6 +28,8 @@ from nightowl.tasks._task import REGISTRY, Task
 from nightowl.tasks.backends import Backend, WorkerOptions
 
 __all__ = ["RedisBackend"]
+
+logger = logging.getLogger("nightowl.tasks")
 
 #: Reruns allowed after worker deaths, beyond the task's own retries.
 RERUNS_AFTER_DEATH = 5
@@ -97,23 +100,17 @@ class RedisBackend(Backend):
         error = job.error.strip().splitlines()[-1] if job.error else None
         return Outcome(status, job.result, error)
 
-    def _function(self, task: Task[Any], options: WorkerOptions) -> Any:
+    def _function(self, task: Task[Any], options: WorkerOptions, running: set[Job]) -> Any:
         backend = self
+        heartbeat = math.ceil(options.stalled_after)
 
         async def run(ctx: dict[str, Any], **payload: Any) -> Any:
             job: Job = ctx["job"]
-            redis = cast(RedisQueue, job.get_queue()).redis
-            done_key = f"{job.id}:nightowl-result"
-            done = await redis.get(done_key)
-            if done is not None:
-                # Already run: a sweep raced with the run and queued the job again.
-                return json.loads(done)
-            await job.update(heartbeat=math.ceil(options.stalled_after))
-            touching = asyncio.create_task(_touch(job, options.heartbeat))
+            if job.heartbeat != heartbeat:
+                await job.update(heartbeat=heartbeat)
+            running.add(job)
             try:
-                result = await backend.tasks.execute(task.name, payload)
-                await redis.set(done_key, json.dumps(result), ex=max(job.ttl, 60))
-                return result
+                return await backend.tasks.execute(task.name, payload)
             except Exception:
                 failures = job.meta.get("failures", 0) + 1
                 job.meta["failures"] = failures
@@ -122,9 +119,7 @@ class RedisBackend(Backend):
                 job.retry_delay, job.retry_backoff = task.delay_before_retry(failures), False
                 raise
             finally:
-                touching.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await touching
+                running.discard(job)
 
         run.__qualname__ = task.name
         return run
@@ -134,9 +129,10 @@ class RedisBackend(Backend):
         tasks = list(REGISTRY.values())
         names = options.queues or tuple(sorted({task.queue for task in tasks} | {"default"}))
         workers = []
+        running: set[Job] = set()
         for name in names:
             mine = [task for task in tasks if task.queue == name]
-            functions = [self._function(task, options) for task in mine]
+            functions = [self._function(task, options, running) for task in mine]
             cron = [
                 CronJob(function, cron=task.cron)
                 for task, function in zip(mine, functions, strict=True)
@@ -153,15 +149,22 @@ class RedisBackend(Backend):
                     timers=cast(PartialTimersDict, {"sweep": max(1, math.ceil(options.heartbeat))}),
                 )
             )
-        running = [asyncio.create_task(worker.start()) for worker in workers]
+        started = [asyncio.create_task(worker.start()) for worker in workers]
+        touching = asyncio.create_task(_touch(running, options.heartbeat))
         try:
-            await asyncio.gather(*running)
+            await asyncio.gather(*started)
         finally:
+            touching.cancel()
             for worker in workers:
                 await worker.stop()
 
 
-async def _touch(job: Job, every: float) -> None:
+async def _touch(running: set[Job], every: float) -> None:
+    """Tell Redis every ``every`` seconds that this worker's running jobs are alive."""
     while True:
         await asyncio.sleep(every)
-        await job.update()
+        for job in list(running):
+            try:
+                await job.update()
+            except Exception:  # a lost heartbeat only risks a rerun; keep the worker going
+                logger.warning("Touching job %s failed", job.id, exc_info=True)
