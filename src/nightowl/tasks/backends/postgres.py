@@ -5,7 +5,8 @@ app or a worker connects (under an advisory lock, so many starting at once agree
 A job enqueued with ``.options(session=db)`` on the same database is written inside that
 session's transaction: it exists if and only if the transaction commits. A worker that
 dies mid-job stops sending heartbeats; after ``stalled_after`` seconds another worker
-puts its jobs back in the queue. Results are kept in ``nightowl_task_results``.
+puts its jobs back in the queue. Results (when a task returns something) and errors are
+kept in ``nightowl_task_results``.
 """
 
 from __future__ import annotations
@@ -142,7 +143,8 @@ class PostgresBackend(Backend):
         except Exception as exc:
             await self._save(job_id, None, f"{type(exc).__name__}: {exc}")
             raise
-        await self._save(job_id, result, None)
+        if result is not None:  # no row, no write, for the many tasks that return nothing
+            await self._save(job_id, result, None)
 
     async def _save(self, job_id: int | None, result: Any, error: str | None) -> None:
         if job_id is None:
