@@ -144,6 +144,8 @@ class RedisBackend(Backend):
                     functions=[f for f in functions if not any(c.function is f for c in cron)],
                     cron_jobs=cron,
                     concurrency=options.concurrency,
+                    # Stopping lets running jobs finish, as procrastinate's workers do.
+                    shutdown_grace_period_s=math.ceil(options.stalled_after),
                     # Sweeps (which put back the jobs of dead workers) run this often,
                     # and SAQ holds their lock for as long.
                     timers=cast(PartialTimersDict, {"sweep": max(1, math.ceil(options.heartbeat))}),
