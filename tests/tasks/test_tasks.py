@@ -226,6 +226,31 @@ def test_jobs_of_a_failed_request_never_run(tmp_path: Path) -> None:
         assert db.scalars(select(marks.c.label)).all() == ["kept"]
 
 
+def test_plain_handlers_enqueue_with_enqueue_sync() -> None:
+    app = make_app()
+
+    @app.post("/plain/{label}")
+    def plain(label: str, fail: bool = False) -> dict[str, str | None]:
+        job = flaky.enqueue_sync(label=label)
+        if fail:
+            raise HTTPException(409, "refused")
+        return {"id": job.id}
+
+    with TestClient(app) as client:
+        assert client.post("/plain/kept").json() == {"id": None}  # queued after the commit
+        assert client.post("/plain/dropped", params={"fail": True}).status_code == 409
+        client.run(app.state.tasks.join())
+
+        async def in_async_code() -> None:
+            flaky.enqueue_sync(label="wrong")
+
+        with pytest.raises(RuntimeError, match="in async code, await enqueue"):
+            client.run(in_async_code())
+    assert ran == ["kept"]
+    with pytest.raises(RuntimeError, match="needs the app running"):
+        Tasks("memory").enqueue_sync(flaky.options(), (), {"label": "x"})
+
+
 def test_a_job_enqueued_after_the_response_started_is_queued_at_once() -> None:
     app = make_app()
 

@@ -17,7 +17,15 @@ from typing import Any
 
 from nightowl.types import ASGIApp, Message, Receive, Scope, Send
 
-__all__ = ["Pending", "TaskBinding", "pending", "request_tasks"]
+__all__ = [
+    "Pending",
+    "TaskBinding",
+    "adopt",
+    "current_batch",
+    "pending",
+    "release",
+    "request_tasks",
+]
 
 logger = logging.getLogger("nightowl.tasks")
 _pending: contextvars.ContextVar[Pending | None] = contextvars.ContextVar(
@@ -53,6 +61,21 @@ def pending() -> Pending | None:
     """The current request's batch of held jobs, if a request is being answered."""
     found = _pending.get()
     return found if found is not None and found.open else None
+
+
+def current_batch() -> Pending | None:
+    """The current request's batch, open or not (to carry into another task)."""
+    return _pending.get()
+
+
+def adopt(batch: Pending | None) -> contextvars.Token[Pending | None]:
+    """Make ``batch`` the current one in this context (see :func:`current_batch`)."""
+    return _pending.set(batch)
+
+
+def release(token: contextvars.Token[Pending | None]) -> None:
+    """Undo :func:`adopt`."""
+    _pending.reset(token)
 
 
 def request_tasks() -> Any:

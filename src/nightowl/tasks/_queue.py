@@ -54,6 +54,8 @@ class Tasks:
         self._providers: dict[Any, Callable[..., Any]] = {}
         self._provided: frozenset[Any] | None = None
         self._resolved: dict[Any, Callable[..., Any]] | None = None
+        #: The event loop of the running app (for :meth:`Task.enqueue_sync`).
+        self.loop: asyncio.AbstractEventLoop | None = None
 
     def __repr__(self) -> str:
         return f"Tasks({type(self.backend).__name__})"
@@ -119,6 +121,7 @@ class Tasks:
     async def open(self) -> None:
         """Connect the backend (the app does this when it starts)."""
         self._provided = self._resolved = None
+        self.loop = asyncio.get_running_loop()
         await self.backend.open()
 
     async def close(self) -> None:
@@ -153,6 +156,36 @@ class Tasks:
         else:
             batch.add(lambda: self._store(job, task, payload, enqueuer.at))
         return job
+
+    def enqueue_sync(
+        self, enqueuer: Enqueuer, args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> Job:
+        """:meth:`enqueue` from a thread of the running app (a plain ``def`` handler)."""
+        loop = self.loop
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            pass
+        else:
+            raise RuntimeError(
+                f"{enqueuer.task.name}.enqueue_sync() runs in plain functions; "
+                "in async code, await enqueue()."
+            )
+        if loop is None or loop.is_closed():
+            raise RuntimeError(
+                f"{enqueuer.task.name}.enqueue_sync() needs the app running (its event "
+                "loop enqueues); outside it, use asyncio.run(task.enqueue(...))."
+            )
+        batch = _binding.current_batch()  # the request's, when a handler's thread calls
+
+        async def in_request() -> Job:
+            token = _binding.adopt(batch)
+            try:
+                return await self.enqueue(enqueuer, args, kwargs)
+            finally:
+                _binding.release(token)
+
+        return asyncio.run_coroutine_threadsafe(in_request(), loop).result()
 
     async def _store(
         self, job: Job, task: Task[Any], payload: dict[str, Any], at: dt.datetime | None

@@ -129,6 +129,12 @@ class Task(Generic[R]):
         job: Job = await current_queue().enqueue(self._plain, args, kwargs)
         return job
 
+    def enqueue_sync(self, *args: Any, **kwargs: Any) -> Job:
+        """:meth:`enqueue` for plain ``def`` code that the app runs in a thread, such as
+        a ``def`` handler: same validation, same binding to the request's transaction.
+        """
+        return self._plain.enqueue_sync(*args, **kwargs)
+
     def options(
         self,
         *,
@@ -201,6 +207,13 @@ class Enqueuer:
         if current_queue is None:  # pragma: no cover - nightowl.tasks sets it on import
             raise ImproperlyConfigured("Import nightowl.tasks to enqueue tasks.")
         job: Job = await current_queue().enqueue(self, args, kwargs)
+        return job
+
+    def enqueue_sync(self, *args: Any, **kwargs: Any) -> Job:
+        """:meth:`enqueue` from plain ``def`` code (see :meth:`Task.enqueue_sync`)."""
+        if current_queue is None:  # pragma: no cover - nightowl.tasks sets it on import
+            raise ImproperlyConfigured("Import nightowl.tasks to enqueue tasks.")
+        job: Job = current_queue().enqueue_sync(self, args, kwargs)
         return job
 
 
