@@ -443,6 +443,8 @@ def test_a_dependency_refusing_the_connection() -> None:
             with pytest.raises(WebSocketDisconnect) as closed:
                 ws.receive_json()
             assert (closed.value.code, closed.value.reason) == (1008, "Not in this room.")
+
+
 def test_the_disconnect_the_handler_raised_reaches_the_test_as_starlette_does() -> None:
     app = App()
 

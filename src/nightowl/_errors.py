@@ -30,7 +30,6 @@ logger = logging.getLogger("nightowl.error")
 ExceptionHandler = Callable[[Request, Any], Response | Awaitable[Response]]
 #: ``renderer(request, exc)`` -> an HTML error page, or ``None`` for the built-in one.
 ErrorPageRenderer = Callable[[Request, HTTPException], Response | None]
-_SERVER_ERROR_DETAIL = "The server could not complete the request."
 #: An ASGI scope extension: with it, an exception no handler took is raised again after
 #: its 500 is sent, so that a test sees it (``TestClient(raise_server_exceptions=True)``).
 RAISE_SERVER_EXCEPTIONS = "nightowl.raise_server_exceptions"

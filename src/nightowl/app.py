@@ -21,11 +21,11 @@ from nightowl.exceptions import HTTPException, ImproperlyConfigured
 from nightowl.params import Depends
 from nightowl.problems import ErrorFormat
 from nightowl.requests import DEFAULT_MAX_BODY_SIZE
+from nightowl.responses import JSONResponse, Response
 from nightowl.types import MISSING
 
 if TYPE_CHECKING:
     from nightowl.websockets import WebSocketConfig
-from nightowl.responses import JSONResponse, Response
 
 __all__ = ["App"]
 
@@ -115,14 +115,6 @@ class App(Hooks):
         terms_of_service: str | None = None,
         error_format: ErrorFormat | Callable[[HTTPException], Any] | None = None,
         websocket_config: WebSocketConfig | None = None,
-        **config: Any,
-    ) -> None:
-        super().__init__(dependencies=dependencies)
-        #: The environment over the ``.env`` file: ``app.env.get("DATABASE_URL")``.
-        self.env = Environment(caller_folder() / ".env" if env_file is MISSING else env_file)
-        if debug is None:
-            debug = self.env.flag("DEBUG")
-        config = folder_options(options_from_env(self.env, config, battery_options))
         default_response_class: type[Response] = JSONResponse,
         root_path: str = "",
         **config: Any,
@@ -130,6 +122,11 @@ class App(Hooks):
         super().__init__(dependencies=dependencies)
         self.default_response_class = default_response_class
         self.root_path = root_path.rstrip("/")
+        #: The environment over the ``.env`` file: ``app.env.get("DATABASE_URL")``.
+        self.env = Environment(caller_folder() / ".env" if env_file is MISSING else env_file)
+        if debug is None:
+            debug = self.env.flag("DEBUG")
+        config = folder_options(options_from_env(self.env, config, battery_options))
         self._errors = ExceptionHandlers(debug)
         self.title = title
         self.version = version

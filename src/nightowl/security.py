@@ -28,8 +28,7 @@ import dataclasses
 from typing import Annotated, Any
 
 from nightowl.exceptions import HTTPException
-from nightowl.params import Form
-from nightowl.params import Security, SecurityScopes
+from nightowl.params import Form, Security, SecurityScopes
 from nightowl.requests import Request
 
 __all__ = [

@@ -115,6 +115,8 @@ def test_a_database_session_without_a_database_says_how_to_add_one() -> None:
 
     with pytest.raises(ImproperlyConfigured, match=r"'db: Session' needs the database"):
         app.openapi()
+
+
 def test_optional_file_with_an_empty_post_is_none_not_415() -> None:
     from nightowl import UploadFile
 

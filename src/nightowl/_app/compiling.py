@@ -11,7 +11,6 @@ from nightowl._handlers.runners import HandlerRunner, Runner, WebSocketRunner
 from nightowl._table import PathTemplate, RouteTable
 from nightowl.exceptions import HTTPException, ImproperlyConfigured
 from nightowl.problems import ErrorFormat
-from nightowl.exceptions import ImproperlyConfigured
 from nightowl.responses import Response
 from nightowl.routing import Router, WebSocketRoute
 from nightowl.types import ASGIApp
@@ -120,13 +119,6 @@ class Compiling(Router):
         ws_table: RouteTable[WebSocketRunner] = RouteTable()
         compiled: list[CompiledRoute] = []
         names: dict[str, PathTemplate] = {}
-        compiler = Compiler(self._providers, self.dependency_overrides, self._errors, self._runners)
-        from nightowl._conflicts import check_routes, describe_handler
-        from nightowl.openapi import docs_routes
-
-        routes = [*self.iter_routes(), *docs_routes(self)]
-        check_routes(routes)  # a duplicate or shadowed route, named with both handlers
-        for route in routes:
         compiler = Compiler(
             self._providers,
             self.dependency_overrides,
@@ -134,14 +126,18 @@ class Compiling(Router):
             self._runners,
             self.default_response_class,
         )
+        from nightowl._conflicts import check_routes, describe_handler
         from nightowl.openapi import docs_routes
 
-        for route in [*self.iter_routes(), *docs_routes(self)]:
+        routes = [*self.iter_routes(), *docs_routes(self)]
+        for route in routes:
             if not route.path:
                 raise ImproperlyConfigured(
                     f"The route {route.name!r} has the path '' outside any router prefix; "
                     "give it '/'."
                 )
+        check_routes(routes)  # a duplicate or shadowed route, named with both handlers
+        for route in routes:
             names.setdefault(route.name, route.template)
             if isinstance(route, WebSocketRoute):
                 ws_table.add(route.template, ["WEBSOCKET"], compiler.websocket(route))

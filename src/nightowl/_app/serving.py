@@ -11,12 +11,11 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from nightowl._app.lifespan import Lifespan
+from nightowl._errors import RAISE_SERVER_EXCEPTIONS
 from nightowl._identity import ConnectionIdentity
 from nightowl._logging import printable
 from nightowl._shutdown import active, stopping
 from nightowl.exceptions import HTTPException, WebSocketDisconnect, WebSocketException
-from nightowl._errors import RAISE_SERVER_EXCEPTIONS
-from nightowl.exceptions import HTTPException, WebSocketDisconnect
 from nightowl.requests import Request
 from nightowl.responses import RedirectResponse, problem_response
 from nightowl.types import ASGIApp, Receive, Scope, Send

@@ -242,9 +242,6 @@ class Plan:
             # Its input is invalid (body fields were read, and failed, before any dependency
             # ran); the request fails with those errors.
             return None
-        value = await plan.invoke(values, context)
-        if len(context.errors) > errors_before:
-            return None  # its input is invalid; the request fails with those errors
         value = await plan.invoke(values, context, self.function_scope)
         if use_cache:
             context.cache[key] = value

@@ -12,10 +12,8 @@ from __future__ import annotations
 import enum
 import inspect
 import re
-from collections.abc import Callable, Iterator, Mapping
-from typing import TYPE_CHECKING, Any, get_args
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, get_args
 
 import pydantic
 
@@ -212,6 +210,9 @@ def _dependency_responses(dependant: Dependant) -> dict[int | str, Any]:
             walk(dependency.dependant)
 
     walk(dependant)
+    return found
+
+
 def _scheme_scopes(dependant: Dependant) -> dict[str, list[str]]:
     """The OAuth2 scopes each scheme is required with: those of the ``Security(...,
     scopes=[...])`` uses on the way to it, outermost first."""
