@@ -21,9 +21,10 @@ serves:
 from __future__ import annotations
 
 import ipaddress
+import itertools
+import os
 import re
 from collections.abc import Iterable
-from random import getrandbits as _getrandbits
 
 from nightowl._logging import REQUEST_ID
 from nightowl.exceptions import ImproperlyConfigured
@@ -32,6 +33,28 @@ from nightowl.types import Message, Scope, Send
 __all__ = ["ConnectionIdentity", "TrustedProxies"]
 
 _WELL_FORMED = re.compile(r"[A-Za-z0-9\-_.:+/=~]{1,128}")
+
+
+class _Ids:
+    """New request ids, 32 hex digits: a random prefix of this process and a counter.
+
+    Unique, not secret, and cheaper than 128 random bits per request; a forked worker
+    draws a prefix of its own.
+    """
+
+    def __init__(self) -> None:
+        self.renew()
+
+    def renew(self) -> None:
+        self.prefix = os.urandom(8).hex()
+        self.counter = itertools.count(1)
+
+    def next(self) -> str:
+        return f"{self.prefix}{next(self.counter):016x}"
+
+
+_IDS = _Ids()
+os.register_at_fork(after_in_child=_IDS.renew)
 _Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 _Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 
@@ -173,9 +196,7 @@ class ConnectionIdentity:
                     request_id = text
                 break
         if request_id is None:
-            # Unique, not secret: no system call on the hot path. The random module
-            # reseeds in every forked worker.
-            request_id = f"{_getrandbits(128):032x}"
+            request_id = _IDS.next()
         scope["request_id"] = request_id
         REQUEST_ID.set(request_id)
         if scope["type"] != "http":
