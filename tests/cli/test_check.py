@@ -57,7 +57,7 @@ def _lines(output: str) -> dict[str, str]:
 
 def test_an_insecure_app_fails_the_checklist(nightowl: NightowlRunner, write: Write) -> None:
     write("app.py", INSECURE_APP)
-    result = nightowl("check", "--deploy", env={"SECRET_KEY": "change-me"})
+    result = nightowl("check", "--deploy", env={"SECRET_KEY": "change-me-please-1234"})
     assert result.returncode == 1, result.stdout + result.stderr
     report = _lines(result.stdout)
     assert report["debug"] == "FAIL"

@@ -231,6 +231,22 @@ def _scheme_scopes(dependant: Dependant) -> dict[str, list[str]]:
     return found
 
 
+def _requirements(schemes: Iterable[Any], scopes: Mapping[str, list[str]]) -> list[dict[str, Any]]:
+    """The operation's ``security``: the schemes that must be present (``auto_error``) in
+    every requirement object, and one object per optional scheme, since a client uses
+    any one of them (the auth battery's session, bearer token or API key)."""
+    required: dict[str, Any] = {}
+    optional: list[str] = []
+    for scheme in schemes:
+        if getattr(scheme, "auto_error", True):
+            required[scheme.scheme_name] = scopes.get(scheme.scheme_name, [])
+        elif scheme.scheme_name not in optional:
+            optional.append(scheme.scheme_name)
+    if not optional:
+        return [required]
+    return [{**required, name: scopes.get(name, [])} for name in optional]
+
+
 # -- one operation ------------------------------------------------------------------------------
 class _OperationBuilder:
     """The Operation Object of one route and method."""
@@ -290,9 +306,7 @@ class _OperationBuilder:
             operation["deprecated"] = True
         if self.schemes:
             scopes = _scheme_scopes(self.dependant)
-            operation["security"] = [
-                {scheme.scheme_name: scopes.get(scheme.scheme_name, []) for scheme in self.schemes}
-            ]
+            operation["security"] = _requirements(self.schemes, scopes)
         return operation
 
     def _handler(self) -> Callable[..., Any]:
