@@ -17,8 +17,6 @@ from sqlalchemy.orm import ColumnProperty
 from nightowl.admin.models import LogEntry
 
 if TYPE_CHECKING:
-    from nightowl.admin._options import ModelAdmin
-    from nightowl.admin._protocol import SiteAPI
     from nightowl.requests import Request
 
 __all__ = ["diff", "entries_for", "jsonable", "log", "recent_actions", "request_id", "snapshot"]
@@ -80,7 +78,7 @@ def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]:
 def log(
     session: Any,
     request: Request,
-    model_admin: ModelAdmin,
+    model_admin: Any,
     obj: Any,
     action: str,
     changes: dict[str, Any] | None = None,
@@ -101,7 +99,7 @@ def log(
     return entry
 
 
-async def entries_for(session: Any, model_admin: ModelAdmin, object_id: str) -> list[LogEntry]:
+async def entries_for(session: Any, model_admin: Any, object_id: str) -> list[LogEntry]:
     """The history of one object, newest first."""
     content_type = f"{model_admin.app_label}.{model_admin.model_name}"
     query = (
@@ -113,7 +111,7 @@ async def entries_for(session: Any, model_admin: ModelAdmin, object_id: str) -> 
     return list((await session.scalars(query)).all())
 
 
-async def recent_actions(site: SiteAPI, request: Request, limit: int = 10) -> list[dict[str, Any]]:
+async def recent_actions(site: Any, request: Request, limit: int = 10) -> list[dict[str, Any]]:
     """The user's latest entries, for the index, with a link when the object still exists
     in a model of this site."""
     user = request.scope.get("user")
