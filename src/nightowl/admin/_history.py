@@ -25,7 +25,11 @@ _REQUEST_ID = "nightowl.admin.request_id"
 
 
 def request_id(request: Request) -> str:
-    """The request's ``X-Request-ID`` (when sane), else an id made once for it."""
+    """The request's id: the app's (``request.request_id``, also echoed in the response and
+    the logs), else the ``X-Request-ID`` header (when sane), else an id made once for it."""
+    given_by_app = getattr(request, "request_id", None)
+    if isinstance(given_by_app, str) and given_by_app:
+        return given_by_app[:100]
     found = request.scope.get(_REQUEST_ID)
     if found is None:
         given = request.headers.get("x-request-id", "")
