@@ -17,8 +17,6 @@ from sqlalchemy.orm import ColumnProperty
 from nightowl.admin.models import LogEntry
 
 if TYPE_CHECKING:
-    from nightowl.admin._options import ModelAdmin
-    from nightowl.admin._protocol import SiteAPI
     from nightowl.requests import Request
 
 __all__ = ["diff", "entries_for", "jsonable", "log", "recent_actions", "request_id", "snapshot"]
@@ -27,7 +25,11 @@ _REQUEST_ID = "nightowl.admin.request_id"
 
 
 def request_id(request: Request) -> str:
-    """The request's ``X-Request-ID`` (when sane), else an id made once for it."""
+    """The request's id: the app's (``request.request_id``, also echoed in the response and
+    the logs), else the ``X-Request-ID`` header (when sane), else an id made once for it."""
+    given_by_app = getattr(request, "request_id", None)
+    if isinstance(given_by_app, str) and given_by_app:
+        return given_by_app[:100]
     found = request.scope.get(_REQUEST_ID)
     if found is None:
         given = request.headers.get("x-request-id", "")
@@ -80,7 +82,7 @@ def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]:
 def log(
     session: Any,
     request: Request,
-    model_admin: ModelAdmin,
+    model_admin: Any,
     obj: Any,
     action: str,
     changes: dict[str, Any] | None = None,
@@ -101,7 +103,7 @@ def log(
     return entry
 
 
-async def entries_for(session: Any, model_admin: ModelAdmin, object_id: str) -> list[LogEntry]:
+async def entries_for(session: Any, model_admin: Any, object_id: str) -> list[LogEntry]:
     """The history of one object, newest first."""
     content_type = f"{model_admin.app_label}.{model_admin.model_name}"
     query = (
@@ -113,7 +115,7 @@ async def entries_for(session: Any, model_admin: ModelAdmin, object_id: str) -> 
     return list((await session.scalars(query)).all())
 
 
-async def recent_actions(site: SiteAPI, request: Request, limit: int = 10) -> list[dict[str, Any]]:
+async def recent_actions(site: Any, request: Request, limit: int = 10) -> list[dict[str, Any]]:
     """The user's latest entries, for the index, with a link when the object still exists
     in a model of this site."""
     user = request.scope.get("user")

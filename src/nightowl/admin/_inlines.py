@@ -178,27 +178,34 @@ class InlineFormSet:
 
         return and_(*clauses)
 
+    async def _existing(
+        self, session: Any, data: Any, parent: Any | None, count: int
+    ) -> dict[str, Any]:
+        """The posted rows' objects that belong to ``parent``, by their id as text."""
+        inline = self.inline
+        if parent is None:
+            return {}
+        ids = [data.get(f"{self._prefix(i)}{inline.pk_key}") for i in range(count)]
+        keys = [i for i in ids if isinstance(i, str) and i]
+        pk_type = sa_inspect(inline.model).primary_key[0].type.python_type
+        try:
+            typed = [pk_type(k) for k in keys]
+        except (TypeError, ValueError):
+            typed = []
+        if not typed:
+            return {}
+        pk_column = getattr(inline.model, inline.pk_key)
+        query = select(inline.model).where(self._belongs(parent), pk_column.in_(typed))
+        rows = (await session.scalars(query)).all()
+        return {str(getattr(o, inline.pk_key)): o for o in rows}
+
     async def bind(self, session: Any, request: Request, parent: Any | None) -> bool:
         """Read the posted rows; ``True`` when every row is valid."""
         data = await request.form()
         inline = self.inline
         self.rows = []
         count = _count(data.get(f"{inline.name}-TOTAL"))
-        existing: dict[str, Any] = {}
-        if parent is not None:
-            ids = [data.get(f"{self._prefix(i)}{inline.pk_key}") for i in range(count)]
-            keys = [i for i in ids if isinstance(i, str) and i]
-            if keys:
-                pk_column = getattr(inline.model, inline.pk_key)
-                pk_type = sa_inspect(inline.model).primary_key[0].type.python_type
-                try:
-                    typed = [pk_type(k) for k in keys]
-                except (TypeError, ValueError):
-                    typed = []
-                query = select(inline.model).where(self._belongs(parent), pk_column.in_(typed))
-                existing = {
-                    str(getattr(o, inline.pk_key)): o for o in (await session.scalars(query)).all()
-                }
+        existing = await self._existing(session, data, parent, count)
         valid = True
         for index in range(count):
             prefix = self._prefix(index)

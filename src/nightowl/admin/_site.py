@@ -53,8 +53,8 @@ class Admin:
         app: the app; it needs the auth battery (``Auth(app)``) for users and permissions.
         path: where the site is served (``/admin``).
         title: the site's title, shown in every page's header.
-        name: the prefix of the site's route names (``admin`` gives ``admin:index``...);
-            give each site of an app its own.
+        name: the prefix of the site's route names (``admin`` gives ``admin_index``,
+            ``admin_changelist``...); give each site of an app its own.
     """
 
     def __init__(
