@@ -465,3 +465,19 @@ def test_security_and_security_scopes_are_nightowl_s() -> None:
     client = TestClient(app)
     assert client.get("/items", headers={"Authorization": "Bearer t"}).json() == {"user": "t:items"}
     assert client.get("/items").json() == {"detail": "Not authenticated"}
+
+
+def test_a_templates_folder_nearby_turns_no_sessions_on(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "templates").mkdir()
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    app = FastAPI()
+
+    @app.post("/items")
+    def create() -> dict[str, bool]:
+        return {"ok": True}
+
+    with TestClient(app) as client:  # starts without a SECRET_KEY
+        assert client.post("/items").json() == {"ok": True}
