@@ -15,6 +15,7 @@ from nightowl.compat.fastapi import (
     HTTPException,
     Query,
     Request,
+    Security,
     status,
 )
 from nightowl.compat.fastapi.exception_handlers import (
@@ -32,6 +33,7 @@ from nightowl.compat.fastapi.security import (
     HTTPBearer,
     OAuth2PasswordBearer,
     OAuth2PasswordRequestForm,
+    SecurityScopes,
 )
 from nightowl.compat.fastapi.testclient import TestClient
 from nightowl.exceptions import ImproperlyConfigured
@@ -401,7 +403,7 @@ def test_an_unhandled_error_is_starlette_s_plain_500() -> None:
     def boom() -> None:
         raise RuntimeError("internal detail")
 
-    response = TestClient(app).get("/boom")
+    response = TestClient(app, raise_server_exceptions=False).get("/boom")
     assert response.status_code == 500
     assert response.text == "Internal Server Error"
 
@@ -440,3 +442,42 @@ def test_docs_pages_an_app_serves_itself() -> None:
     assert '"oauth2RedirectUrl": "/docs/oauth2-redirect"' in page
     assert "window.opener.swaggerUIRedirectOauth2" in client.get("/docs/oauth2-redirect").text
     assert '<redoc spec-url="/openapi.json"></redoc>' in client.get("/redoc").text
+
+
+scoped = OAuth2PasswordBearer(tokenUrl="token", scopes={"items": "Read items."})
+
+
+def scoped_user(security_scopes: SecurityScopes, token: Annotated[str, Depends(scoped)]) -> str:
+    return f"{token}:{' '.join(security_scopes.scopes)}"
+
+
+def test_security_and_security_scopes_are_nightowl_s() -> None:
+    from nightowl import params
+
+    assert Security is params.Security
+    assert SecurityScopes is params.SecurityScopes
+    app = FastAPI()
+
+    @app.get("/items")
+    def items(user: Annotated[str, Security(scoped_user, scopes=["items"])]) -> dict[str, str]:
+        return {"user": user}
+
+    client = TestClient(app)
+    assert client.get("/items", headers={"Authorization": "Bearer t"}).json() == {"user": "t:items"}
+    assert client.get("/items").json() == {"detail": "Not authenticated"}
+
+
+def test_a_templates_folder_nearby_turns_no_sessions_on(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "templates").mkdir()
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    app = FastAPI()
+
+    @app.post("/items")
+    def create() -> dict[str, bool]:
+        return {"ok": True}
+
+    with TestClient(app) as client:  # starts without a SECRET_KEY
+        assert client.post("/items").json() == {"ok": True}

@@ -19,11 +19,10 @@ from __future__ import annotations
 from nightowl import status
 from nightowl.background import BackgroundTasks
 from nightowl.compat.fastapi.applications import FastAPI
-from nightowl.compat.fastapi.param_functions import Security
 from nightowl.compat.fastapi.routing import APIRouter
 from nightowl.datastructures import UploadFile
 from nightowl.exceptions import HTTPException, WebSocketException
-from nightowl.params import Body, Cookie, Depends, File, Form, Header, Path, Query
+from nightowl.params import Body, Cookie, Depends, File, Form, Header, Path, Query, Security
 from nightowl.requests import Request
 from nightowl.responses import Response
 from nightowl.websockets import WebSocket, WebSocketDisconnect

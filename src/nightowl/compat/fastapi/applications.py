@@ -34,7 +34,8 @@ class FastAPI(FastAPIRouting, App):
             return {"item_id": item_id, "q": q}
 
     Every other argument is nightowl's ``App``'s (FastAPI names them the same); the
-    error format can still be replaced with ``app.error_format``.
+    error format can still be replaced with ``app.error_format``. Sessions and CSRF
+    protection stay off unless ``sessions=`` turns them on, as FastAPI has neither.
     """
 
     def __init__(
@@ -51,6 +52,9 @@ class FastAPI(FastAPIRouting, App):
         **options: Any,
     ) -> None:
         options.setdefault("error_format", FastAPIErrorFormat())
+        # FastAPI has no sessions or CSRF checks; a templates/ folder nearby must not turn
+        # them on (with a SECRET_KEY to find). App(sessions=True) still opts in.
+        options.setdefault("sessions", False)
         super().__init__(
             title=title,
             version=version,

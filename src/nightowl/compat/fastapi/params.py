@@ -1,5 +1,27 @@
 """``fastapi.params``: nightowl's parameter marker classes."""
 
-from nightowl.params import Body, Cookie, Depends, File, Form, Header, Param, Path, Query
+from nightowl.params import (
+    Body,
+    Cookie,
+    Depends,
+    File,
+    Form,
+    Header,
+    Param,
+    Path,
+    Query,
+    Security,
+)
 
-__all__ = ["Body", "Cookie", "Depends", "File", "Form", "Header", "Param", "Path", "Query"]
+__all__ = [
+    "Body",
+    "Cookie",
+    "Depends",
+    "File",
+    "Form",
+    "Header",
+    "Param",
+    "Path",
+    "Query",
+    "Security",
+]

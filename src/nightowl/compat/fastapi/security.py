@@ -11,6 +11,7 @@ from nightowl.security import (
     HTTPBasicCredentials,
     OAuth2PasswordRequestForm,
     OAuth2PasswordRequestFormStrict,
+    SecurityScopes,
 )
 
 __all__ = [
@@ -24,6 +25,7 @@ __all__ = [
     "OAuth2PasswordBearer",
     "OAuth2PasswordRequestForm",
     "OAuth2PasswordRequestFormStrict",
+    "SecurityScopes",
 ]
 
 
