@@ -176,3 +176,33 @@ def test_a_slow_postgresql_count_gives_way_to_the_estimate(
     assert "3 results" in client.get("/admin/blog/post/?published=0").text
     client.close()
     app.state.database.close()
+
+
+def test_every_kind_of_list_display_column(empty_database_url: str) -> None:
+    from nightowl.admin import display
+    from tests.admin.conftest import add_rows, make_blog
+
+    @display(description="Shouted", ordering="-title")
+    def shouted(post: Post) -> str:
+        return post.title.upper()
+
+    def tag_count(post: Post) -> int:
+        return len(post.tags)
+
+    app, _auth, admin = make_blog(empty_database_url)
+    admin.unregister(Post)
+    admin.register(
+        Post,
+        list_display=["__str__", shouted, tag_count, "tags", "author__username", "__repr__"],
+        list_prefetch=["tags"],
+    )
+    add_rows(app)
+    client = client_for(app, "boss")
+    page = client.get("/admin/blog/post/?o=shouted").text
+    assert ">Shouted</a>" in page and ">Tag count<" in page
+    assert "HELLO WORLD" in page
+    assert "<td>howto, news</td>" in page or "<td>news, howto</td>" in page
+    assert "&lt;Post id=" in page  # a model method, called
+    assert client.get("/admin/blog/post/?o=tag_count").status_code == 400  # no ordering given
+    client.close()
+    app.state.database.close()

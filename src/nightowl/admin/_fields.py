@@ -157,7 +157,8 @@ def list_column(admin: Any, entry: Any) -> ListColumn:
     try:
         path = resolve(model, entry)
     except KeyError:
-        method = getattr(admin, entry, None)
+        # The admin's own methods, not its dunders (``__repr__`` is the model's).
+        method = None if entry.startswith("__") else getattr(admin, entry, None)
         if callable(method):
             return _callable_column(admin, entry, method, bound=True)
         attribute = getattr(model, entry, None)
