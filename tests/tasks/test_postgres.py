@@ -67,7 +67,7 @@ def test_a_job_joins_the_requests_transaction(database: str) -> None:
 def test_workers_run_committed_jobs_and_never_rolled_back_ones(
     database: str, start_worker: Callable[..., Worker]
 ) -> None:
-    worker = start_worker(database, database, "--concurrency", "1")
+    start_worker(database, database, "--concurrency", "1")
     app = create_app(database, database)
     with live_client(app) as client:
         assert client.post("/orders/rolled-back", params={"fail": True}).status_code == 409
@@ -81,8 +81,6 @@ def test_workers_run_committed_jobs_and_never_rolled_back_ones(
         ("joined-committed", "done"),
     ]
     assert jobs(database) == [("committed", "succeeded"), ("joined-committed", "succeeded")]
-    assert worker.stop() == 0
-    assert "Worker stopped." in worker.log
 
 
 @pytest.mark.slow

@@ -42,7 +42,10 @@ def rows(database: str) -> list[tuple[str, str]]:
 def test_workers_run_committed_jobs_only_and_return_results(
     database: str, redis_url: str, start_worker: Callable[..., Worker]
 ) -> None:
-    start_worker(database, redis_url, "--concurrency", "1")
+    # No sweeps after the start (see test_failed_runs_are_retried_then_fail_for_good).
+    start_worker(
+        database, redis_url, "--concurrency", "1", "--heartbeat", "300", "--stalled-after", "600"
+    )
     app = create_app(database, redis_url)
     with live_client(app) as client:
         assert client.post("/orders/rolled-back", params={"fail": True}).status_code == 409
@@ -93,7 +96,7 @@ def test_a_job_whose_worker_is_killed_runs_again_on_another(
     first.kill()
     start_worker(database, redis_url, *options)
     wait_until(
-        lambda: ("resilient", "done") in rows(database), "another worker to finish it", timeout=60
+        lambda: ("resilient", "done") in rows(database), "another worker to finish it", timeout=90
     )
     assert rows(database) == [("resilient", "start"), ("resilient", "start"), ("resilient", "done")]
 

@@ -182,12 +182,19 @@ def test_database_sessions_are_injected_and_committed(tmp_path: Path) -> None:
         db.execute(insert(marks).values(label=label, kind="sync"))
 
     @task
+    async def write_then_fail(label: str, db: AsyncSession) -> None:
+        await db.execute(insert(marks).values(label=label, kind="lost"))
+        raise RuntimeError("after the write")
+
+    @task
     def wrong(db: AsyncSession) -> None:
         pass
 
     with TestClient(app) as client:
         client.run(client.run(async_write.enqueue("a")).result(5))
         client.run(client.run(sync_write.enqueue("s")).result(5))
+        with pytest.raises(JobFailed, match="after the write"):
+            client.run(client.run(write_then_fail.enqueue("rolled back")).result(5))
         with pytest.raises(JobFailed, match="make the task async"):
             client.run(client.run(wrong.enqueue()).result(5))
     with app.state.database.session() as db:

@@ -58,12 +58,20 @@ def worker(
 async def _serve(app: Any, tasks: Any, options: Any) -> None:
     async with app.lifespan_context():
         await tasks.backend.open()
-        click.echo(f"Worker running ({type(tasks.backend).__name__}); stop with Ctrl+C.")
         work = asyncio.current_task()
         loop = asyncio.get_running_loop()
         running = asyncio.ensure_future(tasks.work(options))
+        stopping = False
+
+        def stop() -> None:
+            nonlocal stopping
+            if not stopping:  # once: a second signal must not cut the graceful stop short
+                stopping = True
+                running.cancel()
+
         for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, running.cancel)
+            loop.add_signal_handler(sig, stop)
+        click.echo(f"Worker running ({type(tasks.backend).__name__}); stop with Ctrl+C.")
         try:
             await running
         except asyncio.CancelledError:

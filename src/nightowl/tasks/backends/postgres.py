@@ -209,8 +209,8 @@ class PostgresBackend(Backend):
         for task in list(REGISTRY.values()):
             self._procrastinate_task(task)
         recovery = asyncio.create_task(self._recover(options))
-        try:
-            await self.app.run_worker_async(
+        worker = asyncio.create_task(
+            self.app.run_worker_async(
                 queues=list(options.queues) or None,  # type: ignore[arg-type]
                 concurrency=options.concurrency,
                 install_signal_handlers=False,
@@ -221,6 +221,18 @@ class PostgresBackend(Backend):
                 # jobs that come due.
                 fetch_job_polling_interval=1.0,
             )
+        )
+        try:
+            await asyncio.shield(worker)
+        except asyncio.CancelledError:
+            # Cancelling procrastinate's worker stops it gracefully: running jobs finish.
+            # Wait for that whatever else is cancelled, so that the connection pool it
+            # uses is not closed under it.
+            worker.cancel()
+            while not worker.done():
+                with contextlib.suppress(asyncio.CancelledError):
+                    await asyncio.shield(worker)
+            raise
         finally:
             recovery.cancel()
             with contextlib.suppress(asyncio.CancelledError):
