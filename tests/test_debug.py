@@ -56,7 +56,7 @@ def _text(page: str) -> str:
 
 
 def test_the_page_shows_source_locals_and_the_request(tmp_path: Path) -> None:
-    client = TestClient(_app(tmp_path))
+    client = TestClient(_app(tmp_path), raise_server_exceptions=False)
     with _quiet():
         response = client.post(
             "/pay?coupon=spring&api_key=k-123",
@@ -88,7 +88,7 @@ def test_the_page_shows_source_locals_and_the_request(tmp_path: Path) -> None:
 
 
 def test_a_template_error_shows_the_template_and_line_on_top(tmp_path: Path) -> None:
-    client = TestClient(_app(tmp_path))
+    client = TestClient(_app(tmp_path), raise_server_exceptions=False)
     with _quiet():
         page = client.get("/receipt", headers=HTML).text
     top = page.index("In a template")
@@ -184,7 +184,7 @@ def test_a_template_syntax_error_shows_the_template_and_line_on_top(tmp_path: Pa
         return render("broken.html", request)
 
     with _quiet():
-        page = TestClient(app).get("/broken", headers=HTML).text
+        page = TestClient(app, raise_server_exceptions=False).get("/broken", headers=HTML).text
     assert page.index("In a template") < page.index("Your code, most recent call first")
     assert f"{tmp_path / 'templates' / 'broken.html'}:2</h3>" in page
     assert '<li class="current">{% if %}</li>' in page
