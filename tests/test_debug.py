@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import importlib.util
 import logging
-import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,9 +15,9 @@ import pytest
 from nightowl import App, Form, Request, render
 from nightowl._debug import MASK, is_secret_name
 from nightowl.testing import TestClient
+from tests.browser import CHROMIUM, chromium, launch
 from tests.live import live_server
 
-CHROMIUM = "/usr/bin/chromium"
 HTML = {"accept": "text/html"}
 KEY = "a-test-secret-key-that-is-long-enough"
 
@@ -129,19 +128,10 @@ class _quiet:
 
 @pytest.fixture
 def chromium_page() -> Iterator[Any]:
-    if not os.path.exists(CHROMIUM) or importlib.util.find_spec("playwright") is None:
+    if chromium() is None or importlib.util.find_spec("playwright") is None:
         pytest.skip(f"no Chromium at {CHROMIUM}, or playwright is not installed")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        try:
-            yield browser.new_page(viewport={"width": 1100, "height": 900})
-        finally:
-            browser.close()
+    with launch() as browser:
+        yield browser.new_page(viewport={"width": 1100, "height": 900})
 
 
 @pytest.mark.slow

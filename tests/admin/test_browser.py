@@ -7,47 +7,23 @@ hostile parameters, an XSS title. Screenshots of the list and the change page go
 from __future__ import annotations
 
 import re
-import shutil
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.admin.conftest import PASSWORD, add_rows, grant, make_blog
+from tests.browser import NEEDS_CHROMIUM
 from tests.live import live_server
 
-CHROMIUM = "/usr/bin/chromium"
 DOCS = Path(__file__).parents[2] / "docs" / "admin"
 
 try:
-    from playwright.sync_api import expect, sync_playwright
-except ImportError:  # pragma: no cover - depends on the machine
-    sync_playwright = None  # type: ignore[assignment]
+    from playwright.sync_api import expect
+except ImportError:  # pragma: no cover - depends on the machine (the tests skip)
+    expect = None  # type: ignore[assignment]
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(sync_playwright is None, reason="playwright is not installed"),
-    pytest.mark.skipif(
-        not Path(CHROMIUM).exists() and shutil.which("chromium") is None,
-        reason=f"no Chromium at {CHROMIUM}",
-    ),
-]
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    assert sync_playwright is not None
-    executable = CHROMIUM if Path(CHROMIUM).exists() else shutil.which("chromium")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=executable,
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        try:
-            yield browser
-        finally:
-            browser.close()
+pytestmark = [pytest.mark.slow, *NEEDS_CHROMIUM]
 
 
 def new_page(browser: Any, problems: list[str]) -> Any:

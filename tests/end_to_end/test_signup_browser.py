@@ -3,33 +3,19 @@
 from __future__ import annotations
 
 import importlib.util
-import shutil
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from nightowl import App, HTMLResponse
+from tests.browser import NEEDS_CHROMIUM
 from tests.live import live_server
 
-CHROMIUM = "/usr/bin/chromium"
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "signup" / "app.py"
 
-try:
-    from playwright.sync_api import sync_playwright
-except ImportError:  # pragma: no cover - depends on the machine
-    sync_playwright = None  # type: ignore[assignment]
-
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(sync_playwright is None, reason="playwright is not installed"),
-    pytest.mark.skipif(
-        not Path(CHROMIUM).exists() and shutil.which("chromium") is None,
-        reason=f"no Chromium at {CHROMIUM}",
-    ),
-]
+pytestmark = [pytest.mark.slow, *NEEDS_CHROMIUM]
 
 
 def load_example() -> Any:
@@ -39,32 +25,6 @@ def load_example() -> Any:
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    assert sync_playwright is not None
-    executable = CHROMIUM if Path(CHROMIUM).exists() else shutil.which("chromium")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=executable,
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        try:
-            yield browser
-        finally:
-            browser.close()
-
-
-@pytest.fixture
-def page(browser: Any) -> Iterator[Any]:
-    context = browser.new_context()
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    try:
-        yield page
-    finally:
-        context.close()
 
 
 def test_signup_shows_errors_then_flashes_a_welcome(page: Any) -> None:
