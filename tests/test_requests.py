@@ -85,3 +85,27 @@ def test_client_is_an_address_with_host_and_port_that_still_compares_as_a_tuple(
     assert (request.client.host, request.client.port) == ("10.0.0.1", 5000)
     assert request.client == ("10.0.0.1", 5000)
     assert Request({"type": "http", "method": "GET", "path": "/", "headers": []}).client is None
+
+
+def url_app(**options: Any) -> App:
+    app = App(**options)
+
+    @app.get("/notes/{note_id}")
+    def note(note_id: int, request: Request) -> dict[str, str]:
+        return {"self": request.url_for("note", note_id=note_id + 1)}
+
+    return app
+
+
+def test_url_for_gives_the_path_under_the_apps_root_path() -> None:
+    assert TestClient(url_app()).get("/notes/1").json() == {"self": "/notes/2"}
+    behind_proxy = TestClient(url_app(root_path="/api"))
+    assert behind_proxy.get("/api/notes/1").json() == {"self": "/api/notes/2"}
+    from_the_server = TestClient(url_app(), root_path="/v2")
+    assert from_the_server.get("/notes/1").json() == {"self": "/v2/notes/2"}
+
+
+def test_url_for_in_a_mounted_app_includes_the_mount_prefix() -> None:
+    parent = App()
+    parent.mount("/blog", url_app())
+    assert TestClient(parent).get("/blog/notes/1").json() == {"self": "/blog/notes/2"}

@@ -138,9 +138,11 @@ class HTTPConnection:
         return self._state
 
     def url_for(self, name: str, /, **params: Any) -> str:
-        """The path of the route called ``name`` with ``params`` filled in."""
+        """The path of the route called ``name`` with ``params`` filled in, under the
+        app's root path (``App(root_path=...)``, a proxy's or a mount's prefix)."""
         path: str = self.app.url_path_for(name, **params)
-        return path
+        root_path: str = self.scope.get("root_path", "")
+        return root_path + path
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.path}>"

@@ -363,6 +363,8 @@ def test_templates_and_static_urls(tmp_path: Any) -> None:
     assert client.get("/items/a").text == expected
     assert client.get("/old/a").text == expected
     assert client.get("/static/site.css").text == "body{}"
+    behind_proxy = TestClient(app, root_path="/shop")
+    assert behind_proxy.get("/items/a").text == expected.replace("testserver/", "testserver/shop/")
 
 
 def test_ujson_response_needs_ujson(monkeypatch: pytest.MonkeyPatch) -> None:

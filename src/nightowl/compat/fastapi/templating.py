@@ -17,8 +17,8 @@ __all__ = ["Jinja2Templates"]
 @jinja2.pass_context
 def _absolute_url_for(context: Any, name: str, /, **params: Any) -> str:
     request: Request = context["request"]
-    base = str(request.base_url).rstrip("/")
-    return base + str(request.url_for(name, **params))
+    origin = str(request.url.replace(path="", query="", fragment=""))
+    return origin + request.url_for(name, **params)  # url_for carries the root path
 
 
 class Jinja2Templates(Templates):
