@@ -200,3 +200,37 @@ def test_an_undeclared_import_is_caught(module: str, line: str, message: str) ->
     sources[module] += "\n" + line + "\n"
     found = undeclared(sources)
     assert any(message in entry for entry in found), found
+
+
+#: Distribution -> (the first release with an API the package uses, that API). A floor below
+#: it lets pip pick a release the package fails to import with.
+API_FLOORS: dict[str, tuple[tuple[int, ...], str]] = {
+    "sqlalchemy": ((2, 1), "sqlalchemy.util.concurrency.await_ (nightowl.db._session)"),
+}
+
+
+def floors(distribution: str) -> list[tuple[str, tuple[int, ...] | None]]:
+    """Every pyproject line requiring ``distribution``, with its ``>=`` floor (``None``: none)."""
+    project = tomllib.loads(PYPROJECT.read_text())["project"]
+    lines = [*project["dependencies"]]
+    for extra_lines in project["optional-dependencies"].values():
+        lines += extra_lines
+    found = []
+    for line in lines:
+        if requirement(line)[0] != distribution:
+            continue
+        match = re.search(r">=\s*([0-9][0-9.]*)", line)
+        floor = tuple(int(part) for part in match.group(1).split(".")) if match else None
+        found.append((line, floor))
+    return found
+
+
+@pytest.mark.parametrize("distribution", sorted(API_FLOORS))
+def test_floors_reach_the_release_with_the_api_the_code_uses(distribution: str) -> None:
+    needed, api = API_FLOORS[distribution]
+    lines = floors(distribution)
+    assert lines, f"pyproject no longer requires {distribution}: drop it from API_FLOORS"
+    too_low = [line for line, floor in lines if floor is None or floor < needed]
+    assert too_low == [], f"{api} needs {distribution} >= {'.'.join(map(str, needed))}"
+    module, _, name = api.split(" ")[0].rpartition(".")
+    assert hasattr(importlib.import_module(module), name)
