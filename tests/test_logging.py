@@ -88,3 +88,54 @@ def test_unknown_levels_and_formats_are_refused() -> None:
         logging_config("info", "xml")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="log level"):
         logging_config("loud")
+
+
+def _logged_failure(
+    log_format: str, error: BaseException, capsys: pytest.CaptureFixture[str]
+) -> str:
+    _configure(log_format)
+    try:
+        raise error
+    except BaseException:
+        logging.getLogger("nightowl.error").exception("Request failed")
+    return capsys.readouterr().out
+
+
+def test_an_exception_message_cannot_forge_a_text_log_line(
+    configured: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    forged = "\n2001-01-01 09:41:07,123 INFO nightowl.auth [-] admin logged in"
+    error = ValueError("invalid literal: 'x" + forged + "\x1b[2J'")
+    error.add_note("while reading " + forged)
+    try:
+        try:
+            raise error
+        except ValueError as cause:
+            raise KeyError("first\r\nFORGED") from cause
+    except KeyError as exc:
+        chained = exc
+    out = _logged_failure("text", chained, capsys)
+    lines = out.splitlines()
+    assert not any(line.startswith("2001-01-01") for line in lines)
+    assert "ValueError: invalid literal: 'x\\n2001-01-01 09:41:07,123 INFO" in out
+    assert "\\x1b[2J" in out and "\x1b" not in out
+    assert "while reading \\n2001-01-01" in out
+    assert "KeyError: 'first\\r\\nFORGED'" in out
+    # Still a readable traceback: both exceptions, with their frames.
+    assert lines[0].endswith("ERROR nightowl.error [-] Request failed")
+    assert lines[1] == "Traceback (most recent call last):"
+    assert "The above exception was the direct cause of the following exception:" in lines
+    assert any(line.startswith('  File "') and "_logged_failure" in line for line in lines)
+
+
+def test_exception_groups_and_plain_tracebacks_keep_their_shape(
+    configured: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    group = ExceptionGroup("two failed", [OSError("disk\nFORGED"), ValueError("fine")])
+    out = _logged_failure("text", group, capsys)
+    assert "OSError: disk\\nFORGED" in out
+    assert not any(line.startswith("FORGED") for line in out.splitlines())
+    assert "ValueError: fine" in out and "ExceptionGroup: two failed (2 sub-exceptions)" in out
+    plain = _logged_failure("text", RuntimeError("kaboom"), capsys).splitlines()
+    assert plain[-1] == "RuntimeError: kaboom" and plain[1] == "Traceback (most recent call last):"
+    assert _logged_failure("json", RuntimeError("a\nb"), capsys).count("\n") == 1

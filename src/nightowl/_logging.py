@@ -5,7 +5,8 @@ carriage return, a line feed or a terminal escape sequence. Logged as they are, 
 start a new line that looks like nightowl's own (``GET /x%0d%0aFORGED admin logged in``),
 or rewrite what a terminal shows. :func:`printable` escapes them: every log call that
 puts request data into a message passes it through, and the formatters below escape
-whole messages, the servers' access lines included.
+whole messages, the servers' access lines included, and the message of every exception in
+a traceback.
 
 :data:`REQUEST_ID` holds the id of the request being served (the app sets it);
 :class:`RequestIdFilter` copies it onto every log record as ``request_id``.
@@ -19,7 +20,9 @@ from __future__ import annotations
 import json
 import logging
 import time
+import traceback
 from contextvars import ContextVar
+from types import TracebackType
 from typing import Any, Literal
 
 __all__ = [
@@ -29,6 +32,7 @@ __all__ = [
     "LogFormat",
     "RequestIdFilter",
     "TextFormatter",
+    "format_exception",
     "logging_config",
     "printable",
 ]
@@ -73,6 +77,45 @@ def _already_escaped(text: str) -> str:
     return "".join(ch if ch.isprintable() else printable(ch) for ch in text)
 
 
+def _escape_exception_messages(root: traceback.TracebackException) -> None:
+    # A traceback is several lines by design, but an exception's message (and its notes)
+    # may quote request data: each is made one line, in every exception of the chain and
+    # of every group, before the traceback is formatted.
+    pending, seen = [root], set()
+    while pending:
+        exception = pending.pop()
+        if id(exception) in seen:
+            continue
+        seen.add(id(exception))
+        notes = exception.__notes__
+        if isinstance(notes, list | tuple):
+            exception.__notes__ = [_already_escaped(str(note)) for note in notes]
+        lines = [
+            _already_escaped(line.removesuffix("\n")) + "\n"
+            for line in exception.format_exception_only()
+        ]
+        # format() asks each exception of the chain for these lines: this one's, escaped.
+        exception.format_exception_only = lines.__iter__  # type: ignore[method-assign,assignment]
+        for linked in (exception.__cause__, exception.__context__, *(exception.exceptions or ())):
+            if linked is not None:
+                pending.append(linked)
+
+
+def format_exception(
+    exc_info: tuple[type[BaseException], BaseException, TracebackType | None]
+    | tuple[None, None, None],
+) -> str:
+    """The traceback of ``exc_info`` as :mod:`traceback` writes it, except that no
+    exception's message can start a line of its own: control characters in messages and
+    notes (a CR or LF quoted from a request) are escaped as :func:`printable` does."""
+    if exc_info[0] is None:
+        return "NoneType: None"
+    _, value, tb = exc_info
+    summary = traceback.TracebackException(type(value), value, tb, compact=True)
+    _escape_exception_messages(summary)
+    return "".join(summary.format()).rstrip("\n")
+
+
 class RequestIdFilter(logging.Filter):
     """Sets ``record.request_id`` to the id of the request being served (``"-"`` if none)."""
 
@@ -103,6 +146,14 @@ class TextFormatter(logging.Formatter):
         """The line, its message escaped."""
         record.message = _already_escaped(record.message)
         return super().formatMessage(record)
+
+    def formatException(
+        self,
+        ei: tuple[type[BaseException], BaseException, TracebackType | None]
+        | tuple[None, None, None],
+    ) -> str:
+        """The traceback, with every exception's message kept to its own line."""
+        return format_exception(ei)
 
 
 class JSONFormatter(logging.Formatter):
