@@ -6,16 +6,21 @@ a page of another site must not open a connection that carries the user's cookie
 :attr:`WebSocketConfig.max_message_size` close the connection with 1009; a message that
 ``receive_model`` cannot validate closes it with 1007 (or is answered with an error
 frame); a client silent for :attr:`WebSocketConfig.idle_timeout` is closed with 1001.
+
+A handler may declare its messages' type in its signature instead of reading them:
+a parameter annotated ``AsyncIterator[Model]`` gets the connection's messages, each
+validated as ``Model`` (see :func:`message_reader`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import collections.abc
 import contextlib
 import enum
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal, TypeVar, get_args, get_origin
 from urllib.parse import urlsplit
 
 from pydantic_core import from_json
@@ -32,6 +37,7 @@ __all__ = [
     "WebSocketDisconnect",
     "WebSocketException",
     "WebSocketState",
+    "message_reader",
     "origin_allowed",
 ]
 
@@ -390,3 +396,58 @@ def _adapter(model: Any) -> Any:
 
         adapter = _adapters[model] = TypeAdapter(model)
     return adapter
+
+
+#: The annotations of a parameter that takes the connection's messages.
+_STREAMS = (collections.abc.AsyncIterator, collections.abc.AsyncIterable)
+_readers: dict[Any, Callable[[WebSocket], Awaitable[AsyncIterator[Any]]]] = {}
+
+
+def message_reader(
+    annotation: Any,
+) -> Callable[[WebSocket], Awaitable[AsyncIterator[Any]]] | None:
+    """What fills a WebSocket handler's parameter annotated ``annotation``, when it is
+    ``AsyncIterator[T]`` (or ``AsyncIterable[T]``); else ``None``.
+
+    The iterator yields the connection's messages until the client disconnects:
+    ``str`` text frames, ``bytes`` binary frames, any other ``T`` JSON messages
+    validated as ``T`` (:meth:`WebSocket.iter_models`: an invalid message closes with
+    1007 or is answered with an error frame, as the config's ``invalid_message`` says).
+    Its first read accepts the connection if the handler has not. ::
+
+        @app.websocket("/chat")
+        async def chat(ws: WebSocket, messages: AsyncIterator[ChatMessage]):
+            async for message in messages:
+                await ws.send_json({"echo": message.text})
+    """
+    if get_origin(annotation) not in _STREAMS:
+        return None
+    args = get_args(annotation)
+    item = args[0] if args else Any
+    reader = _readers.get(item)
+    if reader is None:
+        reader = _readers[item] = _make_reader(item)
+    return reader
+
+
+def _make_reader(item: Any) -> Callable[[WebSocket], Awaitable[AsyncIterator[Any]]]:
+    async def messages(websocket: WebSocket) -> AsyncIterator[Any]:
+        return _messages(websocket, item)
+
+    return messages
+
+
+async def _messages(websocket: WebSocket, item: Any) -> AsyncIterator[Any]:
+    if websocket.application_state is WebSocketState.CONNECTING:
+        await websocket.accept()
+    frames: AsyncIterator[Any]
+    if item is str:
+        frames = websocket.iter_text()
+    elif item is bytes:
+        frames = websocket.iter_bytes()
+    elif item is Any:
+        frames = websocket.iter_json()
+    else:
+        frames = websocket.iter_models(item)
+    async for frame in frames:
+        yield frame

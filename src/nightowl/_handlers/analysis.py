@@ -63,7 +63,8 @@ def analyse(
 
 def route_dependant(route: Route | WebSocketRoute, providers: Providers) -> Dependant:
     """Analyse a route's handler, with its router-level dependencies in front."""
-    analyser = _Analyser(route.template.param_types, providers)
+    websocket = isinstance(route, WebSocketRoute)
+    analyser = _Analyser(route.template.param_types, providers, websocket=websocket)
     if isinstance(route, Route) and route.view_method is not None:
         method, call = _view_call(route.endpoint, route.view_method)  # type: ignore[arg-type]
         dependant = analyser.dependant(method, skip_first=True)
@@ -118,11 +119,15 @@ class _Declared(NamedTuple):
 class _Analyser:
     """Analyses the callables of one route: its path parameters, the app's providers."""
 
-    __slots__ = ("path_params", "providers")
+    __slots__ = ("path_params", "providers", "websocket")
 
-    def __init__(self, path_params: Mapping[str, Any], providers: Providers) -> None:
+    def __init__(
+        self, path_params: Mapping[str, Any], providers: Providers, websocket: bool = False
+    ) -> None:
         self.path_params = path_params
         self.providers = providers
+        #: A WebSocket route: ``AsyncIterator[T]`` parameters take its messages.
+        self.websocket = websocket
 
     def dependant(self, call: Callable[..., Any], skip_first: bool = False) -> Dependant:
         """The :class:`Dependant` of ``call`` (see :func:`analyse`)."""
@@ -177,6 +182,12 @@ class _Analyser:
         provider = _find_provider(base, self.providers)
         if provider is not None:
             return Dependency(name, self.dependant(provider), True)
+        if self.websocket:
+            from nightowl.websockets import message_reader
+
+            reader = message_reader(base)
+            if reader is not None:
+                return Dependency(name, self.dependant(reader), True)
         if name in self.path_params:
             return Path()
         if is_upload(base):
@@ -190,6 +201,11 @@ class _Analyser:
     ) -> Field:
         default = _merge_default(declared.default, marker, where)
         source = _source_of(marker, where)
+        if self.websocket and source.in_body:
+            raise ImproperlyConfigured(
+                f"{where}: a WebSocket has no request body; to take its messages, "
+                f"annotate the parameter AsyncIterator[{getattr(declared.base, '__name__', 'T')}]."
+            )
         field_type = declared.field_type
         if source is Source.PATH:
             field_type = self._path_type(name, annotation, field_type, marker, where)
