@@ -43,11 +43,17 @@ def redis_url() -> str:
 class Worker:
     """A ``nightowl worker`` process in its own process group, logging to a file."""
 
-    def __init__(self, args: Sequence[str], env: dict[str, str], log: Path) -> None:
+    def __init__(
+        self,
+        args: Sequence[str],
+        env: dict[str, str],
+        log: Path,
+        app: str = "tests.tasks.workapp:app",
+    ) -> None:
         self.log_path = log
         self._log = log.open("wb")
         self.proc = subprocess.Popen(
-            [NIGHTOWL, "--app", "tests.tasks.workapp:app", "worker", *args],
+            [NIGHTOWL, "--app", app, "worker", *args],
             cwd=ROOT,
             env={**os.environ, "PYTHONUNBUFFERED": "1", **env},
             stdout=self._log,
@@ -94,12 +100,15 @@ class Worker:
 
 @pytest.fixture
 def start_worker(tmp_path: Path) -> Iterator[Callable[..., Worker]]:
-    """``start_worker(database, tasks, *args)``: a running worker; all stop after the test."""
+    """``start_worker(database, tasks, *args, app=...)``: a running worker of ``app``
+    (:mod:`tests.tasks.workapp`'s by default); all stop after the test."""
     workers: list[Worker] = []
 
-    def start(database: str, tasks: str, *args: str) -> Worker:
+    def start(
+        database: str, tasks: str, *args: str, app: str = "tests.tasks.workapp:app"
+    ) -> Worker:
         env = {"WORKAPP_DATABASE": database, "WORKAPP_TASKS": tasks}
-        worker = Worker(args, env, tmp_path / f"worker-{len(workers)}.log")
+        worker = Worker(args, env, tmp_path / f"worker-{len(workers)}.log", app)
         workers.append(worker)
         worker.wait_ready()
         return worker

@@ -134,7 +134,16 @@ class RedisBackend(Backend):
             mine = [task for task in tasks if task.queue == name]
             functions = [self._function(task, options, running) for task in mine]
             cron = [
-                CronJob(function, cron=task.cron)
+                # A scheduled run is a job like any other: SAQ's defaults (a 10 s timeout,
+                # a single attempt) would cut long runs short and never rerun one whose
+                # worker died.
+                CronJob(
+                    function,
+                    cron=task.cron,
+                    timeout=0,
+                    heartbeat=math.ceil(options.stalled_after),
+                    retries=task.retries + 1 + RERUNS_AFTER_DEATH,
+                )
                 for task, function in zip(mine, functions, strict=True)
                 if task.cron is not None
             ]

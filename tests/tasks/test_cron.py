@@ -1,0 +1,60 @@
+"""Cron schedules run by real ``nightowl worker`` processes, on both engines:
+procrastinate's periodic tasks on PostgreSQL, SAQ's cron jobs on Redis."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, select, text
+
+from tests.tasks.conftest import Worker, wait_until
+from tests.tasks.workapp import marks, metadata
+
+CRON_APP = "tests.tasks.cronapp:app"
+
+
+def prepare(engine: str, request: pytest.FixtureRequest, tmp_path: Path) -> tuple[str, str]:
+    """``(database, tasks)`` URLs for ``engine``, with an empty ``task_marks`` table."""
+    if engine == "postgresql":
+        database: str = request.getfixturevalue("tasks_postgres")
+        tasks = database
+    else:
+        database, tasks = f"sqlite:///{tmp_path / 'marks.db'}", request.getfixturevalue("redis_url")
+    sql = create_engine(database.replace("postgresql://", "postgresql+psycopg://"))
+    metadata.create_all(sql)
+    with sql.begin() as connection:
+        connection.execute(text("DELETE FROM task_marks"))
+    sql.dispose()
+    return database, tasks
+
+
+def rows(database: str) -> list[tuple[str, str]]:
+    """The ``(label, kind)`` rows of ``task_marks``, in order."""
+    engine = create_engine(database.replace("postgresql://", "postgresql+psycopg://"))
+    try:
+        with engine.connect() as connection:
+            found = connection.execute(select(marks.c.label, marks.c.kind).order_by(marks.c.id))
+            return [(label, kind) for label, kind in found]
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("engine", ["postgresql", "redis"])
+def test_a_worker_process_runs_cron_tasks_on_their_schedule(
+    engine: str,
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+    start_worker: Callable[..., Worker],
+) -> None:
+    database, tasks = prepare(engine, request, tmp_path)
+    worker = start_worker(database, tasks, app=CRON_APP)
+    wait_until(lambda: rows(database).count(("tick", "done")) >= 3, "three scheduled runs of tick")
+    # A scheduled run longer than SAQ's default job timeout (10 s) is not cut short.
+    wait_until(
+        lambda: ("long", "done") in rows(database), "the long scheduled run to end", timeout=60
+    )
+    assert worker.proc.poll() is None, worker.log
+    assert "Traceback" not in worker.log, worker.log
