@@ -17,12 +17,13 @@
         await send_receipt.enqueue(order_id=new.id)   # queued when the request commits
 
 ``nightowl worker`` runs the jobs. Backends: in-process (the default), procrastinate on
-PostgreSQL, SAQ on Redis (see :mod:`nightowl.tasks.backends`).
+PostgreSQL, SAQ on Redis (see :mod:`nightowl.tasks.backends`). With the admin battery,
+:func:`nightowl.tasks.admin.add_jobs_page` shows the jobs to staff.
 """
 
 from __future__ import annotations
 
-from nightowl.tasks._job import Job, JobFailed, JobStatus, NotQueuedYet
+from nightowl.tasks._job import Job, JobFailed, JobInfo, JobStatus, NotQueuedYet
 from nightowl.tasks._queue import Tasks, TaskTimeout, current_tasks, install
 from nightowl.tasks._task import Task, TaskArgumentsError, task
 from nightowl.tasks.backends import Backend, WorkerOptions
@@ -31,6 +32,7 @@ __all__ = [
     "Backend",
     "Job",
     "JobFailed",
+    "JobInfo",
     "JobStatus",
     "NotQueuedYet",
     "Task",

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import enum
 import math
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any, Protocol
 
-__all__ = ["Job", "JobFailed", "JobStatus", "JobStore", "NotQueuedYet", "Outcome"]
+__all__ = ["Job", "JobFailed", "JobInfo", "JobStatus", "JobStore", "NotQueuedYet", "Outcome"]
 
 
 class JobStatus(enum.StrEnum):
@@ -41,6 +44,27 @@ class Outcome:
         self.status = status
         self.result = result
         self.error = error
+
+
+@dataclass(frozen=True, slots=True)
+class JobInfo:
+    """One job as a backend lists it (:meth:`~nightowl.tasks.Backend.list_jobs`), for the
+    admin's jobs page and for scripts."""
+
+    #: The backend's id, as ``Job.id`` gives it.
+    id: str
+    task_name: str
+    queue: str
+    status: JobStatus
+    #: The arguments it was enqueued with (JSON-ready).
+    args: Mapping[str, Any]
+    #: How many times it started running: more than once when it was retried (after a
+    #: failure, a worker's death, or the admin's retry button).
+    runs: int = 0
+    #: The last error (``"RuntimeError: ..."``) of a failed run, if any.
+    error: str | None = None
+    #: When it is (or was) due to run, if the backend says.
+    scheduled_at: dt.datetime | None = None
 
 
 class JobStore(Protocol):

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from nightowl.exceptions import ImproperlyConfigured
 
 if TYPE_CHECKING:
-    from nightowl.tasks._job import Outcome
+    from nightowl.tasks._job import JobInfo, JobStatus, Outcome
     from nightowl.tasks._task import Task
 
 __all__ = ["Backend", "Executor", "WorkerOptions"]
@@ -105,3 +105,22 @@ class Backend(abc.ABC):
     @abc.abstractmethod
     async def work(self, options: WorkerOptions) -> None:
         """Run jobs until cancelled (``nightowl worker``)."""
+
+    # -- looking after jobs (the admin's jobs page) ------------------------------------------
+    #: Whether :meth:`list_jobs`, :meth:`retry_job` and :meth:`cancel_job` work.
+    lists_jobs: bool = False
+
+    async def list_jobs(
+        self, *, status: JobStatus | None = None, limit: int = 100
+    ) -> list[JobInfo]:
+        """The most recent jobs, newest first, of one status or of all."""
+        raise NotImplementedError(f"{type(self).__name__} does not list its jobs.")
+
+    async def retry_job(self, job_id: str) -> bool:
+        """Queue a failed job again; ``False`` when there is no such failed job."""
+        raise NotImplementedError(f"{type(self).__name__} does not retry jobs.")
+
+    async def cancel_job(self, job_id: str) -> bool:
+        """Cancel a queued job, or ask a running one to stop; ``False`` when there is no
+        such job waiting or running."""
+        raise NotImplementedError(f"{type(self).__name__} does not cancel jobs.")

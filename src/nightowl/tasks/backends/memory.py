@@ -17,7 +17,7 @@ import math
 from typing import Any
 
 from nightowl.exceptions import ImproperlyConfigured
-from nightowl.tasks._job import JobStatus, Outcome
+from nightowl.tasks._job import JobInfo, JobStatus, Outcome
 from nightowl.tasks._task import REGISTRY, Task
 from nightowl.tasks.backends import Backend, WorkerOptions
 
@@ -26,14 +26,29 @@ __all__ = ["MemoryBackend"]
 logger = logging.getLogger("nightowl.tasks")
 
 
+class _Record:
+    """What the backend keeps of a job besides its outcome, to list, retry and cancel it."""
+
+    __slots__ = ("cancelled", "payload", "run", "runs", "task")
+
+    def __init__(self, task: Task[Any], payload: dict[str, Any]) -> None:
+        self.task = task
+        self.payload = payload
+        self.runs = 0
+        self.cancelled = False
+        self.run: asyncio.Task[None] | None = None
+
+
 class MemoryBackend(Backend):
     """Runs jobs in this process (see the module)."""
 
     schemes = ("memory",)
+    lists_jobs = True
 
     def __init__(self) -> None:
         self._ids = itertools.count(1)
         self._outcomes: dict[str, Outcome] = {}
+        self._records: dict[str, _Record] = {}
         self._done: dict[str, asyncio.Event] = {}
         self._running: set[asyncio.Task[None]] = set()
         self._cron: list[asyncio.Task[None]] = []
@@ -66,32 +81,51 @@ class MemoryBackend(Backend):
         """Start the job as an asyncio task of the running loop."""
         job_id = str(next(self._ids))
         self._outcomes[job_id] = Outcome(JobStatus.QUEUED)
+        self._records[job_id] = _Record(task, payload)
+        self._start(job_id, at)
+        return job_id
+
+    def _start(self, job_id: str, at: dt.datetime | None, first_attempt: int = 1) -> None:
+        record = self._records[job_id]
         self._done[job_id] = asyncio.Event()
-        run = _spawn(self._run(job_id, task, payload, at))
+        run = record.run = _spawn(self._run(job_id, record.task, record.payload, at, first_attempt))
         run.set_name(job_id)
         self._running.add(run)
         run.add_done_callback(self._running.discard)
-        return job_id
 
     async def _run(
-        self, job_id: str, task: Task[Any], payload: dict[str, Any], at: dt.datetime | None
+        self,
+        job_id: str,
+        task: Task[Any],
+        payload: dict[str, Any],
+        at: dt.datetime | None,
+        first_attempt: int = 1,
     ) -> None:
         outcome = self._outcomes[job_id]
         try:
             if at is not None:
                 await asyncio.sleep(max(0.0, (at - dt.datetime.now(dt.UTC)).total_seconds()))
-            await self._attempts(job_id, task, payload, outcome)
+            await self._attempts(job_id, task, payload, outcome, first_attempt)
         except asyncio.CancelledError:
-            outcome.status, outcome.error = JobStatus.CANCELLED, "the app stopped"
-            raise
+            cancelled = self._records[job_id].cancelled
+            outcome.status = JobStatus.CANCELLED
+            outcome.error = "cancelled" if cancelled else "the app stopped"
+            if not cancelled:
+                raise
         finally:
             self._done[job_id].set()
 
     async def _attempts(
-        self, job_id: str, task: Task[Any], payload: dict[str, Any], outcome: Outcome
+        self,
+        job_id: str,
+        task: Task[Any],
+        payload: dict[str, Any],
+        outcome: Outcome,
+        first_attempt: int,
     ) -> None:
-        for attempt in itertools.count(1):
+        for attempt in itertools.count(first_attempt):
             outcome.status = JobStatus.RUNNING
+            self._records[job_id].runs += 1
             try:
                 outcome.result = await self.tasks.execute(task.name, payload)
             except Exception as exc:
@@ -128,6 +162,52 @@ class MemoryBackend(Backend):
                     self._done[job_id].wait(), None if math.isinf(wait) else wait
                 )
         return found
+
+    async def list_jobs(
+        self, *, status: JobStatus | None = None, limit: int = 100
+    ) -> list[JobInfo]:
+        """The jobs of this process, newest first."""
+        found: list[JobInfo] = []
+        for job_id in reversed(self._records):
+            outcome, record = self._outcomes[job_id], self._records[job_id]
+            if status is not None and outcome.status is not status:
+                continue
+            found.append(
+                JobInfo(
+                    job_id,
+                    record.task.name,
+                    record.task.queue,
+                    outcome.status,
+                    record.payload,
+                    record.runs,
+                    outcome.error,
+                )
+            )
+            if len(found) >= limit:
+                break
+        return found
+
+    async def retry_job(self, job_id: str) -> bool:
+        """Run a failed job of this process again."""
+        outcome = self._outcomes.get(job_id)
+        if outcome is None or outcome.status is not JobStatus.FAILED:
+            return False
+        outcome.status = JobStatus.QUEUED
+        record = self._records[job_id]
+        # One more run, as with the other backends: its retries were used up.
+        self._start(job_id, None, first_attempt=record.task.retries + 1)
+        return True
+
+    async def cancel_job(self, job_id: str) -> bool:
+        """Cancel a job of this process that waits or runs."""
+        outcome = self._outcomes.get(job_id)
+        if outcome is None or outcome.status not in (JobStatus.QUEUED, JobStatus.RUNNING):
+            return False
+        record = self._records[job_id]
+        record.cancelled = True
+        if record.run is not None:
+            record.run.cancel()
+        return True
 
     async def work(self, options: WorkerOptions) -> None:
         """The memory backend has no workers of its own."""

@@ -29,7 +29,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import make_url
 
 from nightowl._concurrency import run_in_threadpool
-from nightowl.tasks._job import JobStatus, Outcome
+from nightowl.tasks._job import JobInfo, JobStatus, Outcome
 from nightowl.tasks._task import REGISTRY, Task
 from nightowl.tasks.backends import Backend, WorkerOptions
 
@@ -58,6 +58,17 @@ _STATUSES = {
     "aborting": JobStatus.RUNNING,
     "aborted": JobStatus.CANCELLED,
 }
+#: procrastinate's statuses behind each of ours, for the admin's filter.
+_RAW_STATUSES = {
+    ours: [raw for raw, mapped in _STATUSES.items() if mapped is ours] for ours in JobStatus
+}
+_LIST = (
+    "SELECT j.id, j.task_name, j.queue_name, j.status, j.args, j.scheduled_at, r.error, "
+    "(SELECT count(*) FROM procrastinate_events e WHERE e.job_id = j.id "
+    "AND e.type = 'started') AS runs "
+    "FROM procrastinate_jobs j LEFT JOIN nightowl_task_results r ON r.job_id = j.id "
+    "WHERE %(any)s OR j.status::text = ANY(%(statuses)s) ORDER BY j.id DESC LIMIT %(limit)s"
+)
 
 
 class _Retry(BaseRetryStrategy):
@@ -84,6 +95,7 @@ class PostgresBackend(Backend):
     """
 
     schemes = ("postgresql", "postgres")
+    lists_jobs = True
 
     def __init__(self, url: str) -> None:
         parsed = make_url(url).set(drivername="postgresql")
@@ -203,6 +215,49 @@ class PostgresBackend(Backend):
             if done or (not math.isinf(wait) and time.monotonic() >= deadline):
                 return Outcome(status, row["result"], row["error"])
             await asyncio.sleep(0.05)
+
+    async def list_jobs(
+        self, *, status: JobStatus | None = None, limit: int = 100
+    ) -> list[JobInfo]:
+        """The most recent jobs in procrastinate's table, newest first."""
+        rows = await self.app.connector.execute_query_all_async(
+            _LIST,
+            any=status is None,
+            statuses=_RAW_STATUSES[status] if status is not None else [],
+            limit=limit,
+        )
+        return [
+            JobInfo(
+                str(row["id"]),
+                row["task_name"],
+                row["queue_name"],
+                _STATUSES[row["status"]],
+                row["args"],
+                row["runs"],
+                row["error"],
+                row["scheduled_at"],
+            )
+            for row in rows
+        ]
+
+    async def retry_job(self, job_id: str) -> bool:
+        """Queue a failed job again, due now."""
+        if not job_id.isdigit():
+            return False
+        try:
+            await self.app.job_manager.retry_job_by_id_async(
+                int(job_id), retry_at=dt.datetime.now(dt.UTC)
+            )
+        except procrastinate.exceptions.ConnectorException:
+            return False  # not found, or not failed (procrastinate's function refuses)
+        return True
+
+    async def cancel_job(self, job_id: str) -> bool:
+        """Cancel a queued job; ask procrastinate to abort a running one (its worker
+        cancels the run)."""
+        if not job_id.isdigit():
+            return False
+        return await self.app.job_manager.cancel_job_by_id_async(int(job_id), abort=True)
 
     async def work(self, options: WorkerOptions) -> None:
         """Run a procrastinate worker, and put the jobs of dead workers back in the queue."""

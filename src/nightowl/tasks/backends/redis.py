@@ -17,13 +17,14 @@ import contextlib
 import datetime as dt
 import logging
 import math
+import time
 from typing import Any, cast
 
 from saq import CronJob, Job, Queue, Worker
 from saq.job import Status
 from saq.types import PartialTimersDict
 
-from nightowl.tasks._job import JobStatus, Outcome
+from nightowl.tasks._job import JobInfo, JobStatus, Outcome
 from nightowl.tasks._task import REGISTRY, Task
 from nightowl.tasks.backends import Backend, WorkerOptions
 
@@ -52,6 +53,7 @@ class RedisBackend(Backend):
     """
 
     schemes = ("redis", "rediss", "unix")
+    lists_jobs = True
 
     def __init__(self, url: str) -> None:
         self.url = url
@@ -99,6 +101,50 @@ class RedisBackend(Backend):
         status = _STATUSES[job.status]
         error = job.error.strip().splitlines()[-1] if job.error else None
         return Outcome(status, job.result, error)
+
+    async def list_jobs(
+        self, *, status: JobStatus | None = None, limit: int = 100
+    ) -> list[JobInfo]:
+        """The jobs Redis holds (finished ones for ten minutes), newest first, from the
+        queues of the tasks this process knows."""
+        names = sorted({task.queue for task in REGISTRY.values()} | {"default"})
+        found: list[tuple[int, JobInfo]] = []
+        for name in names:
+            async for job in self.queue(name).iter_jobs():
+                info = _info(name, job)
+                if status is None or info.status is status:
+                    found.append((job.queued, info))
+        found.sort(key=lambda pair: pair[0], reverse=True)
+        return [info for _, info in found[:limit]]
+
+    async def _find(self, job_id: str) -> Job | None:
+        queue_name, _, key = job_id.partition("/")
+        if not key:
+            return None
+        return await self.queue(queue_name).job(key)
+
+    async def retry_job(self, job_id: str) -> bool:
+        """Queue a failed job again, due now."""
+        job = await self._find(job_id)
+        if job is None or job.status is not Status.FAILED:
+            return False
+        job.retry_delay = 0.0
+        await self.queue(job_id.partition("/")[0]).retry(job, None)
+        return True
+
+    async def cancel_job(self, job_id: str) -> bool:
+        """Cancel a queued job, or abort a running one (its worker cancels the run)."""
+        job = await self._find(job_id)
+        if job is None or _STATUSES[job.status] not in (JobStatus.QUEUED, JobStatus.RUNNING):
+            return False
+        queue = self.queue(job_id.partition("/")[0])
+        waiting = job.status is Status.QUEUED and job.scheduled > time.time()
+        await queue.abort(job, "cancelled")
+        if waiting:
+            # Not due yet, so in no list a worker takes from: SAQ's abort leaves it
+            # "aborting" for a worker that will never see it.
+            await queue.finish(job, Status.ABORTED, error="cancelled")
+        return True
 
     def _function(self, task: Task[Any], options: WorkerOptions, running: set[Job]) -> Any:
         backend = self
@@ -168,6 +214,20 @@ class RedisBackend(Backend):
             touching.cancel()
             for worker in workers:
                 await worker.stop()
+
+
+def _info(queue: str, job: Job) -> JobInfo:
+    due = job.scheduled or job.queued / 1000
+    return JobInfo(
+        f"{queue}/{job.key}",
+        job.function,
+        queue,
+        _STATUSES[job.status],
+        job.kwargs or {},
+        job.attempts,
+        job.error.strip().splitlines()[-1] if job.error else None,
+        dt.datetime.fromtimestamp(due, dt.UTC) if due else None,
+    )
 
 
 async def _touch(running: set[Job], every: float) -> None:

@@ -1,0 +1,190 @@
+"""The jobs page of the admin (``nightowl.tasks.admin``), over HTTP, on the in-process
+backend, procrastinate on PostgreSQL and SAQ on Redis (with a real worker process): what
+it lists, its filter, the retry and cancel buttons, and who may see and press them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from nightowl import App
+from nightowl.admin import Admin
+from nightowl.auth import Auth
+from nightowl.exceptions import ImproperlyConfigured
+from nightowl.tasks import Job, JobStatus
+from nightowl.tasks.admin import add_jobs_page
+from tests.admin.conftest import SECRET
+from tests.tasks.admin_jobs import PAGE, Browser, Users, jobs_app, post_action, rows
+from tests.tasks.conftest import Worker, wait_until
+from tests.tasks.workapp import flaky_mark, mark
+
+#: A worker that sweeps no job back while the test runs (see test_redis.py).
+QUIET_WORKER = ("--concurrency", "2", "--heartbeat", "300", "--stalled-after", "600")
+
+
+@pytest.fixture
+def sqlite_file(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'jobs.db'}"
+
+
+def status_of(client: Browser, job: Job) -> JobStatus:
+    return client.run(job.status())
+
+
+def exercise(app: App, start: Callable[[], object]) -> None:
+    """The page's story on one backend; ``start`` starts its worker (if it has any)."""
+    users = Users(app)
+    boss, manager = users["boss"], users["manager"]
+    failed = boss.run(flaky_mark.enqueue(label="flaky", fail_times=99))
+    done = boss.run(mark.enqueue(label="fine"))
+    later = boss.run(mark.options(delay=3600).enqueue(label="later"))
+    start()
+    wait_until(lambda: status_of(boss, failed) is JobStatus.FAILED, "the flaky job to fail")
+    wait_until(lambda: status_of(boss, done) is JobStatus.SUCCEEDED, "the fine job to run")
+    assert failed.id and done.id and later.id
+    failed_id = failed.id
+
+    page = boss.get(PAGE)
+    assert page.status_code == 200
+    assert page.headers["cache-control"] == "no-store"
+    table = rows(page.text)
+    assert table[failed.id]["status"] == "failed"
+    assert table[failed.id]["runs"] == "3"  # retries=2: three runs
+    assert table[failed.id]["error"] == "RuntimeError: run 3 fails"
+    assert table[done.id]["status"] == "succeeded"
+    assert table[later.id]["status"] == "queued"
+    assert list(rows(boss.get(PAGE, params={"status": "failed"}).text)) == [failed.id]
+    assert list(rows(boss.get(PAGE, params={"status": "queued"}).text)) == [later.id]
+    bad = boss.get(PAGE, params={"status": "lost"})
+    assert bad.status_code == 400
+    assert "status is one of queued" in bad.text
+
+    # A GET changes nothing, whatever it carries.
+    manager.get(PAGE, params={"job": failed.id, "action": "retry"})
+    assert status_of(boss, failed) is JobStatus.FAILED
+
+    # Retry: the failed job runs once more, and fails again.
+    response = post_action(manager, failed.id, "retry", status="failed")
+    assert response.status_code == 303
+    assert response.headers["location"] == PAGE + "?status=failed"
+    assert f"Job {failed.id} queued again." in manager.get(PAGE).text
+
+    def retried() -> bool:
+        row = rows(boss.get(PAGE).text)[failed_id]
+        return row["status"] == "failed" and row["runs"] == "4"
+
+    wait_until(retried, "the retried job to fail again")
+    assert rows(boss.get(PAGE).text)[failed.id]["error"] == "RuntimeError: run 4 fails"
+
+    # Cancel: the delayed job never runs.
+    assert post_action(manager, later.id, "cancel").status_code == 303
+    assert status_of(boss, later) is JobStatus.CANCELLED
+    assert rows(boss.get(PAGE).text)[later.id]["status"] == "cancelled"
+    post_action(manager, later.id, "cancel")
+    assert f"No waiting or running job {later.id}: nothing was done." in manager.get(PAGE).text
+    post_action(manager, done.id, "retry")
+    assert f"No failed job {done.id}: nothing was done." in manager.get(PAGE).text
+    users.close()
+
+
+def test_jobs_in_the_admin_with_the_in_process_backend(sqlite_file: str) -> None:
+    exercise(jobs_app(sqlite_file, "memory"), lambda: None)
+
+
+@pytest.mark.slow
+def test_jobs_in_the_admin_with_procrastinate(
+    tasks_postgres: str, start_worker: Callable[..., Worker]
+) -> None:
+    engine = create_engine(tasks_postgres.replace("postgresql://", "postgresql+psycopg://"))
+    with engine.begin() as connection:
+        if connection.execute(text("SELECT to_regclass('procrastinate_jobs')")).scalar():
+            connection.execute(text("DELETE FROM procrastinate_jobs"))
+    engine.dispose()
+    app = jobs_app(tasks_postgres, tasks_postgres)
+    exercise(app, lambda: start_worker(tasks_postgres, tasks_postgres, *QUIET_WORKER))
+
+
+@pytest.mark.slow
+# SAQ's abort and finish call redis-py's setex, which redis-py 8 deprecates.
+@pytest.mark.filterwarnings("ignore:Call to deprecated setex:DeprecationWarning")
+def test_jobs_in_the_admin_with_saq(
+    sqlite_file: str, redis_url: str, start_worker: Callable[..., Worker]
+) -> None:
+    app = jobs_app(sqlite_file, redis_url)
+    exercise(app, lambda: start_worker(sqlite_file, redis_url, *QUIET_WORKER))
+
+
+@pytest.fixture
+def users(sqlite_file: str) -> Iterator[tuple[Users, Job]]:
+    """Every user, and a failed job."""
+    app = jobs_app(sqlite_file, "memory")
+    found = Users(app)
+    job = found["boss"].run(flaky_mark.enqueue(label="x", fail_times=99))
+    wait_until(lambda: status_of(found["boss"], job) is JobStatus.FAILED, "the job to fail")
+    yield found, job
+    found.close()
+
+
+def test_who_sees_the_page_and_who_presses_its_buttons(
+    users: tuple[Users, Job],
+) -> None:
+    clients_, job = users
+    assert job.id is not None
+    index = clients_["boss"].get("/admin/")
+    assert f'href="{PAGE}"' in index.text  # listed on the index
+    for name in ("anonymous", "reader"):
+        response = clients_[name].get(PAGE)
+        assert response.status_code == 303
+        assert response.headers["location"].startswith("/auth/login?next=")
+    assert clients_["helper"].get(PAGE).status_code == 403  # staff, no permission
+    assert f'href="{PAGE}"' not in clients_["helper"].get("/admin/").text
+
+    clerk = clients_["clerk"].get(PAGE)  # may look, not press
+    assert clerk.status_code == 200
+    assert rows(clerk.text)[job.id]["status"] == "failed"
+    assert ">Retry<" not in clerk.text
+    assert ">Retry<" in clients_["manager"].get(PAGE).text
+    assert ">Retry<" in clients_["boss"].get(PAGE).text
+    manager_page = clients_["manager"].get(PAGE)
+    token = manager_page.text.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
+    for name in ("clerk", "helper", "reader"):
+        response = clients_[name].post(
+            PAGE, data={"csrf_token": token, "job": job.id, "action": "retry"}
+        )
+        assert response.status_code == 403, name
+    assert clients_["boss"].run(job.status()) is JobStatus.FAILED
+
+
+def test_actions_need_the_csrf_token_and_valid_fields(
+    users: tuple[Users, Job],
+) -> None:
+    clients_, job = users
+    manager = clients_["manager"]
+    assert job.id is not None
+    forged = manager.post(PAGE, data={"job": job.id, "action": "retry"})
+    assert forged.status_code == 403
+    page = manager.get(PAGE).text
+    token = page.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
+    bad: list[dict[str, Any]] = [
+        {"job": job.id, "action": "delete"},
+        {"action": "retry"},
+        {"job": "", "action": "retry"},
+        {"job": job.id},
+    ]
+    for data in bad:
+        response = manager.post(PAGE, data={"csrf_token": token, **data})
+        assert response.status_code == 422, data  # a browser gets the error page in HTML
+    assert post_action(manager, job.id, "retry", status="nonsense").status_code == 400
+    assert post_action(manager, "no-such-job", "cancel").status_code == 303
+    assert clients_["boss"].run(job.status()) is JobStatus.FAILED
+
+
+def test_the_page_needs_a_task_queue(sqlite_file: str) -> None:
+    app = App(database=sqlite_file, secret_key=SECRET)
+    Auth(app)
+    with pytest.raises(ImproperlyConfigured, match=r"App\(tasks="):
+        add_jobs_page(Admin(app))
