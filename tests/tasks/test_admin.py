@@ -20,10 +20,10 @@ from nightowl.tasks.admin import add_jobs_page
 from tests.admin.conftest import SECRET
 from tests.tasks.admin_jobs import PAGE, Browser, Users, jobs_app, post_action, rows
 from tests.tasks.conftest import Worker, wait_until
-from tests.tasks.workapp import flaky_mark, mark
+from tests.tasks.workapp import flaky_mark, mark, slow_mark
 
 #: A worker that sweeps no job back while the test runs (see test_redis.py).
-QUIET_WORKER = ("--concurrency", "2", "--heartbeat", "300", "--stalled-after", "600")
+QUIET_WORKER = ("--concurrency", "3", "--heartbeat", "300", "--stalled-after", "600")
 
 
 @pytest.fixture
@@ -42,6 +42,7 @@ def exercise(app: App, start: Callable[[], object]) -> None:
     failed = boss.run(flaky_mark.enqueue(label="flaky", fail_times=99))
     done = boss.run(mark.enqueue(label="fine"))
     later = boss.run(mark.options(delay=3600).enqueue(label="later"))
+    slow = boss.run(slow_mark.enqueue(label="slow", seconds=120))
     start()
     wait_until(lambda: status_of(boss, failed) is JobStatus.FAILED, "the flaky job to fail")
     wait_until(lambda: status_of(boss, done) is JobStatus.SUCCEEDED, "the fine job to run")
@@ -80,7 +81,15 @@ def exercise(app: App, start: Callable[[], object]) -> None:
     wait_until(retried, "the retried job to fail again")
     assert rows(boss.get(PAGE).text)[failed.id]["error"] == "RuntimeError: run 4 fails"
 
-    # Cancel: the delayed job never runs.
+    # Cancel a running job: its worker stops the run.
+    wait_until(lambda: status_of(boss, slow) is JobStatus.RUNNING, "the slow job to start")
+    assert slow.id is not None
+    assert rows(boss.get(PAGE).text)[slow.id]["status"] == "running"
+    assert post_action(manager, slow.id, "cancel").status_code == 303
+    assert f"Job {slow.id} cancelled." in manager.get(PAGE).text
+    wait_until(lambda: status_of(boss, slow) is JobStatus.CANCELLED, "the slow run to stop")
+
+    # Cancel a waiting job: it never runs.
     assert post_action(manager, later.id, "cancel").status_code == 303
     assert status_of(boss, later) is JobStatus.CANCELLED
     assert rows(boss.get(PAGE).text)[later.id]["status"] == "cancelled"
