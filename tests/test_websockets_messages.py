@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import AsyncIterable, AsyncIterator
 from typing import Annotated
 
@@ -76,6 +77,22 @@ def test_the_app_may_answer_an_invalid_message_with_an_error_frame() -> None:
         ws.send_json({"text": "fine"})
         assert ws.receive_json()["text"] == "fine"
     assert seen == ["fine", "end"]
+
+
+def test_one_handler_may_choose_error_frames_for_itself() -> None:
+    app = App()
+
+    @app.websocket("/lenient")
+    async def lenient(ws: WebSocket, messages: AsyncIterator[ChatMessage]) -> None:
+        ws.config = dataclasses.replace(ws.config, invalid_message="error")
+        async for message in messages:
+            await ws.send_json({"echo": message.text})
+
+    with TestClient(app) as client, client.websocket_connect("/lenient") as ws:
+        ws.send_json({"text": "x" * 21})
+        assert ws.receive_json()["errors"][0]["type"] == "string_too_long"
+        ws.send_json({"text": "ok"})
+        assert ws.receive_json() == {"echo": "ok"}
 
 
 def test_the_size_limit_still_closes_with_1009() -> None:
