@@ -1,4 +1,4 @@
-"""The app of the cron tests: two tasks on an every-second schedule, run by real
+"""The app of the cron tests: tasks on an every-second schedule, run by real
 ``nightowl worker`` processes. Only the workers import this module (its schedules
 would otherwise start in the test process's own in-process backend).
 
@@ -37,6 +37,12 @@ async def long_tick(db: AsyncSession) -> None:
     if starts == 1:
         await asyncio.sleep(LONG_RUN)
         await db.execute(insert(marks).values(label="long", kind="done"))
+
+
+@task(cron="* * * * * *", retries=1, retry_delay=0.05)
+async def failing_tick() -> None:
+    """Fail every run: each scheduled run is retried once, then fails for good."""
+    raise RuntimeError("a scheduled run fails")
 
 
 app = App(
