@@ -22,6 +22,7 @@ from nightowl.params import Depends
 from nightowl.problems import ErrorFormat
 from nightowl.requests import DEFAULT_MAX_BODY_SIZE
 from nightowl.responses import JSONResponse, Response
+from nightowl.routing import Route, Webhooks
 from nightowl.types import MISSING
 
 if TYPE_CHECKING:
@@ -78,6 +79,18 @@ class App(Hooks):
         root_path: the path prefix a proxy serves the app under (``/api``): URLs the app
             builds and the OpenAPI ``servers`` start with it, and requests arrive with
             or without it.
+        root_path_in_servers: whether ``root_path`` is listed first in the OpenAPI
+            ``servers`` (true by default).
+        generate_unique_id_function: makes the OpenAPI operationId of routes that give
+            no ``operation_id``, from the route (``route.name``, ``route.tags``...).
+        swagger_ui_parameters: Swagger UI settings for ``/docs``, such as
+            ``{"syntaxHighlight": False}`` or ``{"deepLinking": False}``.
+        separate_input_output_schemas: whether a model both read and returned gets two
+            OpenAPI schemas (``Item-Input``, ``Item-Output``) when they differ (true by
+            default); false gives one schema, as it is read.
+        strict_content_type: whether a JSON body must say so in its ``Content-Type``;
+            false (the default) reads a body sent with no ``Content-Type`` as JSON. A body
+            of another declared type is refused either way (415).
         **config: options of batteries, such as ``database="sqlite:///app.db"`` or
             ``templates="templates"``. Each is kept in ``app.config`` and handed to the
             battery that declares it (see :func:`nightowl.app.battery_options`). Those not
@@ -117,11 +130,22 @@ class App(Hooks):
         websocket_config: WebSocketConfig | None = None,
         default_response_class: type[Response] = JSONResponse,
         root_path: str = "",
+        root_path_in_servers: bool = True,
+        generate_unique_id_function: Callable[[Route], str] | None = None,
+        swagger_ui_parameters: Mapping[str, Any] | None = None,
+        separate_input_output_schemas: bool = True,
+        strict_content_type: bool = False,
         **config: Any,
     ) -> None:
-        super().__init__(dependencies=dependencies)
+        super().__init__(
+            dependencies=dependencies, generate_unique_id_function=generate_unique_id_function
+        )
         self.default_response_class = default_response_class
         self.root_path = root_path.rstrip("/")
+        self.root_path_in_servers = root_path_in_servers
+        self.swagger_ui_parameters = dict(swagger_ui_parameters or {})
+        self.separate_input_output_schemas = separate_input_output_schemas
+        self.strict_content_type = strict_content_type
         #: The environment over the ``.env`` file: ``app.env.get("DATABASE_URL")``.
         self.env = Environment(caller_folder() / ".env" if env_file is MISSING else env_file)
         if debug is None:
@@ -156,6 +180,10 @@ class App(Hooks):
         self._providers: dict[Any, Callable[..., Any]] = {}
         self._runners: dict[Callable[..., Any], HandlerRunner] = {}
         self._init_compiling()
+        #: Requests the API sends to its subscribers, documented under the OpenAPI
+        #: ``webhooks``: ``@app.webhooks.post("new-subscription")``. Never served.
+        self.webhooks = Webhooks()
+        self.webhooks._on_change = self._invalidate
         if error_format is not None:
             self.error_format = error_format
         self._init_lifespan(lifespan)

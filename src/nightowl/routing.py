@@ -18,7 +18,16 @@ from nightowl.params import Depends
 from nightowl.responses import JSONResponse, Response
 from nightowl.types import MISSING
 
-__all__ = ["HTTP_METHODS", "Route", "RouteOptions", "Router", "WebSocketRoute", "path"]
+__all__ = [
+    "HTTP_METHODS",
+    "Route",
+    "RouteOptions",
+    "Router",
+    "WebSocketRoute",
+    "Webhooks",
+    "is_documented_only",
+    "path",
+]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -51,6 +60,17 @@ class RouteOptions(TypedDict, total=False):
     include_in_schema: bool
     #: OpenAPI operationId; derived from the handler by default.
     operation_id: str
+    #: Makes the operationId of a route given none: ``lambda route: f"{route.tags[0]}-{route.name}"``.
+    generate_unique_id_function: Callable[[Route], str]
+    #: The description of the success response (the status phrase by default).
+    response_description: str
+    #: Merged into the route's OpenAPI operation last, key by key:
+    #: ``{"x-internal": True}``, or a ``requestBody`` for a handler that reads it itself.
+    openapi_extra: dict[str, Any]
+    #: Requests the API sends back to the client, documented under the operation's
+    #: ``callbacks``: the routes of a router (or the router) whose paths are OpenAPI
+    #: runtime expressions such as ``{$request.body#/callback_url}/events``.
+    callbacks: Router | Sequence[Route | WebSocketRoute]
     #: Requests allowed per client, such as ``"10/minute"`` (``pip install
     #: 'nightowl[ratelimit]'``; see :mod:`nightowl.ratelimit`).
     rate_limit: str
@@ -86,10 +106,29 @@ def _check_options(options: Mapping[str, Any], where: str) -> None:
             )
 
 
-class Route:
-    """One HTTP endpoint: a path, its methods, a handler and its options."""
+def is_documented_only(path: str) -> bool:
+    """Whether ``path`` is an OpenAPI runtime expression (``{$request.body#/callback_url}/events``):
+    a callback's, a request the API sends rather than serves."""
+    return path.startswith("{$")
 
-    __slots__ = ("endpoint", "methods", "name", "options", "path", "template", "view_method")
+
+class Route:
+    """One HTTP endpoint: a path, its methods, a handler and its options.
+
+    A callback's path (an OpenAPI runtime expression, ``{$...}``) or a webhook's name
+    (``documented_only``) makes a route that is documented but never served.
+    """
+
+    __slots__ = (
+        "endpoint",
+        "methods",
+        "name",
+        "options",
+        "path",
+        "served",
+        "template",
+        "view_method",
+    )
 
     def __init__(
         self,
@@ -98,10 +137,15 @@ class Route:
         methods: Iterable[str],
         options: RouteOptions,
         view_method: str | None = None,
+        *,
+        documented_only: bool = False,
     ) -> None:
         self.path = path
+        #: False for a callback's or webhook's route, which is only documented.
+        self.served = not (documented_only or is_documented_only(path))
         # "" is the path of a router's prefix itself: Router(prefix="/articles").get("").
-        self.template = PathTemplate(path or "/")
+        # A documented-only route has no parameters in its path to read.
+        self.template = PathTemplate(path or "/" if self.served else "/")
         self.endpoint = endpoint
         self.methods = tuple(m.upper() for m in methods)
         self.options = options
@@ -120,6 +164,11 @@ class Route:
     def response_class(self) -> type[Response]:
         """The response class for plain results."""
         return self.options.get("response_class", JSONResponse)
+
+    @property
+    def tags(self) -> list[Any]:
+        """The route's OpenAPI tags (FastAPI's ``route.tags``)."""
+        return list(self.options.get("tags", []))
 
     @property
     def response_model(self) -> Any:
@@ -175,7 +224,7 @@ class _Include:
 
 
 def _join(prefix: str, path: str) -> str:
-    if not prefix:
+    if not prefix or is_documented_only(path):
         return path
     prefix = "/" + prefix.strip("/") if prefix.strip("/") else ""
     return prefix + path if path != "/" or not prefix else prefix + "/"
@@ -259,7 +308,12 @@ class Router:
         dependencies: ``Depends(...)`` run before every handler of the router.
         responses: extra documented responses for every route.
         default_response_class: the ``response_class`` of the router's routes that name none.
+        generate_unique_id_function: makes the OpenAPI operationId of the router's routes
+            that give no ``operation_id`` (a route's own function wins).
     """
+
+    #: True for :class:`Webhooks`: routes documented, never served.
+    documented_only = False
 
     def __init__(
         self,
@@ -269,6 +323,7 @@ class Router:
         dependencies: Sequence[Depends] = (),
         responses: dict[int | str, Any] | None = None,
         default_response_class: type[Response] | None = None,
+        generate_unique_id_function: Callable[[Route], str] | None = None,
     ) -> None:
         if prefix and not prefix.startswith("/"):
             raise ImproperlyConfigured(f"A router prefix must start with '/': {prefix!r}")
@@ -277,6 +332,7 @@ class Router:
         self.dependencies = list(dependencies)
         self.responses = dict(responses or {})
         self.router_response_class = default_response_class
+        self.generate_unique_id_function = generate_unique_id_function
         self._routes: list[Route | WebSocketRoute] = []
         self._includes: list[_Include] = []
         self._on_change: Callable[[], None] | None = None
@@ -329,11 +385,22 @@ class Router:
                     **options,
                     "name": base_name if len(verbs) == 1 else f"{base_name}.{verb.lower()}",
                 }
-                self._add(Route(path, endpoint, [verb], route_options, view_method=verb.lower()))
+                self._add(
+                    Route(
+                        path,
+                        endpoint,
+                        [verb],
+                        route_options,
+                        view_method=verb.lower(),
+                        documented_only=self.documented_only,
+                    )
+                )
             return
         if not callable(endpoint):
             raise ImproperlyConfigured(f"The endpoint for {path!r} is not callable: {endpoint!r}")
-        self._add(Route(path, endpoint, methods or ["GET"], options))
+        self._add(
+            Route(path, endpoint, methods or ["GET"], options, documented_only=self.documented_only)
+        )
 
     def websocket(
         self, path: str, *, name: str | None = None, dependencies: Sequence[Depends] = ()
@@ -374,6 +441,10 @@ class Router:
             route = _with_battery_option(route, "rate_limit")
         if self.router_response_class is not None and isinstance(route, Route):
             route.options.setdefault("response_class", self.router_response_class)
+        if self.generate_unique_id_function is not None and isinstance(route, Route):
+            route.options.setdefault(
+                "generate_unique_id_function", self.generate_unique_id_function
+            )
         self._routes.append(route)
         self._changed()
 
@@ -427,3 +498,22 @@ class Router:
     def routes(self) -> list[Route | WebSocketRoute]:
         """All routes, flattened."""
         return list(self.iter_routes())
+
+
+class Webhooks(Router):
+    """``app.webhooks``: the requests an API sends to its subscribers, each under a name
+    (``@app.webhooks.post("new-subscription")``), documented under the OpenAPI
+    ``webhooks`` and never served."""
+
+    documented_only = True
+
+    def include(
+        self,
+        router: Router,
+        *,
+        prefix: str = "",
+        tags: Sequence[str] = (),
+        dependencies: Sequence[Depends] = (),
+    ) -> None:
+        """Webhooks are registered one by one; a router cannot be included."""
+        raise ImproperlyConfigured("app.webhooks takes routes (@app.webhooks.post(name)).")

@@ -223,3 +223,31 @@ def test_form_fields_with_an_empty_post_are_422_not_415() -> None:
         "/files", content=b"x", headers={"content-type": "text/plain"}
     )
     assert sent_as_text.status_code == 415  # a body of another type is still a 415
+
+
+@pytest.mark.parametrize(
+    ("strict", "status"),
+    [(False, 200), (True, 415)],
+)
+def test_strict_content_type_and_a_json_body_sent_with_none(strict: bool, status: int) -> None:
+    app = App(strict_content_type=strict)
+
+    @app.post("/items")
+    def create(item: dict[str, int]) -> dict[str, int]:
+        return item
+
+    client = TestClient(app)
+    response = client.post("/items", content=b'{"a": 1}')
+    assert response.status_code == status
+    if strict:
+        assert response.json()["detail"] == (
+            "Expected a JSON body (application/json), got no Content-Type."
+        )
+    else:
+        assert response.json() == {"a": 1}
+    # said as JSON, or of another type: the same either way
+    assert client.post("/items", json={"a": 1}).json() == {"a": 1}
+    assert (
+        client.post("/items", content=b"{}", headers={"content-type": "text/plain"}).status_code
+        == 415
+    )

@@ -12,7 +12,7 @@ from nightowl._table import PathTemplate, RouteTable
 from nightowl.exceptions import HTTPException, ImproperlyConfigured
 from nightowl.problems import ErrorFormat
 from nightowl.responses import Response
-from nightowl.routing import Router, WebSocketRoute
+from nightowl.routing import Route, Router, WebSocketRoute
 from nightowl.types import ASGIApp
 
 __all__ = ["Compiling"]
@@ -40,6 +40,12 @@ class Compiling(Router):
     docs_url: str | None
     redoc_url: str | None
     default_response_class: type[Response]
+    root_path: str
+    root_path_in_servers: bool
+    separate_input_output_schemas: bool
+    strict_content_type: bool
+    swagger_ui_parameters: dict[str, Any]
+    webhooks: Router
 
     def _init_compiling(self) -> None:
         self._openapi: dict[str, Any] | None = None
@@ -114,18 +120,27 @@ class Compiling(Router):
         self._ensure_compiled()
         return self._compiled
 
-    def _compile(self) -> None:
-        table: RouteTable[Runner] = RouteTable()
-        ws_table: RouteTable[WebSocketRunner] = RouteTable()
-        compiled: list[CompiledRoute] = []
-        names: dict[str, PathTemplate] = {}
-        compiler = Compiler(
+    def compile_documented(self, route: Route) -> CompiledRoute:
+        """``route`` compiled as the served routes are, for a route that is documented
+        but never served (a callback's, a webhook's): the OpenAPI document reads it."""
+        return self._compiler().route(route)
+
+    def _compiler(self) -> Compiler:
+        return Compiler(
             self._providers,
             self.dependency_overrides,
             self._errors,
             self._runners,
             self.default_response_class,
+            self.strict_content_type,
         )
+
+    def _compile(self) -> None:
+        table: RouteTable[Runner] = RouteTable()
+        ws_table: RouteTable[WebSocketRunner] = RouteTable()
+        compiled: list[CompiledRoute] = []
+        names: dict[str, PathTemplate] = {}
+        compiler = self._compiler()
         from nightowl._conflicts import check_routes, describe_handler
         from nightowl.openapi import docs_routes
 
@@ -135,6 +150,12 @@ class Compiling(Router):
                 raise ImproperlyConfigured(
                     f"The route {route.name!r} has the path '' outside any router prefix; "
                     "give it '/'."
+                )
+            if isinstance(route, Route) and not route.served:
+                raise ImproperlyConfigured(
+                    f"The route {route.name!r} has the path {route.path!r}, a callback's or "
+                    "webhook's, which is documented, never served: give it as callbacks= "
+                    "of the route that makes the request, or add it to app.webhooks."
                 )
         check_routes(routes)  # a duplicate or shadowed route, named with both handlers
         for route in routes:

@@ -72,6 +72,7 @@ class Compiler:
         errors: the app's exception handlers, which answer a planned runner's errors.
         handler_runners: providers' runners for the ``async def`` handlers using them.
         default_response_class: the class for results of routes that name none.
+        strict_content_type: refuse JSON bodies sent with no ``Content-Type``.
     """
 
     __slots__ = (
@@ -81,6 +82,7 @@ class Compiler:
         "handler_runners",
         "overrides",
         "providers",
+        "strict_content_type",
     )
 
     def __init__(
@@ -90,8 +92,10 @@ class Compiler:
         errors: ExceptionHandlers,
         handler_runners: Mapping[Callable[..., Any], HandlerRunner],
         default_response_class: type[Response] = JSONResponse,
+        strict_content_type: bool = False,
     ) -> None:
         self.default_response_class = default_response_class
+        self.strict_content_type = strict_content_type
         self.providers = providers
         self.overrides = overrides
         self.errors = errors
@@ -102,6 +106,8 @@ class Compiler:
         """Compile an HTTP route."""
         dependant = route_dependant(route, self.providers)
         plan = Plan(dependant, compile_override=self.override)
+        if plan.body is not None:
+            plan.body.strict_content_type = self.strict_content_type
         renderer = Renderer(
             response_model_from(dependant.return_annotation, route.response_model),
             route.options.get("response_class", self.default_response_class),

@@ -292,6 +292,7 @@ class BodyReader:
         "read",
         "required",
         "single",
+        "strict_content_type",
         "validate_json",
         "validator",
     )
@@ -305,6 +306,8 @@ class BodyReader:
             )
         self.form = bool(form_fields)
         self.required = any(f.required for f in fields)
+        #: Refuse a JSON body sent with no ``Content-Type`` (``App(strict_content_type=True)``).
+        self.strict_content_type = False
         self.media_type = fields[0].marker.media_type if isinstance(fields[0].marker, Body) else ""
         self.single: Field | None = None
         self.read: Callable[[Request, dict[str, Any], Errors], Awaitable[None]]
@@ -331,6 +334,9 @@ class BodyReader:
                 if value != b"application/json":
                     _check_json_media_type(request.content_type)
                 break
+        else:
+            if self.strict_content_type:
+                await _refuse_untyped_body(request)
         body = await request.body()
         if not body:
             if self.single is not None and not self.single.required:
@@ -404,6 +410,12 @@ def embedded_body_model(fields: list[Field], model_name: str) -> type[pydantic.B
         definitions[field.name] = (field.annotation, pydantic.Field(**kwargs))
     model: type[pydantic.BaseModel] = pydantic.create_model(model_name, **definitions)
     return model
+
+
+async def _refuse_untyped_body(request: Request) -> None:
+    """``strict_content_type``: a 415 for a body sent with no ``Content-Type``."""
+    if await request.body():
+        raise HTTPException(415, "Expected a JSON body (application/json), got no Content-Type.")
 
 
 def _check_json_media_type(content_type: str) -> None:

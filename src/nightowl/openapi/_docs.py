@@ -19,7 +19,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from nightowl.exceptions import HTTPException
+from nightowl.exceptions import HTTPException, ImproperlyConfigured
 from nightowl.requests import Request
 from nightowl.responses import FileResponse, HTMLResponse, Response
 from nightowl.routing import Route, RouteOptions
@@ -50,14 +50,16 @@ _REDOC_SOURCES = (("drf_spectacular_sidecar", "static/drf_spectacular_sidecar/re
 _SWAGGER_INIT = """\
 (function () {
   var node = document.getElementById("swagger-ui");
-  window.ui = SwaggerUIBundle({
+  var settings = {
     url: node.dataset.openapiUrl,
     dom_id: "#swagger-ui",
     deepLinking: true,
     oauth2RedirectUrl: new URL(node.dataset.oauth2RedirectUrl, window.location.href).href,
-    presets: [SwaggerUIBundle.presets.apis],
     layout: "BaseLayout"
-  });
+  };
+  Object.assign(settings, JSON.parse(node.dataset.parameters || "{}"));
+  settings.presets = [SwaggerUIBundle.presets.apis];
+  window.ui = SwaggerUIBundle(settings);
 })();
 """
 
@@ -132,6 +134,21 @@ def _page(title: str, head: str, body: str) -> str:
     )
 
 
+def _parameters_attribute(parameters: Mapping[str, Any]) -> str:
+    """``App(swagger_ui_parameters=...)`` as a ``data-parameters`` attribute, JSON the
+    page's script reads (an attribute, not an inline script, so a strict CSP holds)."""
+    if not parameters:
+        return ""
+    import html
+    import json
+
+    try:
+        text = json.dumps(dict(parameters))
+    except (TypeError, ValueError) as exc:
+        raise ImproperlyConfigured(f"swagger_ui_parameters must be JSON values: {exc}") from exc
+    return " data-parameters='" + html.escape(text, quote=False).replace("'", "&#x27;") + "'"
+
+
 def _swagger_routes(app: DocumentedApp, docs_url: str, openapi_url: str) -> list[Route]:
     prefix = docs_url.rstrip("/")
     folder = find_swagger_ui()
@@ -141,6 +158,8 @@ def _swagger_routes(app: DocumentedApp, docs_url: str, openapi_url: str) -> list
         base = prefix + "/assets"
     else:
         base = SWAGGER_CDN
+
+    parameters = _parameters_attribute(app.swagger_ui_parameters)
 
     async def swagger_ui(request: Request) -> Response:
         import html
@@ -153,7 +172,8 @@ def _swagger_routes(app: DocumentedApp, docs_url: str, openapi_url: str) -> list
         )
         body = (
             f'<div id="swagger-ui" data-openapi-url="{html.escape(root + openapi_url)}" '
-            f'data-oauth2-redirect-url="{html.escape(assets)}/oauth2-redirect.html"></div>\n'
+            f'data-oauth2-redirect-url="{html.escape(assets)}/oauth2-redirect.html"'
+            f"{parameters}></div>\n"
             f'<script src="{html.escape(assets)}/swagger-ui-bundle.js"></script>\n'
             f'<script src="{html.escape(root + prefix)}/assets/nightowl-swagger.js"></script>\n'
         )

@@ -24,10 +24,12 @@ from nightowl._handlers.param_models import model_fields
 from nightowl._handlers.readers import embedded_body_model
 from nightowl._handlers.streams import JSON_LINES, stream_item_type
 from nightowl.exceptions import ImproperlyConfigured, status_phrase
+from nightowl.openapi._ids import operation_ids
+from nightowl.openapi._merge import merge
 from nightowl.openapi._schema import SchemaRegistry, SchemaSlot, jsonable
 from nightowl.params import Body, Header, Source
 from nightowl.responses import JSONResponse, Response
-from nightowl.routing import Route
+from nightowl.routing import Route, Router
 from nightowl.security import SecurityScheme
 
 if TYPE_CHECKING:
@@ -41,16 +43,39 @@ _NO_BODY_STATUSES = (204, 304)
 
 def build_document(app: DocumentedApp) -> dict[str, Any]:
     """The OpenAPI 3.1 document describing ``app``'s HTTP routes."""
-    registry = SchemaRegistry(app.error_format)
+    registry = SchemaRegistry(app.error_format, separate=app.separate_input_output_schemas)
     documented = [
         compiled
         for compiled in app.compiled_routes()
         if compiled.route.options.get("include_in_schema", True)
     ]
-    operation_ids = _operation_ids([compiled.route for compiled in documented])
-    paths: dict[str, dict[str, Any]] = {}
     schemes: dict[str, SecurityScheme] = {}
     tags: list[str] = []
+    paths = _paths(app, documented, registry, schemes, tags)
+    webhook_routes = [
+        app.compile_documented(route)
+        for route in app.webhooks.routes
+        if isinstance(route, Route) and route.options.get("include_in_schema", True)
+    ]
+    webhooks = _paths(app, webhook_routes, registry, schemes, tags, by="path")
+    return _document(app, paths, webhooks, registry, schemes, tags)
+
+
+def _paths(
+    app: DocumentedApp,
+    documented: list[CompiledRoute],
+    registry: SchemaRegistry,
+    schemes: dict[str, SecurityScheme],
+    tags: list[str],
+    by: str = "template",
+) -> dict[str, dict[str, Any]]:
+    """The Path Item Objects of ``documented``, keyed by their path template (or by their
+    path as written, for callbacks and webhooks)."""
+    routes = [compiled.route for compiled in documented]
+    # The app's function names the app's routes; a callback's or webhook's route keeps
+    # its own router's.
+    ids = operation_ids(routes, app.generate_unique_id_function if by == "template" else None)
+    paths: dict[str, dict[str, Any]] = {}
     for compiled in documented:
         route = compiled.route
         route_schemes = list(_security_schemes(compiled.dependant))
@@ -58,17 +83,42 @@ def build_document(app: DocumentedApp) -> dict[str, Any]:
         for tag in _tag_names(route.options.get("tags", [])):
             if tag not in tags:
                 tags.append(tag)
+        key = route.template.format if by == "template" else route.path
         for method in route.methods:
-            builder = _OperationBuilder(
-                compiled, route_schemes, operation_ids[(route, method)], registry
-            )
-            paths.setdefault(route.template.format, {})[method.lower()] = builder.build()
-    return _document(app, paths, registry, schemes, tags)
+            builder = _OperationBuilder(compiled, route_schemes, ids[(route, method)], registry)
+            operation = builder.build()
+            callbacks = route.options.get("callbacks")
+            if callbacks:
+                operation["callbacks"] = _callbacks(app, callbacks, registry, schemes, tags)
+            merge(operation, route.options.get("openapi_extra") or {})
+            paths.setdefault(key, {})[method.lower()] = operation
+    return paths
+
+
+def _callbacks(
+    app: DocumentedApp,
+    callbacks: Any,
+    registry: SchemaRegistry,
+    schemes: dict[str, SecurityScheme],
+    tags: list[str],
+) -> dict[str, Any]:
+    """The operation's Callback Objects, one per callback route, named after it."""
+    routes = callbacks.routes if isinstance(callbacks, Router) else list(callbacks)
+    found: dict[str, Any] = {}
+    for route in routes:
+        if not isinstance(route, Route):
+            raise ImproperlyConfigured(f"callbacks= takes HTTP routes, not {route!r}.")
+        compiled = app.compile_documented(route)
+        found.setdefault(route.name, {}).update(
+            _paths(app, [compiled], registry, schemes, [], by="path")
+        )
+    return found
 
 
 def _document(
     app: DocumentedApp,
     paths: dict[str, dict[str, Any]],
+    webhooks: dict[str, dict[str, Any]],
     registry: SchemaRegistry,
     schemes: Mapping[str, SecurityScheme],
     tags: list[str],
@@ -88,13 +138,15 @@ def _document(
     info["version"] = app.version
     document: dict[str, Any] = {"openapi": OPENAPI_VERSION, "info": info}
     servers = [dict(server) for server in app.servers]
-    root_path = getattr(app, "root_path", "")
+    root_path = app.root_path if app.root_path_in_servers else ""
     if root_path and not any(server.get("url") == root_path for server in servers):
         servers.insert(0, {"url": root_path})
     if servers:
         document["servers"] = servers
     document["paths"] = paths
-    schemas = registry.resolve(paths)
+    if webhooks:
+        document["webhooks"] = webhooks
+    schemas = registry.resolve(document)
     components: dict[str, Any] = {"schemas": dict(sorted(schemas.items()))}
     if schemes:
         components["securitySchemes"] = {
@@ -118,42 +170,6 @@ def _add_schemes(schemes: dict[str, SecurityScheme], found: list[SecurityScheme]
                 f"Two different security schemes are named {scheme.scheme_name!r}; "
                 "give one a scheme_name."
             )
-
-
-# -- operation ids ------------------------------------------------------------------------------
-def _operation_ids(routes: list[Route]) -> dict[tuple[Route, str], str]:
-    """A unique, stable id per (route, method): the handler's name where that is unique."""
-    wanted: dict[tuple[Route, str], str] = {}
-    explicit: dict[str, Route] = {}
-    for route in routes:
-        given = route.options.get("operation_id")
-        for method in route.methods:
-            if given:
-                op_id = given if len(route.methods) == 1 else f"{given}_{method.lower()}"
-                if op_id in explicit and explicit[op_id] is not route:
-                    raise ImproperlyConfigured(
-                        f"operation_id {op_id!r} is used by more than one route."
-                    )
-                explicit[op_id] = route
-            else:
-                op_id = _identifier(route.name)
-                if len(route.methods) > 1:
-                    op_id += "_" + method.lower()
-            wanted[(route, method)] = op_id
-    counts: dict[str, int] = {}
-    for op_id in wanted.values():
-        counts[op_id] = counts.get(op_id, 0) + 1
-    result: dict[tuple[Route, str], str] = {}
-    for (route, method), op_id in wanted.items():
-        if counts[op_id] > 1 and op_id not in explicit:
-            # Same handler name twice: qualify by method and path, which the table keeps unique.
-            op_id = _identifier(f"{route.name}_{method.lower()}_{route.template.format}")
-        result[(route, method)] = op_id
-    return result
-
-
-def _identifier(text: str) -> str:
-    return re.sub(r"_+", "_", re.sub(r"[^A-Za-z0-9_]", "_", text)).strip("_") or "operation"
 
 
 # -- security -----------------------------------------------------------------------------------
@@ -469,7 +485,8 @@ class _OperationBuilder:
         return dict(sorted(responses.items(), key=lambda item: item[0]))
 
     def _success(self, status: int) -> dict[str, Any]:
-        response: dict[str, Any] = {"description": status_phrase(status)}
+        description = self.route.options.get("response_description") or status_phrase(status)
+        response: dict[str, Any] = {"description": description}
         if status in _NO_BODY_STATUSES or status < 200:
             return response
         model = self.compiled.response_model

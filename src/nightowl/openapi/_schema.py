@@ -57,9 +57,14 @@ class SchemaSlot:
 class SchemaRegistry:
     """Collects the types an API uses, then generates all their schemas in one pass."""
 
-    def __init__(self, error_format: ErrorFormat = DEFAULT_FORMAT) -> None:
+    def __init__(
+        self, error_format: ErrorFormat = DEFAULT_FORMAT, *, separate: bool = True
+    ) -> None:
         #: The app's error format, whose schemas describe its error responses.
         self.error_format = error_format
+        #: False: every type is described as it is read (one schema for a model both
+        #: read and returned, ``App(separate_input_output_schemas=False)``).
+        self.separate = separate
         self._inputs: list[tuple[int, Mode, TypeAdapter[Any]]] = []
         self._keys: dict[tuple[int, Mode], int] = {}
         self._keep: list[Any] = []  # keeps id()s in _keys valid
@@ -82,6 +87,8 @@ class SchemaRegistry:
         """
         if field:
             annotation = Annotated[annotation, pydantic.Field(**field)]
+        if not self.separate:
+            mode = "validation"
         ident = (id(annotation), mode)
         key = self._keys.get(ident)
         if key is None:

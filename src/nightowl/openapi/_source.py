@@ -8,11 +8,12 @@ signatures, plans and response models that serve requests.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol
 
 from nightowl._handlers.compiler import CompiledRoute
 from nightowl.problems import ErrorFormat
+from nightowl.routing import Route, Router
 
 __all__ = ["DocumentedApp"]
 
@@ -33,6 +34,17 @@ class DocumentedApp(Protocol):
     docs_url: str | None
     redoc_url: str | None
     error_format: ErrorFormat
+    root_path: str
+    root_path_in_servers: bool
+    generate_unique_id_function: Callable[[Route], str] | None
+    separate_input_output_schemas: bool
+    swagger_ui_parameters: dict[str, Any]
+    webhooks: Router
+
+    def compile_documented(self, route: Route) -> CompiledRoute:
+        """A route that is documented but never served (a callback's, a webhook's),
+        compiled as the served ones are."""
+        ...
 
     def compiled_routes(self) -> Sequence[CompiledRoute]:
         """Every HTTP route as compiled for serving (the document describes just that)."""

@@ -52,6 +52,8 @@ class FastAPI(FastAPIRouting, App):
         **options: Any,
     ) -> None:
         options.setdefault("error_format", FastAPIErrorFormat())
+        # FastAPI refuses a JSON body sent with no Content-Type unless told otherwise.
+        options.setdefault("strict_content_type", True)
         # FastAPI has no sessions or CSRF checks; a templates/ folder nearby must not turn
         # them on (with a SECRET_KEY to find). App(sessions=True) still opts in.
         options.setdefault("sessions", False)

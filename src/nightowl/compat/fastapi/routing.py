@@ -88,6 +88,25 @@ class FastAPIRouting:
     def _add_event(self, event: str, func: Callable[..., Any]) -> None:
         raise NotImplementedError
 
+    @property
+    def route_class(self) -> type[Route]:
+        """The class of the routes (always nightowl's ``Route``)."""
+        return Route
+
+    @route_class.setter
+    def route_class(self, value: type[Any]) -> None:
+        _refuse_route_class(value)
+
+
+def _refuse_route_class(value: Any) -> None:
+    """``route_class=``: refused, naming the option and what to use instead."""
+    if value is not Route:
+        raise ImproperlyConfigured(
+            f"route_class={getattr(value, '__name__', value)}: nightowl's routes have no "
+            "get_route_handler to override. Wrap requests in @app.middleware('http') "
+            "middleware, or read them in a dependency, instead."
+        )
+
 
 def _mark(
     router: Router,
@@ -114,6 +133,9 @@ class APIRouter(FastAPIRouting, Router):
         default_response_class: the response class of routes that name none.
         on_startup, on_shutdown: functions run when the app including this router
             starts and stops.
+        generate_unique_id_function: makes the operationId of the router's routes.
+        route_class: refused unless ``APIRoute`` (nightowl's routes have no
+            ``get_route_handler``); use middleware or a dependency.
     """
 
     def __init__(
@@ -128,12 +150,16 @@ class APIRouter(FastAPIRouting, Router):
         on_shutdown: Sequence[Callable[[], Any]] | None = None,
         deprecated: bool | None = None,
         include_in_schema: bool = True,
+        generate_unique_id_function: Callable[[Route], str] | None = None,
+        route_class: type[Route] = Route,
     ) -> None:
+        _refuse_route_class(route_class)
         super().__init__(
             prefix,
             tags=list(tags or ()),
             dependencies=list(dependencies or ()),
             responses=responses,
+            generate_unique_id_function=generate_unique_id_function,
         )
         self._events: list[tuple[str, Callable[..., Any]]] = [
             *(("startup", f) for f in on_startup or ()),
