@@ -20,7 +20,7 @@ from nightowl._handlers.annotations import (
     unwrap_optional,
 )
 from nightowl._handlers.dependant import Field
-from nightowl._handlers.param_models import wire_name
+from nightowl._handlers.param_models import received_input, shown_defaults, wire_name
 from nightowl.datastructures import FormData, UploadFile, parse_query_dict
 from nightowl.exceptions import HTTPException, ImproperlyConfigured
 from nightowl.params import Body, Source
@@ -233,7 +233,7 @@ def _read_source(
 class _ModelReader:
     """Reads one parameter model from its source and validates it."""
 
-    __slots__ = ("extras", "field", "header", "prefix", "validate", "wires")
+    __slots__ = ("defaults", "extras", "field", "header", "prefix", "validate", "wires")
 
     def __init__(self, field: Field) -> None:
         from pydantic import TypeAdapter
@@ -251,6 +251,7 @@ class _ModelReader:
             )
             for name, info in model.model_fields.items()
         ]
+        self.defaults = shown_defaults(model)
         # Undeclared parameters only matter to a model that forbids (or keeps) extras.
         self.extras = model.model_config.get("extra") in ("forbid", "allow")
         self.validate: Callable[[Any], Any] = TypeAdapter(field.annotation).validate_python
@@ -275,7 +276,14 @@ class _ModelReader:
         try:
             values[self.field.name] = self.validate(data)
         except ValidationError as exc:
-            errors.extend(error_entries(exc, self.prefix))
+            entries = error_entries(exc, self.prefix)
+            # An error about the whole model (a field missing) shows what was received.
+            shown = None
+            for entry in entries:
+                if entry["input"] == data:
+                    shown = shown or received_input(lookup, self.wires, self.defaults)
+                    entry["input"] = shown
+            errors.extend(entries)
 
 
 #: A model's fields on the wire: ``(wire name, key in the model's input, is a list)``.

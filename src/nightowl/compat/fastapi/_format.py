@@ -19,6 +19,25 @@ _FRAMEWORK_DETAILS = {
 }
 
 
+#: pydantic's wording for a JSON body (nightowl validates the JSON text) -> the wording it
+#: uses for Python data, which FastAPI validates: ``(type, JSON wording) -> FastAPI's``.
+_PYTHON_WORDING: dict[tuple[Any, Any], str] = {
+    ("list_type", "Input should be a valid array"): "Input should be a valid list",
+    ("tuple_type", "Input should be a valid array"): "Input should be a valid tuple",
+    ("set_type", "Input should be a valid array"): "Input should be a valid set",
+    ("frozen_set_type", "Input should be a valid array"): "Input should be a valid frozenset",
+    ("dict_type", "Input should be an object"): "Input should be a valid dictionary",
+}
+
+
+def _fastapi_wording(entry: Any) -> Any:
+    if isinstance(entry, dict):
+        wording = _PYTHON_WORDING.get((entry.get("type"), entry.get("msg")))
+        if wording is not None:
+            return {**entry, "msg": wording}
+    return entry
+
+
 class FastAPIErrorFormat(ErrorFormat):
     """Errors as FastAPI writes them, ``application/json``:
 
@@ -41,7 +60,7 @@ class FastAPIErrorFormat(ErrorFormat):
     def content(self, exc: HTTPException) -> Any:
         """``{"detail": ...}`` for ``exc``."""
         if isinstance(exc, RequestValidationError):
-            return {"detail": jsonable_encoder(exc.errors)}
+            return {"detail": jsonable_encoder([_fastapi_wording(e) for e in exc.errors])}
         detail: Any = exc.detail
         if detail is None:
             detail = _phrase(exc.status_code)
