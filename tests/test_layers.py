@@ -220,6 +220,7 @@ HANDLERS_MAY_IMPORT = (
     "nightowl.routing",
     "nightowl._errors",
     "nightowl.websockets",
+    "nightowl.sse",
 )
 
 

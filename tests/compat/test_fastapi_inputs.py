@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterable
 from typing import Annotated
 
+import pytest
 from pydantic import BaseModel
 
 from nightowl.compat.fastapi import FastAPI, Header, Query
+from nightowl.compat.fastapi.sse import EventSourceResponse, ServerSentEvent
 from nightowl.compat.fastapi.testclient import TestClient
 
 
@@ -90,3 +93,17 @@ def test_a_body_that_is_not_a_list_is_worded_as_fastapi_words_it() -> None:
     }
     response = client.post("/index/", json=[1])
     assert response.json()["detail"][0]["msg"] == "Input should be a valid dictionary"
+
+
+def test_fastapi_server_sent_events_send_data_as_json_and_raw_data_as_is() -> None:
+    app = FastAPI()
+
+    @app.post("/chat/stream", response_class=EventSourceResponse)
+    async def stream_chat() -> AsyncIterable[ServerSentEvent]:
+        yield ServerSentEvent(data="hello", event="token")
+        yield ServerSentEvent(raw_data="[DONE]", event="done")
+
+    text = TestClient(app).post("/chat/stream").text
+    assert text == 'event: token\ndata: "hello"\n\nevent: done\ndata: [DONE]\n\n'
+    with pytest.raises(ValueError, match="not both"):
+        ServerSentEvent(data="a", raw_data="b")

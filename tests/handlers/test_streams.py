@@ -103,3 +103,31 @@ def test_streams_are_documented() -> None:
     events = document["paths"]["/events"]["get"]["responses"]["200"]
     assert events["content"] == {"text/event-stream": {}}
     validate(document)
+
+
+def test_a_generator_of_server_sent_events_is_an_event_stream() -> None:
+    from nightowl import ServerSentEvent
+
+    app = App()
+
+    @app.get("/events")
+    async def events() -> AsyncIterable[ServerSentEvent]:
+        yield ServerSentEvent(comment="updates")
+        for n, item in enumerate(ITEMS):
+            yield ServerSentEvent(item, event="item", id=str(n), retry=5000)
+
+    @app.get("/named", response_class=EventSourceResponse)
+    async def named() -> AsyncIterable[ServerSentEvent]:
+        yield ServerSentEvent("plain text")
+
+    client = TestClient(app)
+    response = client.get("/events")
+    assert response.headers["content-type"].startswith("text/event-stream")
+    assert response.text == (
+        ": updates\n\n"
+        'event: item\nid: 0\nretry: 5000\ndata: {"name":"Plumbus","price":32.99}\n\n'
+        'event: item\nid: 1\nretry: 5000\ndata: {"name":"Portal Gun","price":999.99}\n\n'
+    )
+    assert client.get("/named").text == "data: plain text\n\n"
+    responses = app.openapi()["paths"]["/events"]["get"]["responses"]
+    assert responses["200"]["content"] == {"text/event-stream": {}}

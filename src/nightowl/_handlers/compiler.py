@@ -24,9 +24,10 @@ from nightowl._handlers.runners import (
     websocket_runner,
 )
 from nightowl._handlers.sending import Responder
-from nightowl._handlers.streams import item_serializer
+from nightowl._handlers.streams import item_serializer, streams_events
 from nightowl.responses import JSONResponse, Response
 from nightowl.routing import Route, WebSocketRoute
+from nightowl.sse import EventSourceResponse
 
 __all__ = ["CompiledRoute", "Compiler"]
 
@@ -108,18 +109,19 @@ class Compiler:
         plan = Plan(dependant, compile_override=self.override)
         if plan.body is not None:
             plan.body.strict_content_type = self.strict_content_type
+        streams = dependant.is_generator or dependant.is_async_generator
+        response_class = route.options.get("response_class")
+        if response_class is None:
+            events = streams and streams_events(dependant.return_annotation)
+            response_class = EventSourceResponse if events else self.default_response_class
         renderer = Renderer(
             response_model_from(dependant.return_annotation, route.response_model),
-            route.options.get("response_class", self.default_response_class),
+            response_class,
             route.status_code,
             callable_name(route.endpoint),
             serialization=route.serialization,
             status_given="status_code" in route.options,
-            stream=(
-                item_serializer(dependant.return_annotation)
-                if dependant.is_generator or dependant.is_async_generator
-                else None
-            ),
+            stream=item_serializer(dependant.return_annotation) if streams else None,
         )
         runner = http_runner(
             plan, Responder(renderer), self.errors, self.overrides, self.handler_runners

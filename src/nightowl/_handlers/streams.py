@@ -4,7 +4,9 @@
 streams: as JSON Lines (``application/jsonl``, one JSON document per line, each item
 validated through ``Item``) by default; through the route's ``response_class`` when it
 is a :class:`~nightowl.responses.StreamingResponse` (``EventSourceResponse`` sends
-server-sent events, ``StreamingResponse`` the yielded text or bytes).
+server-sent events, ``StreamingResponse`` the yielded text or bytes). A generator
+annotated ``-> AsyncIterable[ServerSentEvent]`` sends its events as they are, as an
+``EventSourceResponse`` unless the route names another class.
 """
 
 from __future__ import annotations
@@ -15,8 +17,15 @@ from typing import Any, get_args, get_origin
 
 from nightowl._handlers.annotations import is_untyped
 from nightowl.responses import JSONResponse, Response, StreamingResponse, dump_json
+from nightowl.sse import ServerSentEvent
 
-__all__ = ["JSON_LINES", "item_serializer", "stream_item_type", "stream_response"]
+__all__ = [
+    "JSON_LINES",
+    "item_serializer",
+    "stream_item_type",
+    "stream_response",
+    "streams_events",
+]
 
 JSON_LINES = "application/jsonl"
 
@@ -32,11 +41,23 @@ _ITERABLES = (
 
 def stream_item_type(return_annotation: Any) -> Any:
     """``Item`` for ``AsyncIterable[Item]``, ``Iterator[Item]``...; ``None`` when the
-    annotation names no item type worth validating."""
+    annotation names no item type worth validating (``ServerSentEvent``s are sent as
+    they are)."""
     if get_origin(return_annotation) in _ITERABLES and get_args(return_annotation):
         item = get_args(return_annotation)[0]
-        return None if is_untyped(item) else item
+        return None if is_untyped(item) or _is_event_type(item) else item
     return None
+
+
+def _is_event_type(item: Any) -> bool:
+    return isinstance(item, type) and issubclass(item, ServerSentEvent)
+
+
+def streams_events(return_annotation: Any) -> bool:
+    """Whether the generator is annotated as yielding ``ServerSentEvent``s
+    (``-> AsyncIterable[ServerSentEvent]``): its response is an event stream."""
+    args = get_args(return_annotation)
+    return get_origin(return_annotation) in _ITERABLES and bool(args) and _is_event_type(args[0])
 
 
 def item_serializer(return_annotation: Any) -> Callable[[Any], bytes]:
