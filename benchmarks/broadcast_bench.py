@@ -1,20 +1,36 @@
 """Broadcast: WebSocket clients spread over 2 worker processes sharing one Redis, one
-publisher; messages delivered per second and delivery latency, nightowl against its peers.
+publisher; messages delivered per second, delivery latency and CPU per delivery, nightowl
+against its peers.
 
 Each framework's app (``apps/broadcast_*.py``) serves ``/ws`` (subscribe to the channel
 ``bench``, send ``{"type":"ready"}`` once subscribed, then forward every message as a text
-frame) and ``POST /publish`` (publish the JSON body on ``bench``). For each framework:
+frame) and ``POST /publish`` (publish the JSON body on ``bench``). For each server setup
+and framework:
 
 1. a Redis of the benchmark's own (``redis-server`` on a free port, no persistence) and
-   two uvicorn processes (``--ws websockets-sansio``, uvloop, httptools), on two ports;
+   two server processes on two ports (the setups are below);
 2. ``--clients`` WebSocket clients, half on each worker, in ``--client-procs`` processes;
-   every client waits for ``ready``;
+   every client offers permessage-deflate, as browsers do, and waits for ``ready``;
 3. one publisher POSTs ``--messages`` messages to the first worker (8 requests in flight,
    so that it is not what limits the rate), each carrying the time it was sent;
 4. every client records when each message arrives. Delivered/s is all deliveries over the
    time from the first publish to the last delivery; latency is arrival minus send time.
+   The CPU time of the two server processes and of the client processes over that span is
+   divided by the deliveries: unlike the rates, it hardly moves with the machine's load.
 
-Run: ``python benchmarks/broadcast_bench.py [--clients 1000] [--messages 100]``
+Setups (``--setups``):
+
+* ``uvicorn``: every framework under the same command, ``uvicorn APP --ws
+  websockets-sansio --loop uvloop --http httptools``, with uvicorn's defaults (which
+  accept permessage-deflate);
+* ``uvicorn-no-deflate``: the same with ``--ws-per-message-deflate false`` for everyone;
+* ``own``: each framework's own production command: ``nightowl serve`` for nightowl
+  (which turns permessage-deflate off unless asked for it), uvicorn as in ``uvicorn`` for
+  the others (their documentation's command for an ASGI server).
+
+Every frame carries one message: no setup batches messages into frames.
+
+Run: ``python benchmarks/broadcast_bench.py [--clients 1000] [--messages 100] [--rounds 1]``
 (``pip install -e . -r benchmarks/requirements.txt``; ``redis-server`` on the PATH).
 """
 
@@ -34,6 +50,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any, cast
 
 HERE = Path(__file__).resolve().parent
 FRAMEWORKS = {
@@ -42,6 +59,25 @@ FRAMEWORKS = {
     "django-channels": "broadcast_django:app",
     "litestar": "broadcast_litestar:app",
 }
+SETUPS = ("uvicorn", "uvicorn-no-deflate", "granian", "own")
+UVICORN = ["-m", "uvicorn", "--ws", "websockets-sansio", "--loop", "uvloop", "--http", "httptools"]
+QUIET = ["--log-level", "warning", "--no-access-log"]
+
+
+def server_command(setup: str, framework: str, port: int) -> list[str]:
+    """The command line of one worker of ``framework`` under ``setup``."""
+    target = FRAMEWORKS[framework]
+    if setup == "own" and framework == "nightowl":
+        nightowl = str(Path(sys.executable).parent / "nightowl")
+        return [nightowl, "serve", target, "--port", str(port), *QUIET]
+    if setup == "granian":
+        granian = str(Path(sys.executable).parent / "granian")
+        command = [granian, "--interface", "asgi", "--loop", "uvloop", "--port", str(port)]
+        return [*command, "--log-level", "warning", "--no-access-log", target]
+    command = [sys.executable, *UVICORN, target, "--port", str(port), *QUIET]
+    if setup == "uvicorn-no-deflate":
+        command += ["--ws-per-message-deflate", "false"]
+    return command
 
 
 def free_port() -> int:
@@ -57,6 +93,18 @@ def wait_port(port: int, timeout: float = 30) -> None:
             return
         time.sleep(0.05)
     raise RuntimeError(f"nothing listens on {port}")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU time of process ``pid`` and of its live descendants (a
+    server's worker processes), from Linux's ``/proc``."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    total = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        with contextlib.suppress(OSError):
+            for child in (task / "children").read_text().split():
+                total += cpu_seconds(int(child))
+    return total
 
 
 @contextlib.contextmanager
@@ -88,52 +136,126 @@ def redis_server() -> Iterator[str]:
 
 
 @contextlib.contextmanager
-def workers(target: str, redis_url: str) -> Iterator[list[int]]:
+def workers(setup: str, framework: str, redis_url: str) -> Iterator[list[tuple[int, int]]]:
+    """Two workers of ``framework``: ``[(port, pid), ...]``."""
     ports = [free_port(), free_port()]
     env = {**os.environ, "REDIS_URL": redis_url, "PYTHONPATH": str(HERE / "apps")}
     with contextlib.ExitStack() as stack:
-        for port in ports:
-            command = [sys.executable, "-m", "uvicorn", target, "--port", str(port)]
-            command += ["--ws", "websockets-sansio", "--loop", "uvloop", "--http", "httptools"]
-            command += ["--log-level", "warning", "--no-access-log"]
-            stack.enter_context(process(command, env=env, cwd=HERE / "apps"))
+        procs = [
+            stack.enter_context(
+                process(server_command(setup, framework, port), env=env, cwd=HERE / "apps")
+            )
+            for port in ports
+        ]
         for port in ports:
             wait_port(port)
-        yield ports
+        yield [(port, proc.pid) for port, proc in zip(ports, procs, strict=True)]
 
 
 # -- the clients (run as subprocesses: python broadcast_bench.py --client ...) ---------------
+class BenchClient(asyncio.Protocol):
+    """One WebSocket client on websockets' sans-I/O protocol: no task per connection and
+    no per-frame await, so that the clients cost as little CPU as they can."""
+
+    def __init__(self, url: str, run: ClientRun) -> None:
+        from websockets.client import ClientProtocol
+        from websockets.extensions.permessage_deflate import enable_client_permessage_deflate
+        from websockets.uri import parse_uri
+
+        self.run = run
+        self.ready = False
+        self.got = 0
+        self.protocol = ClientProtocol(
+            parse_uri(url), extensions=enable_client_permessage_deflate(None), max_size=None
+        )
+        self.transport: asyncio.Transport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = cast(asyncio.Transport, transport)  # uvloop's are not subclasses
+        self.protocol.send_request(self.protocol.connect())
+        self.transport.write(b"".join(self.protocol.data_to_send()))
+
+    def data_received(self, data: bytes) -> None:
+        from websockets.frames import Frame, Opcode
+
+        protocol = self.protocol
+        protocol.receive_data(data)
+        for event in protocol.events_received():
+            if not isinstance(event, Frame) or event.opcode is not Opcode.TEXT:
+                continue
+            if not self.ready:
+                self.ready = "ready" in event.data.decode()
+                if self.ready:
+                    self.run.client_ready()
+                continue
+            now = time.time()
+            self.run.arrivals.append((now, now - json.loads(event.data)["t"]))
+            self.got += 1
+            if self.got == self.run.messages:
+                self.run.client_done()
+        output = protocol.data_to_send()
+        if output and self.transport is not None:
+            self.transport.write(b"".join(output))
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self.got < self.run.messages:
+            self.run.client_failed()
+
+
+class ClientRun:
+    """The clients of one client process, and what they recorded."""
+
+    def __init__(self, count: int, messages: int) -> None:
+        self.count = count
+        self.messages = messages
+        self.arrivals: list[tuple[float, float]] = []
+        self.ready = self.done = self.failed = 0
+        self.cpu_at_ready = 0.0
+        self.finished = asyncio.get_running_loop().create_future()
+
+    def client_ready(self) -> None:
+        self.ready += 1
+        if self.ready == self.count:
+            self.cpu_at_ready = time.process_time()
+            print("READY", flush=True)
+
+    def client_done(self) -> None:
+        self.done += 1
+        self._check()
+
+    def client_failed(self) -> None:
+        self.failed += 1
+        self._check()
+
+    def _check(self) -> None:
+        if self.done + self.failed == self.count and not self.finished.done():
+            self.finished.set_result(None)
+
+
 async def client_main(urls: list[str], count: int, messages: int, timeout: float) -> None:
-    from websockets.asyncio.client import connect
-
-    arrivals: list[tuple[float, float]] = []  # (arrival, latency)
-    ready = 0
-
-    async def one(url: str) -> None:
-        nonlocal ready
-        async with connect(url, open_timeout=60, max_queue=None, ping_interval=None) as ws:
-            while "ready" not in str(await ws.recv()):
-                pass
-            ready += 1
-            if ready == count:
-                print("READY", flush=True)
-            got = 0
-            while got < messages:
-                text = await ws.recv()
-                now = time.time()
-                arrivals.append((now, now - json.loads(text)["t"]))
-                got += 1
-
-    tasks = []
+    loop = asyncio.get_running_loop()
+    run = ClientRun(count, messages)
+    clients: list[BenchClient] = []
     for index in range(count):
-        tasks.append(asyncio.ensure_future(one(urls[index % len(urls)])))
+        url = urls[index % len(urls)]
+        host, _, port = url.split("/")[2].partition(":")
+        _, client = await loop.create_connection(
+            lambda url=url: BenchClient(url, run),  # type: ignore[misc]
+            host,
+            int(port),
+        )
+        clients.append(client)
         if index % 50 == 49:
             await asyncio.sleep(0.05)  # no SYN flood
-    done, pending = await asyncio.wait(tasks, timeout=timeout)
-    for task in pending:
-        task.cancel()
-    errors = sum(1 for task in done if task.exception() is not None)
-    print(json.dumps({"arrivals": arrivals, "errors": errors, "unfinished": len(pending)}))
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(asyncio.shield(run.finished), timeout)
+    cpu = time.process_time() - run.cpu_at_ready
+    for client in clients:
+        if client.transport is not None:
+            client.transport.abort()
+    unfinished = count - run.done - run.failed
+    report = {"arrivals": run.arrivals, "errors": run.failed, "unfinished": unfinished}
+    print(json.dumps({**report, "cpu": cpu}))
 
 
 #: Publish requests in flight at once: the publisher must not be what limits the rate.
@@ -155,8 +277,10 @@ async def publish_all(port: int, messages: int, concurrency: int) -> None:
         await asyncio.gather(*(lane() for _ in range(concurrency)))
 
 
-def run_clients(ports: list[int], clients: int, procs: int, messages: int) -> dict[str, object]:
-    urls = ",".join(f"ws://127.0.0.1:{port}/ws" for port in ports)
+def run_clients(
+    servers: list[tuple[int, int]], clients: int, procs: int, messages: int
+) -> dict[str, Any]:
+    urls = ",".join(f"ws://127.0.0.1:{port}/ws" for port, _ in servers)
     share = [clients // procs + (1 if i < clients % procs else 0) for i in range(procs)]
     with contextlib.ExitStack() as stack:
         children = [
@@ -174,17 +298,20 @@ def run_clients(ports: list[int], clients: int, procs: int, messages: int) -> di
             if b"READY" not in line:
                 raise RuntimeError(f"a client process did not get ready: {line!r}")
         time.sleep(0.5)
+        server_cpu = -sum(cpu_seconds(pid) for _, pid in servers)
         started = time.time()
-        asyncio.run(publish_all(ports[0], messages, PUBLISH_CONCURRENCY))
+        asyncio.run(publish_all(servers[0][0], messages, PUBLISH_CONCURRENCY))
         published = time.time()
         results = []
         for child in children:
             assert child.stdout is not None
             results.append(json.loads(child.stdout.read()))
+        server_cpu += sum(cpu_seconds(pid) for _, pid in servers)
     arrivals = [a for result in results for a in result["arrivals"]]
     latencies = sorted(latency for _, latency in arrivals)
     last = max((when for when, _ in arrivals), default=published)
     delivered = len(arrivals)
+    client_cpu = sum(result["cpu"] for result in results)
     return {
         "delivered": delivered,
         "expected": clients * messages,
@@ -192,8 +319,48 @@ def run_clients(ports: list[int], clients: int, procs: int, messages: int) -> di
         "publish_per_second": messages / (published - started),
         "p50_ms": 1000 * statistics.median(latencies) if latencies else float("nan"),
         "p99_ms": 1000 * latencies[int(0.99 * (len(latencies) - 1))] if latencies else float("nan"),
+        "server_us": 1e6 * server_cpu / delivered if delivered else float("nan"),
+        "client_us": 1e6 * client_cpu / delivered if delivered else float("nan"),
         "errors": sum(r["errors"] + r["unfinished"] for r in results),
     }
+
+
+def median_row(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """The median of every figure over the rounds (delivered: the smallest)."""
+    row = {key: statistics.median(run[key] for run in runs) for key in runs[0]}
+    row["delivered"] = min(run["delivered"] for run in runs)
+    row["errors"] = max(run["errors"] for run in runs)
+    return row
+
+
+def print_row(setup: str, name: str, row: dict[str, Any]) -> None:
+    print(
+        f"{setup:19} {name:22} {row['delivered']:>7}/{row['expected']}"
+        f"  {row['per_second']:>8,.0f} msg/s  p50 {row['p50_ms']:7.1f} ms"
+        f"  p99 {row['p99_ms']:7.1f} ms  CPU/delivery server {row['server_us']:5.1f} us"
+        f" clients {row['client_us']:5.1f} us  (publisher {row['publish_per_second']:,.0f}/s,"
+        f" errors {row['errors']})",
+        flush=True,
+    )
+
+
+def print_ratios(rows: dict[tuple[str, str], dict[str, Any]]) -> None:
+    print("\nnightowl against each peer, same setup and against the peer under `uvicorn`:")
+    print("delivered msg/s ratio, p99 ratio and server CPU per delivery ratio (lower is better)")
+    for (setup, name), base in rows.items():
+        if name != "nightowl":
+            continue
+        for (peer_setup, peer), row in rows.items():
+            if peer == "nightowl" or not row["per_second"]:
+                continue
+            if peer_setup not in (setup, "uvicorn"):
+                continue
+            print(
+                f"  nightowl/{setup:19} vs {peer}/{peer_setup:19}"
+                f" {base['per_second'] / row['per_second']:5.2f}x msg/s"
+                f"   p99 x{base['p99_ms'] / row['p99_ms']:.2f}"
+                f"   server CPU x{base['server_us'] / row['server_us']:.2f}"
+            )
 
 
 def main() -> None:
@@ -201,36 +368,36 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=1000)
     parser.add_argument("--messages", type=int, default=100)
     parser.add_argument("--client-procs", type=int, default=2)
+    parser.add_argument("--rounds", type=int, default=1, help="runs of each row, interleaved")
     parser.add_argument("--only", nargs="*", choices=sorted(FRAMEWORKS), default=None)
+    parser.add_argument("--setups", nargs="*", choices=SETUPS, default=["uvicorn", "own"])
     args = parser.parse_args()
-    rows = {}
-    for name, target in FRAMEWORKS.items():
-        if args.only and name not in args.only:
-            continue
-        with redis_server() as redis_url, workers(target, redis_url) as ports:
-            rows[name] = run_clients(ports, args.clients, args.client_procs, args.messages)
-        row = rows[name]
-        print(
-            f"{name:24} delivered {row['delivered']}/{row['expected']}"
-            f"  {row['per_second']:>9,.0f} msg/s  p50 {row['p50_ms']:7.1f} ms"
-            f"  p99 {row['p99_ms']:7.1f} ms  (publisher {row['publish_per_second']:,.0f}/s,"
-            f" errors {row['errors']})",
-            flush=True,
-        )
-    if "nightowl" in rows:
-        base = rows["nightowl"]
-        print("\nnightowl against each peer: delivered msg/s ratio, p99 ratio (lower is better)")
-        for name, row in rows.items():
-            if name == "nightowl" or not row["per_second"]:
-                continue
-            ratio = base["per_second"] / row["per_second"]  # type: ignore[operator]
-            p99 = base["p99_ms"] / row["p99_ms"]  # type: ignore[operator]
-            print(f"  vs {name:24} {ratio:5.2f}x msg/s   p99 x{p99:.2f}")
+    names = [name for name in FRAMEWORKS if not args.only or name in args.only]
+    plan = [(setup, name) for setup in args.setups for name in names]
+    if "uvicorn" in args.setups:  # a peer's own command is the `uvicorn` setup's
+        plan = [(setup, name) for setup, name in plan if setup != "own" or name == "nightowl"]
+    runs: dict[tuple[str, str], list[dict[str, Any]]] = {key: [] for key in plan}
+    for round_number in range(args.rounds):
+        shift = round_number % len(plan)
+        for setup, name in plan[shift:] + plan[:shift]:
+            with redis_server() as redis_url, workers(setup, name, redis_url) as servers:
+                run = run_clients(servers, args.clients, args.client_procs, args.messages)
+            runs[setup, name].append(run)
+            if args.rounds > 1:
+                print_row(setup, name, run)
+    print(f"\nmedians of {args.rounds} round(s), load average {os.getloadavg()[0]:.1f}:")
+    rows = {key: median_row(value) for key, value in runs.items()}
+    for (setup, name), row in rows.items():
+        print_row(setup, name, row)
+    if any(name == "nightowl" for _, name in rows):
+        print_ratios(rows)
 
 
 if __name__ == "__main__":
     if len(sys.argv) > 1 and sys.argv[1] == "--client":
         urls, count, messages = sys.argv[2].split(","), int(sys.argv[3]), int(sys.argv[4])
-        asyncio.run(client_main(urls, count, messages, timeout=120))
+        import uvloop
+
+        uvloop.run(client_main(urls, count, messages, timeout=120))
     else:
         main()

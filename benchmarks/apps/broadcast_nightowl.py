@@ -1,4 +1,7 @@
-"""Broadcast benchmark, nightowl: ``nightowl.channels`` on Redis, ``channels.forward``."""
+"""Broadcast benchmark, nightowl: ``nightowl.channels`` on Redis, ``channels.forward``.
+
+``sessions=False``: the ``templates/`` folder next to this module (the fortunes apps')
+would otherwise turn signed-cookie sessions on, which no peer has here."""
 
 from __future__ import annotations
 
@@ -7,7 +10,7 @@ import os
 from nightowl import App, Request, WebSocket
 from nightowl.channels import Channels
 
-app = App(channels=os.environ["REDIS_URL"])
+app = App(channels=os.environ["REDIS_URL"], sessions=False)
 
 
 @app.websocket("/ws")

@@ -182,6 +182,7 @@ def serve(
     access_log: bool = True,
     max_header_size: int = DEFAULT_MAX_HEADER_SIZE,
     max_headers: int = DEFAULT_MAX_HEADERS,
+    ws_per_message_deflate: bool = False,
     **options: Any,
 ) -> None:
     """Serve an app until the server is stopped (Ctrl+C or SIGTERM).
@@ -215,6 +216,11 @@ def serve(
         access_log: log every request.
         max_header_size: the most bytes of request line and headers a request may carry.
         max_headers: the most header fields a request may carry.
+        ws_per_message_deflate: accept the WebSocket compression a client offers
+            (permessage-deflate; uvicorn only). Off by default: the server would compress
+            every message again for each connection, which costs more CPU than it saves
+            bandwidth on the short JSON messages most apps send, and compressing secrets
+            together with what a client controls can leak them (as CRIME and BREACH did).
         **options: passed on to the server.
 
     Raises:
@@ -237,6 +243,11 @@ def serve(
     if server == "granian":
         if reload:
             raise ImproperlyConfigured("Reloading is only supported with uvicorn.")
+        if ws_per_message_deflate:
+            raise ImproperlyConfigured(
+                "granian does not compress WebSocket messages (permessage-deflate): "
+                "serve with uvicorn to turn it on."
+            )
         _serve_granian(
             str(target),
             host=host,
@@ -274,6 +285,7 @@ def serve(
             log_level=log_level,
             access_log=access_log,
             log_config=logs,
+            ws_per_message_deflate=ws_per_message_deflate,
             **options,
         )
     else:

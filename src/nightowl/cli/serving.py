@@ -180,6 +180,13 @@ def run_command(
 @click.option(
     "--access-log/--no-access-log", default=True, show_default=True, help="Log every request."
 )
+@click.option(
+    "--ws-per-message-deflate/--no-ws-per-message-deflate",
+    default=False,
+    show_default=True,
+    help="Accept the WebSocket compression clients offer (uvicorn only; off: it costs a "
+    "compression per message and connection).",
+)
 @_log_level_option
 @_log_format_option
 @_log_config_option
@@ -197,6 +204,7 @@ def serve_command(
     forwarded_allow_ips: str,
     graceful_timeout: int,
     access_log: bool,
+    ws_per_message_deflate: bool,
     log_level: str,
     log_format: Literal["text", "json"],
     log_config: str | None,
@@ -228,6 +236,7 @@ def serve_command(
             log_config=log_config,
             max_header_size=max_header_size,
             max_headers=max_headers,
+            ws_per_message_deflate=ws_per_message_deflate,
         )
     except ImproperlyConfigured as exc:
         raise click.ClickException(str(exc)) from exc
