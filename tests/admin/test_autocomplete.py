@@ -6,6 +6,7 @@ import re
 from typing import Any
 
 import pytest
+from sqlalchemy import event
 
 from nightowl import App
 from nightowl.admin import Admin, _autocomplete
@@ -59,6 +60,27 @@ def test_the_widget_on_the_form(blog: Blog, boss: TestClient) -> None:
     comment_id = found.group(1)
     change = boss.get(f"/admin/blog/comment/{comment_id}/change/").text
     assert f'<option value="{post_id}" selected>Second thoughts</option>' in change
+
+
+def test_the_change_page_reads_the_chosen_row_with_the_object(blog: Blog, boss: TestClient) -> None:
+    app, rows = blog
+    page = boss.get("/admin/blog/comment/")
+    found = re.search(r'href="/admin/blog/comment/(\d+)/change/"', page.text)
+    assert found is not None
+    statements: list[str] = []
+    engine = app.state.database.async_engine.sync_engine
+
+    def record(*args: Any) -> None:
+        statements.append(" ".join(str(args[2]).split()))
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        change = boss.get(f"/admin/blog/comment/{found.group(1)}/change/").text
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert f'<option value="{rows["posts"][0]}" selected>Hello world</option>' in change
+    reads = [s for s in statements if "FROM adm_comment" in s or "FROM adm_post" in s]
+    assert len(reads) == 1 and "JOIN adm_post" in reads[0], statements
 
 
 def test_only_many_to_one_relationships() -> None:

@@ -18,6 +18,7 @@ from nightowl.exceptions import ImproperlyConfigured
 from nightowl.testing import TestClient
 from tests.admin.blog import Post, PostAdmin, Tag
 from tests.admin.conftest import SECRET, add_rows, client_for, make_blog
+from tests.admin.test_changelist import titles
 
 Blog = tuple[App, dict[str, Any]]
 
@@ -157,6 +158,8 @@ def test_a_slow_postgresql_count_gives_way_to_the_estimate(
     from tests.admin.conftest import add_rows, make_blog
 
     class Slow(PostAdmin):
+        list_per_page = 2  # a full first page: the count cannot be read from it
+
         def get_queryset(self, request: Any) -> Any:
             # 20 ms a row: counting takes longer than the limit.
             return super().get_queryset(request).where(text("pg_sleep(0.02) IS NOT NULL"))
@@ -171,7 +174,7 @@ def test_a_slow_postgresql_count_gives_way_to_the_estimate(
     page = client.get("/admin/blog/post/?published=0")
     assert page.status_code == 200
     assert re.search(r"about \d+ results?", page.text)
-    assert "Second thoughts" in page.text  # the page itself is still shown
+    assert len(titles(page.text)) == 2  # the page itself is still shown
     monkeypatch.setattr(changelist_module, "COUNT_TIMEOUT_MS", 5000)
     assert "3 results" in client.get("/admin/blog/post/?published=0").text
     client.close()

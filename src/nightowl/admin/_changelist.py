@@ -9,6 +9,7 @@ number is a :class:`~nightowl.admin._filters.BadParameter`, answered with a 400.
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
@@ -31,6 +32,13 @@ ESTIMATE_ABOVE = 100_000
 #: How long (ms) PostgreSQL may count a filtered list before the planner's estimate of
 #: it is shown instead ("about N").
 COUNT_TIMEOUT_MS = 200
+#: A filtered PostgreSQL list the planner expects to hold more rows than this shows its
+#: estimate ("about N") without counting.
+ESTIMATE_FILTERED_ABOVE = 100_000
+#: How long (seconds) the planner's size of a table is kept before it is read again.
+TABLE_SIZE_SECONDS = 30.0
+#: From this offset on, a page reads its keys first, then its rows (a deferred join).
+DEFERRED_FROM = 1_000
 _RESERVED = ("q", "o", "p")
 
 
@@ -152,7 +160,9 @@ class ChangeList:
         else:
             for name in admin.ordering:
                 pairs.append((getattr(admin.model, name.lstrip("-")), name.startswith("-")))
-        pairs.append((getattr(admin.model, admin.pk_key), not pairs))
+        # The key last, in the direction of the column before it: an index on
+        # ``(created_at, id)`` serves ``-created_at`` in one backward scan.
+        pairs.append((getattr(admin.model, admin.pk_key), pairs[-1][1] if pairs else True))
         return pairs
 
     @property
@@ -161,70 +171,113 @@ class ChangeList:
         return bool(self.query or self.filter_values)
 
     async def _table_size(self, session: Any) -> int | None:
-        """The planner's row count of the model's table (PostgreSQL), else ``None``."""
+        """The planner's row count of the model's table (PostgreSQL), else ``None``; read
+        at most every :data:`TABLE_SIZE_SECONDS` (it changes with ``ANALYZE`` only)."""
         if session.get_bind().dialect.name != "postgresql":
             return None
+        kept: tuple[float, int | None] | None = self.admin.__dict__.get("_table_size")
+        now = time.monotonic()
+        if kept is not None and now - kept[0] < TABLE_SIZE_SECONDS:
+            return kept[1]
         table = self.admin.mapper.local_table.name
         found = await session.scalar(
             text("SELECT reltuples::bigint FROM pg_class WHERE oid = to_regclass(:t)"), {"t": table}
         )
-        return None if found is None else int(found)
+        size = None if found is None else int(found)
+        self.admin.__dict__["_table_size"] = (now, size)
+        return size
 
-    async def _count(self, session: Any, statement: Select[Any]) -> None:
-        """An exact count; on a big PostgreSQL table, the planner's figures instead when
-        the list is unfiltered, or when counting takes longer than the time limit."""
-        counting = select(func.count()).select_from(statement.order_by(None).subquery())
+    async def _count_first(self, session: Any, statement: Select[Any], offset: int) -> bool:
+        """Set the count before the page is read when that is cheap or needed; ``False``
+        when it waits for the page (a first page not full needs no count at all)."""
         size = await self._table_size(session)
         if size is None or size < ESTIMATE_ABOVE:
-            self.count = int(await session.scalar(counting) or 0)
-            return
+            self.count = int(await session.scalar(_counting(statement)) or 0)
+            return True
         default = type(self.admin).get_queryset is ModelAdmin.get_queryset
         if not self.filtered and default:
             self.count, self.estimated = size, True
-            return
+            return True
+        planned = await _planned_rows(session, statement)
+        if planned > ESTIMATE_FILTERED_ABOVE:
+            # Counting that many rows is the slow page users of other admins know.
+            self.count, self.estimated = planned, True
+            return True
+        if offset == 0:
+            return False
+        await self._bounded_count(session, statement)
+        return True
+
+    async def _bounded_count(self, session: Any, statement: Select[Any]) -> None:
+        """An exact count within :data:`COUNT_TIMEOUT_MS`, else the planner's estimate."""
         from sqlalchemy.exc import DBAPIError
 
+        savepoint = await session.begin_nested()
         try:
-            async with session.begin_nested():
-                # Undone with the savepoint when the count is cut short, reset after it.
-                await session.execute(text(f"SET LOCAL statement_timeout = {COUNT_TIMEOUT_MS}"))
-                self.count = int(await session.scalar(counting) or 0)
-            await session.execute(text("RESET statement_timeout"))
+            await session.execute(text(f"SET LOCAL statement_timeout = {COUNT_TIMEOUT_MS}"))
+            self.count = int(await session.scalar(_counting(statement)) or 0)
         except DBAPIError as exc:
             if "statement timeout" not in str(exc) and "canceling statement" not in str(exc):
                 raise
+            await savepoint.rollback()
             self.count, self.estimated = await _planned_rows(session, statement), True
+        else:
+            # Rolling the savepoint back also undoes the time limit (one round trip
+            # instead of a release and a reset); the count has been read.
+            await savepoint.rollback()
 
     async def load(self, session: Any) -> None:
         """Count the rows and load the page."""
         statement = await self.statement()
-        await self._count(session, statement)
         per_page = self.admin.list_per_page
+        offset = (self.page - 1) * per_page
+        counted = await self._count_first(session, statement, offset)
+        if counted:
+            self.pages = max(1, math.ceil(self.count / per_page))
+            if self.page > self.pages and not self.estimated:
+                raise BadParameter(f"There is no page {self.page}; the last is {self.pages}.")
+        objects = await self._page(session, statement, offset, counted and not self.estimated)
+        if len(objects) < per_page and (objects or offset == 0):
+            # The last page: what it holds makes the count exact.
+            self.count, self.estimated = offset + len(objects), False
+        elif not counted:
+            await self._bounded_count(session, statement)
         self.pages = max(1, math.ceil(self.count / per_page))
-        if self.page > self.pages and not self.estimated:
-            raise BadParameter(f"There is no page {self.page}; the last is {self.pages}.")
+        self.rows = [
+            Row(obj, self.admin.pk_of(obj), [column.cell(obj) for column in self.columns])
+            for obj in objects
+        ]
+
+    async def _page(
+        self, session: Any, statement: Select[Any], offset: int, exact: bool
+    ) -> list[Any]:
+        """The objects of the page, in order, their relations loaded."""
+        per_page = self.admin.list_per_page
         loaders = [column.loader for column in self.columns if column.loader is not None]
         loaders.extend(selectinload(getattr(self.admin.model, n)) for n in self.admin.list_prefetch)
-        offset = (self.page - 1) * per_page
         ordering = self.ordering()
-        backwards = not self.estimated and offset > self.count // 2
+        backwards = exact and offset > self.count // 2
+        limit = per_page
         if backwards:
             # Past the middle, read from the other end: the database skips fewer rows, so
             # the last page costs what the first one does.
             limit = max(0, min(per_page, self.count - offset))
             offset = max(0, self.count - offset - limit)
             ordering = [(expression, not descending) for expression, descending in ordering]
-        else:
-            limit = per_page
         clauses = [e.desc() if descending else e.asc() for e, descending in ordering]
-        page = statement.order_by(*clauses).limit(limit).offset(offset).options(*loaders)
-        objects = list((await session.scalars(page)).unique().all())
+        page = statement.order_by(*clauses)
+        if offset >= DEFERRED_FROM:
+            # A deferred join: the keys of the page first (an index holding the sorted
+            # columns and the key skips the offset without reading the rows), then the rows.
+            pk = getattr(self.admin.model, self.admin.pk_key)
+            keys = statement.with_only_columns(pk).order_by(*clauses).limit(limit).offset(offset)
+            page = page.where(pk.in_(keys))
+        else:
+            page = page.limit(limit).offset(offset)
+        objects = list((await session.scalars(page.options(*loaders))).unique().all())
         if backwards:
             objects.reverse()
-        self.rows = [
-            Row(obj, self.admin.pk_of(obj), [column.cell(obj) for column in self.columns])
-            for obj in objects
-        ]
+        return objects
 
     # -- links --------------------------------------------------------------------------------
     def url(self, **changes: str | None) -> str:
@@ -268,6 +321,10 @@ class ChangeList:
             links.append((number, self.url(p=str(number))))
             previous = number
         return links
+
+
+def _counting(statement: Select[Any]) -> Select[Any]:
+    return select(func.count()).select_from(statement.order_by(None).subquery())
 
 
 async def _planned_rows(session: Any, statement: Select[Any]) -> int:

@@ -4,7 +4,7 @@ and history. Each writes its log entry in the transaction of the change."""
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from nightowl.admin._actions import child_loaders, children_of, delete_objects
 from nightowl.admin._forms import AdminForm
@@ -57,6 +57,17 @@ async def _bind_all(
 
 def _m2m_loaders(form: AdminForm) -> list[Any]:
     return [selectinload(getattr(form.model_admin.model, name)) for name in form.m2m]
+
+
+def _page_loaders(form: AdminForm) -> list[Any]:
+    """The change page's loaders: the many-to-many rows, and the row of each
+    autocomplete field joined to the object's query (its select shows that row)."""
+    model = form.model_admin.model
+    autocomplete = set(form.model_admin.autocomplete_fields)
+    joined = [
+        joinedload(getattr(model, rel.key)) for rel in form.fk.values() if rel.key in autocomplete
+    ]
+    return [*_m2m_loaders(form), *joined]
 
 
 class _Pages:
@@ -173,7 +184,7 @@ class _Pages:
         model_admin = self.site.model_admin(app_label, model_name)
         form = AdminForm(model_admin, adding=False)
         async with self.site.app.state.database.async_session() as session:
-            obj = await get_object(model_admin, request, session, object_id, *_m2m_loaders(form))
+            obj = await get_object(model_admin, request, session, object_id, *_page_loaders(form))
             if not await model_admin.has_view_permission(request, obj):
                 raise _forbidden()
             editable = bool(await model_admin.has_change_permission(request, obj))

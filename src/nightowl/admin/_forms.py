@@ -73,47 +73,76 @@ def layout(model_admin: ModelAdmin, schema_fields: list[str]) -> list[tuple[str 
     return [(None, names)]
 
 
+@dataclass(frozen=True, slots=True)
+class _Shape:
+    """What a model admin's add or change form is made of (worked out once)."""
+
+    fk: dict[str, RelationshipProperty[Any]]
+    sections: list[tuple[str | None, list[str]]]
+    m2m: dict[str, RelationshipProperty[Any]]
+    readonly: frozenset[str]
+    schema: type[BaseModel]
+
+
+def _shape(model_admin: ModelAdmin, adding: bool) -> _Shape:
+    """The form's shape for ``model_admin``, computed on first use, then kept."""
+    key = "_form_shape_add" if adding else "_form_shape_change"
+    found: _Shape | None = model_admin.__dict__.get(key)
+    if found is None:
+        found = model_admin.__dict__[key] = _work_out_shape(model_admin, adding)
+    return found
+
+
+def _work_out_shape(model_admin: ModelAdmin, adding: bool) -> _Shape:
+    model = model_admin.model
+    kind = "create" if adding else "update"
+    all_fields = list(model.schema(kind).model_fields)
+    fk = fk_columns(model_admin)
+    relationships = _relationships(model_admin)
+    rel_to_fk = {rel.key: key for key, rel in fk.items()}
+    sections: list[tuple[str | None, list[str]]] = []
+    editable: list[str] = []
+    m2m: dict[str, RelationshipProperty[Any]] = {}
+    readonly = set(model_admin.readonly_fields)
+    for title, names in layout(model_admin, all_fields):
+        resolved = []
+        for name in names:
+            name = rel_to_fk.get(name, name)
+            if name in readonly:
+                resolved.append(name)
+            elif name in all_fields:
+                editable.append(name)
+                resolved.append(name)
+            elif name in relationships and relationships[name].secondary is not None:
+                m2m[name] = relationships[name]
+                resolved.append(name)
+            elif name in model_admin.mapper.attrs and isinstance(
+                model_admin.mapper.attrs[name], ColumnProperty
+            ):
+                readonly.add(name)  # a column no input schema has (generated, read-only)
+                resolved.append(name)
+            else:
+                raise ImproperlyConfigured(
+                    f"{type(model_admin).__name__}: the form names {name!r}, which is "
+                    f"no editable field of {model.__name__}."
+                )
+        sections.append((title, resolved))
+    schema = model.schema(kind, include=editable)
+    return _Shape(fk, sections, m2m, frozenset(readonly), schema)
+
+
 class AdminForm:
     """The form of one add or change page."""
 
     def __init__(self, model_admin: ModelAdmin, adding: bool) -> None:
         self.model_admin = model_admin
         self.adding = adding
-        model = model_admin.model
-        kind = "create" if adding else "update"
-        all_fields = list(model.schema(kind).model_fields)
-        self.fk = fk_columns(model_admin)
-        relationships = _relationships(model_admin)
-        rel_to_fk = {rel.key: key for key, rel in self.fk.items()}
-        self.sections: list[tuple[str | None, list[str]]] = []
-        editable: list[str] = []
-        self.m2m: dict[str, RelationshipProperty[Any]] = {}
-        readonly = set(model_admin.readonly_fields)
-        for title, names in layout(model_admin, all_fields):
-            resolved = []
-            for name in names:
-                name = rel_to_fk.get(name, name)
-                if name in readonly:
-                    resolved.append(name)
-                elif name in all_fields:
-                    editable.append(name)
-                    resolved.append(name)
-                elif name in relationships and relationships[name].secondary is not None:
-                    self.m2m[name] = relationships[name]
-                    resolved.append(name)
-                elif name in model_admin.mapper.attrs and isinstance(
-                    model_admin.mapper.attrs[name], ColumnProperty
-                ):
-                    readonly.add(name)  # a column no input schema has (generated, read-only)
-                    resolved.append(name)
-                else:
-                    raise ImproperlyConfigured(
-                        f"{type(model_admin).__name__}: the form names {name!r}, which is "
-                        f"no editable field of {model.__name__}."
-                    )
-            self.sections.append((title, resolved))
-        self.readonly = readonly
-        self.schema: type[BaseModel] = model.schema(kind, include=editable)
+        shape = _shape(model_admin, adding)
+        self.fk = shape.fk
+        self.sections = shape.sections
+        self.m2m = shape.m2m
+        self.readonly = shape.readonly
+        self.schema = shape.schema
         self.form: ModelForm[Any] = ModelForm(self.schema)
         self.m2m_values: dict[str, list[str]] = {}
 
