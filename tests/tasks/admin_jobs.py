@@ -12,6 +12,7 @@ import httpx
 from nightowl import App
 from nightowl.admin import Admin
 from nightowl.auth import Auth
+from nightowl.tasks import Backend
 from nightowl.tasks.admin import add_jobs_page
 from nightowl.testing import TestClient
 from tests.admin.conftest import FAST, SECRET, client_for, grant, log_in
@@ -21,7 +22,7 @@ PAGE = "/admin/tasks/jobs"
 T = TypeVar("T")
 
 
-def jobs_app(database: str, tasks: str) -> App:
+def jobs_app(database: str, tasks: str | Backend) -> App:
     """The admin app on this database and task backend, its tables and users created:
     ``boss`` (superuser), ``manager`` (may retry and cancel), ``clerk`` (may only
     look), ``helper`` (staff without the permission), ``reader`` (not staff)."""

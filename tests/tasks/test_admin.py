@@ -15,8 +15,9 @@ from nightowl import App
 from nightowl.admin import Admin
 from nightowl.auth import Auth
 from nightowl.exceptions import ImproperlyConfigured
-from nightowl.tasks import Job, JobStatus
+from nightowl.tasks import Backend, Job, JobStatus
 from nightowl.tasks.admin import add_jobs_page
+from nightowl.tasks.backends.memory import MemoryBackend
 from tests.admin.conftest import SECRET
 from tests.tasks.admin_jobs import PAGE, Browser, Users, jobs_app, post_action, rows
 from tests.tasks.conftest import Worker, wait_until
@@ -197,3 +198,27 @@ def test_the_page_needs_a_task_queue(sqlite_file: str) -> None:
     Auth(app)
     with pytest.raises(ImproperlyConfigured, match=r"App\(tasks="):
         add_jobs_page(Admin(app))
+
+
+class Unlisted(MemoryBackend):
+    """A backend that keeps its jobs to itself, as a third-party one may."""
+
+    lists_jobs = False
+    list_jobs = Backend.list_jobs
+    retry_job = Backend.retry_job
+    cancel_job = Backend.cancel_job
+
+
+def test_a_backend_that_does_not_list_its_jobs(sqlite_file: str) -> None:
+    users = Users(jobs_app(sqlite_file, Unlisted()))
+    page = users["boss"].get(PAGE)
+    assert page.status_code == 200
+    assert "The task backend (Unlisted) does not list its jobs." in page.text
+    assert "By status" not in page.text
+    manager = users["manager"]
+    form = manager.get("/auth/password/change").text  # a page with a form, for a token
+    token = form.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
+    refused = manager.post(PAGE, data={"csrf_token": token, "job": "1", "action": "retry"})
+    assert refused.status_code == 400
+    assert "Unlisted does not retry jobs." in refused.text
+    users.close()
