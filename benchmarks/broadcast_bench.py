@@ -30,6 +30,10 @@ Setups (``--setups``):
 
 Every frame carries one message: no setup batches messages into frames.
 
+``--fanout`` measures nightowl's own part alone, in process: ``channels.forward`` to
+``--clients`` WebSockets whose server ``send`` does nothing, on the memory backend, with
+one message per wake-up of the subscribers and with eight.
+
 Run: ``python benchmarks/broadcast_bench.py [--clients 1000] [--messages 100] [--rounds 1]``
 (``pip install -e . -r benchmarks/requirements.txt``; ``redis-server`` on the PATH).
 """
@@ -137,19 +141,42 @@ def redis_server() -> Iterator[str]:
 
 @contextlib.contextmanager
 def workers(setup: str, framework: str, redis_url: str) -> Iterator[list[tuple[int, int]]]:
-    """Two workers of ``framework``: ``[(port, pid), ...]``."""
+    """Two workers of ``framework``: ``[(port, pid), ...]``. What they print goes to a
+    file (Django Channels logs a traceback per client that leaves at the end); its size
+    is reported."""
     ports = [free_port(), free_port()]
     env = {**os.environ, "REDIS_URL": redis_url, "PYTHONPATH": str(HERE / "apps")}
     with contextlib.ExitStack() as stack:
+        log = stack.enter_context(tempfile.TemporaryFile())
         procs = [
             stack.enter_context(
-                process(server_command(setup, framework, port), env=env, cwd=HERE / "apps")
+                process(
+                    server_command(setup, framework, port),
+                    env=env,
+                    cwd=HERE / "apps",
+                    stdout=log,
+                    stderr=log,
+                )
             )
             for port in ports
         ]
-        for port in ports:
-            wait_port(port)
-        yield [(port, proc.pid) for port, proc in zip(ports, procs, strict=True)]
+        try:
+            for port in ports:
+                wait_port(port)
+            yield [(port, proc.pid) for port, proc in zip(ports, procs, strict=True)]
+        finally:
+            for proc in procs:
+                proc.terminate()
+                proc.wait()
+            log.seek(0)
+            lines = log.read().decode(errors="replace").splitlines()
+            errors = [line for line in lines if "Error" in line or "Traceback" in line]
+            if errors:
+                print(
+                    f"  ({framework} workers logged {len(errors)} error lines, the first:"
+                    f" {errors[0][:120]})",
+                    flush=True,
+                )
 
 
 # -- the clients (run as subprocesses: python broadcast_bench.py --client ...) ---------------
@@ -328,6 +355,7 @@ def run_clients(
 def median_row(runs: list[dict[str, Any]]) -> dict[str, Any]:
     """The median of every figure over the rounds (delivered: the smallest)."""
     row = {key: statistics.median(run[key] for run in runs) for key in runs[0]}
+    row["expected"] = runs[0]["expected"]
     row["delivered"] = min(run["delivered"] for run in runs)
     row["errors"] = max(run["errors"] for run in runs)
     return row
@@ -363,6 +391,74 @@ def print_ratios(rows: dict[tuple[str, str], dict[str, Any]]) -> None:
             )
 
 
+# -- nightowl's own part, in process (python broadcast_bench.py --fanout) ----------------------
+async def fanout_cpu(subscribers: int, messages: int, burst: int) -> float:
+    """CPU microseconds per delivery of nightowl's fan-out alone: the memory backend,
+    ``channels.forward`` to ``subscribers`` WebSockets whose server ``send`` does nothing,
+    ``messages`` published ``burst`` at a time (the subscribers wake once per burst)."""
+    from nightowl.channels import Channels
+    from nightowl.websockets import WebSocket
+
+    loop = asyncio.get_running_loop()
+    hub = Channels("memory://")
+    await hub.start()
+    sent = 0
+    expected = subscribers * (messages + 1)  # the welcome, then every message
+    finished = loop.create_future()
+    never = loop.create_future()
+
+    async def send(event: Any) -> None:
+        nonlocal sent
+        if event["type"] == "websocket.send":
+            sent += 1
+            if sent == expected:
+                finished.set_result(None)
+
+    def receiver() -> Any:
+        events = [{"type": "websocket.connect"}]
+
+        async def receive() -> Any:
+            if events:
+                return events.pop()
+            return await never
+
+        return receive
+
+    scope = {"type": "websocket", "path": "/ws", "headers": [], "query_string": b""}
+    forwards = [
+        asyncio.ensure_future(
+            hub.forward(WebSocket(dict(scope), receiver(), send), "bench", welcome={})
+        )
+        for _ in range(subscribers)
+    ]
+    while hub.subscriber_count < subscribers:
+        await asyncio.sleep(0.01)
+    started = time.process_time()
+    for number in range(messages):
+        await hub.publish("bench", {"t": 0.0, "n": number, "text": "x" * 64})
+        if number % burst == burst - 1:
+            await asyncio.sleep(0)  # let the subscribers run, as between two Redis reads
+    await finished
+    cpu = time.process_time() - started
+    for forward in forwards:
+        forward.cancel()
+    await asyncio.gather(*forwards, return_exceptions=True)
+    await hub.close()
+    return 1e6 * cpu / (subscribers * messages)
+
+
+def fanout_main(subscribers: int, messages: int, rounds: int) -> None:
+    import uvloop
+
+    print(f"nightowl's fan-out alone, {subscribers} subscribers, {messages} messages, no-op send:")
+    for burst in (1, 8):
+        runs = [uvloop.run(fanout_cpu(subscribers, messages, burst)) for _ in range(rounds)]
+        print(
+            f"  {burst} message(s) per wake-up: {statistics.median(runs):5.2f} us CPU per delivery"
+            f" (median of {rounds}; load average {os.getloadavg()[0]:.1f})"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--clients", type=int, default=1000)
@@ -371,7 +467,15 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=1, help="runs of each row, interleaved")
     parser.add_argument("--only", nargs="*", choices=sorted(FRAMEWORKS), default=None)
     parser.add_argument("--setups", nargs="*", choices=SETUPS, default=["uvicorn", "own"])
+    parser.add_argument(
+        "--fanout",
+        action="store_true",
+        help="measure nightowl's own fan-out in process instead (--clients subscribers)",
+    )
     args = parser.parse_args()
+    if args.fanout:
+        fanout_main(args.clients, args.messages * 4, max(args.rounds, 5))
+        return
     names = [name for name in FRAMEWORKS if not args.only or name in args.only]
     plan = [(setup, name) for setup in args.setups for name in names]
     if "uvicorn" in args.setups:  # a peer's own command is the `uvicorn` setup's
