@@ -12,6 +12,7 @@ error bodies included::
     python benchmarks/fastapi_tutorials.py path/to/fastapi            # the summary
     python benchmarks/fastapi_tutorials.py path/to/fastapi --failures  # and each failure
     python benchmarks/fastapi_tutorials.py path/to/fastapi -k body     # some tests only
+    python benchmarks/fastapi_tutorials.py fastapi.git --ref 0.141.1   # a tag of a git dir
 
 The tests need ``dirty-equals`` (benchmarks/requirements.txt); ``inline_snapshot``'s
 ``snapshot(value)`` is replaced by a stand-in that returns its value.
@@ -77,8 +78,9 @@ markers = xdist_group: FastAPI runs these in one xdist worker
 """
 
 
-def extract(checkout: Path, target: Path) -> None:
-    """Copy the tutorial programs and tests from ``checkout`` (work tree or git dir)."""
+def extract(checkout: Path, target: Path, ref: str = "HEAD") -> None:
+    """Copy the tutorial programs and tests from ``checkout`` (a work tree, or a git dir
+    read at ``ref``)."""
     if (checkout / "docs_src").is_dir():
         for part in PARTS:
             source = checkout / part
@@ -89,7 +91,7 @@ def extract(checkout: Path, target: Path) -> None:
                 shutil.copy2(source, target / part)
         return
     archive = subprocess.run(
-        ["git", "--git-dir", str(checkout), "archive", "HEAD", *PARTS],
+        ["git", "--git-dir", str(checkout), "archive", ref, *PARTS],
         check=True,
         capture_output=True,
     ).stdout
@@ -163,8 +165,8 @@ def summarise(report: Path, show_failures: bool) -> float:
     if show_failures:
         for module in sorted(failures):
             print(module)
-            for name, message in failures[module]:
-                print(f"    {name}: {message}")
+            for name, text in failures[module]:
+                print(f"    {name}: {text}")
     print(
         f"passed {outcomes['passed']}, failed {outcomes['failed']} "
         f"(collection errors count as one failure each), skipped {outcomes['skipped']}"
@@ -177,6 +179,9 @@ def summarise(report: Path, show_failures: bool) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("checkout", type=Path, help="a FastAPI work tree or git directory")
+    parser.add_argument(
+        "--ref", default="HEAD", help="the tag or commit of a git directory to read (0.141.1)"
+    )
     parser.add_argument("--failures", action="store_true", help="list every failing test")
     parser.add_argument("--keep", type=Path, help="run in this folder and keep it")
     parser.add_argument("-k", dest="keyword", help="only tests matching this pytest -k")
@@ -189,7 +194,7 @@ def main() -> None:
     else:
         folder = Path(tempfile.mkdtemp(prefix="fastapi-tutorials-"))
     try:
-        extract(args.checkout.resolve(), folder)
+        extract(args.checkout.resolve(), folder, args.ref)
         changed = rewrite(folder)
         print(f"rewrote the imports of {changed} files")
         summarise(run(folder, extra), args.failures)
