@@ -64,7 +64,7 @@ class RouteOptions(TypedDict, total=False):
     generate_unique_id_function: Callable[[Route], str]
     #: The description of the success response (the status phrase by default).
     response_description: str
-    #: Merged into the route's OpenAPI operation last, key by key:
+    #: Merged into the route's OpenAPI operation last, key by key (lists extend):
     #: ``{"x-internal": True}``, or a ``requestBody`` for a handler that reads it itself.
     openapi_extra: dict[str, Any]
     #: Requests the API sends back to the client, documented under the operation's
@@ -245,7 +245,14 @@ def _with_battery_option(route: Route, option: str) -> Route:
         )
     dependency = found[0].load()(value, route)
     options["dependencies"] = [*options.get("dependencies", []), dependency]
-    return Route(route.path, route.endpoint, route.methods, options, route.view_method)  # type: ignore[arg-type]
+    return Route(
+        route.path,
+        route.endpoint,
+        route.methods,
+        options,  # type: ignore[arg-type]
+        route.view_method,
+        documented_only=not route.served,
+    )
 
 
 class _PathEntry:
@@ -491,7 +498,12 @@ class Router:
             options["responses"] = {**self.responses, **options.get("responses", {})}
         options.setdefault("name", route.name)
         return Route(
-            _join(prefix, route.path), route.endpoint, route.methods, options, route.view_method
+            _join(prefix, route.path),
+            route.endpoint,
+            route.methods,
+            options,
+            route.view_method,
+            documented_only=not route.served,
         )
 
     @property

@@ -214,6 +214,31 @@ def test_swagger_ui_parameters_that_are_not_json_are_refused() -> None:
 def test_extra_of_every_kind_merges_recursively() -> None:
     from nightowl.openapi._merge import merge
 
-    target: dict[str, Any] = {"a": {"b": 1, "c": [1]}, "d": 1}
-    merge(target, {"a": {"c": [2], "e": {"f": 1}}, "d": {"g": 2}})
-    assert target == {"a": {"b": 1, "c": [2], "e": {"f": 1}}, "d": {"g": 2}}
+    target: dict[str, Any] = {"a": {"b": 1, "c": [1]}, "d": 1, "h": "x"}
+    merge(target, {"a": {"c": [2], "e": {"f": 1}}, "d": {"g": 2}, "h": [3]})
+    assert target == {"a": {"b": 1, "c": [1, 2], "e": {"f": 1}}, "d": {"g": 2}, "h": [3]}
+
+
+def test_openapi_extra_parameters_add_to_those_read() -> None:
+    app = App()
+    signature = {"name": "X-Signature", "in": "header", "required": True, "schema": {}}
+
+    @app.get("/items", openapi_extra={"parameters": [signature]})
+    def list_items(q: str = "") -> list[str]:
+        return []
+
+    parameters = app.openapi()["paths"]["/items"]["get"]["parameters"]
+    assert [p["name"] for p in parameters] == ["q", "X-Signature"]
+
+
+def test_webhooks_included_in_the_app_are_refused_by_name() -> None:
+    app = App()
+
+    @app.webhooks.post("new-subscription")
+    def new_subscription(body: Invoice) -> None: ...
+
+    app.include(app.webhooks)
+    with pytest.raises(ImproperlyConfigured, match=r"'new-subscription'.*never served"):
+        TestClient(app).get("/")
+    with pytest.raises(ImproperlyConfigured, match=r"app\.webhooks takes routes"):
+        app.webhooks.include(Router())

@@ -10,13 +10,16 @@ __all__ = ["merge"]
 
 def merge(target: dict[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
     """Merge ``extra`` into ``target`` in place, key by key: mappings merge recursively,
-    anything else (lists included) replaces what was there."""
+    a list extends the list already there (``"parameters": [...]`` adds parameters), and
+    anything else replaces what was there."""
     for key, value in extra.items():
         current = target.get(key)
         if isinstance(value, Mapping) and isinstance(current, dict):
             merge(current, value)
         elif isinstance(value, Mapping):
             target[key] = merge({}, value)
+        elif isinstance(value, list) and isinstance(current, list):
+            target[key] = current + value
         else:
             target[key] = value
     return target
