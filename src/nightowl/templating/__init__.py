@@ -33,6 +33,7 @@ from nightowl.exceptions import HTTPException, ImproperlyConfigured
 from nightowl.requests import Request
 from nightowl.responses import HTMLResponse
 from nightowl.sessions import flash, get_flashed_messages
+from nightowl.templating._uses import uses_sessions
 
 if TYPE_CHECKING:
     from nightowl.app import App
@@ -158,8 +159,9 @@ class Templates:
 def install(app: App, value: Any) -> None:
     """The ``App(templates=...)`` option: a folder, a list of folders, a Jinja2 loader or :class:`Templates`.
 
-    Also turns on sessions (and CSRF protection), which ``csrf_input()`` and flash
-    messages need, unless ``App(sessions=...)`` is given too.
+    Also turns on sessions (and CSRF protection) when a template uses them
+    (``csrf_input()``, flash messages, ``request.session``: see
+    :mod:`nightowl.templating._uses`), unless ``App(sessions=...)`` is given too.
     """
     if isinstance(value, Templates):
         templates = value
@@ -175,7 +177,7 @@ def install(app: App, value: Any) -> None:
     _TEMPLATES[app] = templates
     if app.error_page_renderer is not None:
         app.error_page_renderer = render_error_page
-    if "sessions" not in app.config:
+    if "sessions" not in app.config and uses_sessions(templates.env):
         from nightowl.sessions import install as install_sessions
 
         install_sessions(app, True)
