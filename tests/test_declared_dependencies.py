@@ -34,6 +34,7 @@ EXTRA_USERS: dict[str, tuple[str, ...]] = {
     "postgres": ("nightowl.db", "nightowl.channels.backends.postgres"),
     "mysql": ("nightowl.db",),
     "redis": (
+        "nightowl._redis",
         "nightowl.sessions.backends.redis",
         "nightowl.auth.throttle",
         "nightowl.cache",

@@ -79,6 +79,7 @@ LAYERS: dict[str, str] = {
     "nightowl.compat": "battery",
     "nightowl.tasks": "battery",
     "nightowl.ratelimit": "battery",
+    "nightowl._redis": "battery",  # the batteries' Redis clients, one per event loop
     # the package itself: the public names users import
     "nightowl": "facade",
     # old module names kept for one release; nothing may import them

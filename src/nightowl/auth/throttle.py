@@ -9,7 +9,6 @@ host shares them.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import hashlib
 import logging
@@ -19,6 +18,7 @@ from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
+from nightowl._redis import LoopClients
 from nightowl.exceptions import HTTPException, ImproperlyConfigured
 
 if TYPE_CHECKING:
@@ -104,23 +104,12 @@ class RedisThrottleStore(ThrottleStore):
     def __init__(self, url: str, *, prefix: str = "nightowl:auth:throttle:") -> None:
         self.url = url
         self.prefix = prefix
-        self._client: Redis | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
+        self._clients = LoopClients(url, what="Throttling in Redis")
 
     @property
     def client(self) -> Redis:
         """The Redis client, made on first use (one per event loop)."""
-        loop = asyncio.get_running_loop()
-        if self._client is None or self._loop is not loop:
-            try:
-                from redis.asyncio import Redis
-            except ImportError:
-                raise ImproperlyConfigured(
-                    "Throttling in Redis needs the redis package: pip install 'nightowl[redis]'."
-                ) from None
-            self._client = Redis.from_url(self.url)
-            self._loop = loop
-        return self._client
+        return self._clients.client
 
     async def hit(self, key: str, window: int) -> None:
         """INCR, and start the window on the first event."""
@@ -146,11 +135,8 @@ class RedisThrottleStore(ThrottleStore):
         await self.client.delete(self.prefix + key)
 
     async def close(self) -> None:
-        """Close the connection pool."""
-        if self._client is not None:
-            with contextlib.suppress(RuntimeError):  # its event loop is gone already
-                await self._client.aclose()
-            self._client = None
+        """Close the connection pools."""
+        await self._clients.aclose()
 
 
 @contextlib.asynccontextmanager

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import math
 from typing import TYPE_CHECKING
 
+from nightowl._redis import LoopClients
 from nightowl.cache.backends._base import CacheBackend
-from nightowl.exceptions import ImproperlyConfigured
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
@@ -37,28 +35,13 @@ class RedisBackend(CacheBackend):
     def __init__(
         self, url: str = "redis://127.0.0.1:6379/0", *, client: Redis | None = None
     ) -> None:
-        try:
-            import redis.asyncio  # noqa: F401
-        except ImportError:  # pragma: no cover - depends on the environment
-            raise ImproperlyConfigured(
-                "The Redis cache needs the redis package: pip install 'nightowl[redis]'"
-            ) from None
         self.url = url
-        self._given = client
-        self._clients: dict[asyncio.AbstractEventLoop, Redis] = {}
+        self._clients = LoopClients(url, client=client, what="The Redis cache")
 
     @property
     def client(self) -> Redis:
         """The client for the running event loop (a Redis connection belongs to one loop)."""
-        if self._given is not None:
-            return self._given
-        loop = asyncio.get_running_loop()
-        client = self._clients.get(loop)
-        if client is None:
-            from redis.asyncio import Redis
-
-            client = self._clients[loop] = Redis.from_url(self.url)
-        return client
+        return self._clients.client
 
     @staticmethod
     def _px(ttl: float | None) -> int | None:
@@ -99,10 +82,7 @@ class RedisBackend(CacheBackend):
 
     async def close(self) -> None:
         """Close the connection pools this backend opened."""
-        clients, self._clients = list(self._clients.values()), {}
-        for client in clients:
-            with contextlib.suppress(RuntimeError):  # its event loop is already closed
-                await client.aclose()
+        await self._clients.aclose()
 
 
 def _glob_escape(text: str) -> str:

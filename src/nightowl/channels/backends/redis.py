@@ -9,6 +9,7 @@ import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from nightowl._redis import connect, require_redis
 from nightowl.channels._message import ChannelsUnavailable
 from nightowl.channels.backends._base import (
     Backend,
@@ -17,7 +18,6 @@ from nightowl.channels.backends._base import (
     backoff_delays,
     sleep_or_stop,
 )
-from nightowl.exceptions import ImproperlyConfigured
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
@@ -62,12 +62,7 @@ class RedisBackend(Backend):
         history_size: int = 1000,
         ping_interval: float = 5.0,
     ) -> None:
-        try:
-            import redis.asyncio  # noqa: F401
-        except ImportError:  # pragma: no cover - depends on the environment
-            raise ImproperlyConfigured(
-                "The Redis channels backend needs the redis package: pip install 'nightowl[redis]'"
-            ) from None
+        require_redis("The Redis channels backend")
         self.url = url
         self.prefix = prefix
         self.history_size = history_size
@@ -91,11 +86,9 @@ class RedisBackend(Backend):
 
     async def start(self, deliver: Deliver, resync: Callable[[], None]) -> None:
         """Open the publishing client and start the pub/sub reader."""
-        from redis.asyncio import Redis
-
         self._deliver = deliver
         self._resync = resync
-        self._client = Redis.from_url(self.url)
+        self._client = connect(self.url)
         self._script = self._client.register_script(_PUBLISH)
         self._stopping = asyncio.Event()
         connected = asyncio.get_running_loop().create_future()
@@ -167,16 +160,13 @@ class RedisBackend(Backend):
 
     # -- the pub/sub reader ----------------------------------------------------------------------
     async def _run(self, connected: asyncio.Future[None]) -> None:
-        from redis.asyncio import Redis
         from redis.backoff import NoBackoff
         from redis.retry import Retry
 
         delays = backoff_delays()
         lost = False
         while not self._stopping.is_set():
-            listener = Redis.from_url(
-                self.url, retry=Retry(NoBackoff(), 0), socket_connect_timeout=2
-            )
+            listener = connect(self.url, retry=Retry(NoBackoff(), 0), socket_connect_timeout=2)
             pubsub = listener.pubsub()
             try:
                 await pubsub.subscribe(self._control, *self._wanted)

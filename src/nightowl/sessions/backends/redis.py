@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from nightowl.exceptions import ImproperlyConfigured
+from nightowl._redis import LoopClients
 from nightowl.sessions.backends._base import ServerSideBackend
 
 if TYPE_CHECKING:
@@ -31,24 +31,14 @@ class RedisBackend(ServerSideBackend):
         client: Redis | None = None,
         prefix: str = "nightowl:session:",
     ) -> None:
-        try:
-            import redis.asyncio  # noqa: F401
-        except ImportError:  # pragma: no cover - depends on the environment
-            raise ImproperlyConfigured(
-                "RedisBackend needs the redis package: pip install 'nightowl[redis]'"
-            ) from None
         self.url = url
         self.prefix = prefix
-        self._client = client
+        self._clients = LoopClients(url, client=client, what="RedisBackend")
 
     @property
     def client(self) -> Redis:
-        """The Redis client, created on first use."""
-        if self._client is None:
-            from redis.asyncio import Redis
-
-            self._client = Redis.from_url(self.url)
-        return self._client
+        """The Redis client of the running event loop, created on first use there."""
+        return self._clients.client
 
     async def load(self, cookie: str, max_age: int) -> tuple[str | None, dict[str, Any]]:
         """Check the id's signature, then fetch its data; ``(None, {})`` if unknown."""
@@ -74,7 +64,5 @@ class RedisBackend(ServerSideBackend):
             await self.client.delete(self.prefix + session_id)
 
     async def close(self) -> None:
-        """Close the connection pool."""
-        if self._client is not None:
-            await self._client.aclose()
-            self._client = None
+        """Close the connection pools."""
+        await self._clients.aclose()

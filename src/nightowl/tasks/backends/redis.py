@@ -22,8 +22,10 @@ from typing import Any, cast
 
 from saq import CronJob, Job, Queue, Worker
 from saq.job import Status
+from saq.queue.redis import RedisQueue
 from saq.types import PartialTimersDict
 
+from nightowl._redis import connect
 from nightowl.tasks._job import JobInfo, JobStatus, Outcome
 from nightowl.tasks._task import REGISTRY, Task
 from nightowl.tasks.backends import Backend, WorkerOptions
@@ -64,7 +66,7 @@ class RedisBackend(Backend):
         """The SAQ queue of this name (connected on first use)."""
         found = self._queues.get(name)
         if found is None:
-            found = self._queues[name] = Queue.from_url(self.url, name=name)
+            found = self._queues[name] = RedisQueue(connect(self.url), name=name)
         return found
 
     async def close(self) -> None:
