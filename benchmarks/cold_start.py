@@ -168,14 +168,16 @@ _status, _body = _asgi_get(app)
 """,
 }
 
-#: What a framework stands on, for context (``--floors``): no app, no request. The last
-#: row is the least an ASGI app answering JSON through pydantic-core can load (its first
-#: ``to_json`` imports uuid, pathlib and ipaddress).
+#: What a framework stands on, for context (``--floors``): no app, no request. The
+#: "one to_json" row is the least an ASGI app answering JSON through pydantic-core can
+#: load (its first ``to_json`` imports uuid, pathlib and ipaddress); the stdlib-json row,
+#: what one answering through the standard library's ``json`` would stand on instead.
 FLOORS = {
     "python": "",
     "python + asyncio": "import asyncio\n",
     "python + asyncio + pydantic-core": "import asyncio, pydantic_core\n",
     "... + one to_json": "import asyncio, pydantic_core\npydantic_core.to_json({})\n",
+    "python + asyncio + stdlib json": "import asyncio, json\njson.dumps({})\n",
 }
 
 #: The row that runs nightowl from another source tree (``--baseline SRC``).
