@@ -49,6 +49,7 @@ def test_an_api_next_to_a_templates_folder_gets_no_sessions_and_needs_no_key(
         "{{ request.session.get('name') }}",
         "{{ request['session'] }}",
         "{% extends 'base.html' %}{% block body %}{{ session.user }}{% endblock %}",
+        "<FORM class=signup Method='POST'>{{ form.render() }}<button>Go</button></FORM>",
     ],
 )
 def test_a_template_using_the_session_turns_sessions_and_csrf_on(
@@ -74,7 +75,12 @@ def test_a_template_using_the_session_works_in_a_page(
 
 
 def test_templates_that_use_no_session_turn_nothing_on_and_sessions_true_still_does() -> None:
-    loader = jinja2.DictLoader({"page.html": "<h1>{{ title }}</h1>{{ static_url('a.css') }}"})
+    loader = jinja2.DictLoader(
+        {
+            "page.html": "<h1>{{ title }}</h1>{{ static_url('a.css') }}",
+            "search.html": "<form action=/search method=get><input name=q></form>",
+        }
+    )
     assert not sessions_enabled(App(templates=loader, env_file=None))
     assert sessions_enabled(App(templates=loader, sessions=True, secret_key=KEY, env_file=None))
 

@@ -2,12 +2,16 @@
 
 ``App(templates=...)`` (or the default ``templates/`` folder) switches sessions and CSRF
 protection on only when a template uses them: calls ``csrf_input()``, ``csrf_token()`` or
-``get_flashed_messages()``, or reads ``request.session`` (or ``session``). A folder of
-templates that use none of these, or an API app that merely runs next to a ``templates/``
-folder, turns nothing on, and so needs no secret key.
+``get_flashed_messages()``, reads ``request.session`` (or ``session``), or holds a
+``<form method="post">``, which CSRF protection is for (a ``ModelForm`` rendered inside it
+adds its token only when the app has sessions). A folder of templates that do none of
+these, or an API app that merely runs next to a ``templates/`` folder, turns nothing on,
+and so needs no secret key.
 """
 
 from __future__ import annotations
+
+import re
 
 import jinja2
 from jinja2 import nodes
@@ -18,8 +22,15 @@ __all__ = ["SESSION_NAMES", "uses_sessions"]
 SESSION_NAMES = frozenset({"csrf_input", "csrf_token", "get_flashed_messages", "session"})
 
 
+#: A POST form in a template's own HTML.
+_POST_FORM = re.compile(r"""<form\b[^>]*\bmethod\s*=\s*["']?post\b""", re.IGNORECASE)
+
+
 def _mentions_session(tree: nodes.Template) -> bool:
     if any(name.name in SESSION_NAMES for name in tree.find_all(nodes.Name)):
+        return True
+    html = "".join(data.data for data in tree.find_all(nodes.TemplateData))
+    if _POST_FORM.search(html):
         return True
     for getattr_ in tree.find_all(nodes.Getattr):
         if getattr_.attr == "session" and _is_request(getattr_.node):
