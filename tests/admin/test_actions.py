@@ -102,3 +102,42 @@ def test_a_plain_def_action_gets_a_sync_session(blog: Blog, boss: TestClient) ->
         assert db.scalars(select(Comment).where(Comment.post_id == int(hello))).all() == []
         entry = db.scalars(select(LogEntry).where(LogEntry.action == "archive")).one()
     assert entry.changes["published"] == [True, False]
+
+
+def test_each_selected_row_is_checked(empty_database_url: str) -> None:
+    """``has_change_permission(request, obj)`` and ``has_delete_permission(request, obj)``
+    are asked for every selected row; one refusal refuses the whole action."""
+    from tests.admin.blog import PostAdmin
+    from tests.admin.conftest import add_rows, make_blog
+
+    class Guarded(PostAdmin):
+        async def has_change_permission(self, request: Any, obj: Any = None) -> bool:
+            return obj is None or obj.title != "Hello world"
+
+        async def has_delete_permission(self, request: Any, obj: Any = None) -> bool:
+            return obj is None or obj.title != "Last one"
+
+    app, _auth, admin = make_blog(empty_database_url)
+    admin.unregister(Post)
+    admin.register(Post, Guarded)
+    rows = add_rows(app)
+    client = client_for(app, "boss")
+    hello, second, last = rows["posts"][0], rows["posts"][1], rows["posts"][4]
+    token = csrf_token(client.get("/admin/blog/post/").text)
+    form: dict[str, Any] = {
+        "csrf_token": token,
+        "action": "publish",
+        "_selected_action": [str(hello), str(second)],
+    }
+    refused = client.post("/admin/blog/post/", data=form)
+    assert refused.status_code == 403
+    assert "1 of the 2 selected posts" in refused.text
+    with app.state.database.session() as db:
+        assert db.get(Post, second).published is False  # nothing was done
+    form["_selected_action"] = [str(second)]
+    assert client.post("/admin/blog/post/", data=form).status_code == 303
+    form.update(action="delete_selected", _selected_action=[str(second), str(last)], post="yes")
+    assert client.post("/admin/blog/post/", data=form).status_code == 403
+    assert count(app, Post) == 5
+    client.close()
+    app.state.database.close()

@@ -148,3 +148,22 @@ def test_imports_need_permissions_and_csrf(blog: Blog, boss: TestClient) -> None
     editor.close()
     files = {"file": ("posts.csv", b"title\nx\n", "text/csv")}
     assert boss.post(URL, files=files).status_code == 403  # no CSRF token
+
+
+def test_a_file_too_big_to_confirm_is_refused_up_front(blog: Blog, boss: TestClient) -> None:
+    """The confirmation posts the file back as a form field, so the app's
+    ``max_field_size`` (1 MiB by default) bounds what an import takes: a bigger file is
+    refused with a 400 that says so, not accepted by the dry run and then refused."""
+    app, _ = blog
+    app.max_field_size = 64 * 1024
+    big = "title,body,author_id\n" + "".join(f"post {i},{'x' * 200},1\n" for i in range(400))
+    refused = upload(boss, "big.csv", big)  # about 86 KB
+    assert refused.status_code == 400
+    assert "larger than 64 KB" in refused.text and "max_field_size" in refused.text
+    assert len(posts(app)) == 5
+    app.max_field_size = 256 * 1024
+    preview = upload(boss, "big.csv", big)
+    assert preview.status_code == 200, preview.text[:500]
+    done = confirm(boss, preview.text)
+    assert done.status_code == 303, done.text[:500]
+    assert len(posts(app)) == 5 + 400

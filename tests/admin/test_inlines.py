@@ -4,13 +4,15 @@ history."""
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import ForeignKey, String, select
+from sqlalchemy.orm import Mapped, relationship
 
 from nightowl import App
 from nightowl.admin import Admin, LogEntry, StackedInline, TabularInline
+from nightowl.db import Model, mapped_column
 from nightowl.exceptions import ImproperlyConfigured
 from nightowl.testing import TestClient
 from tests.admin.blog import Comment, Post, PostAdmin, Tag
@@ -165,3 +167,85 @@ def test_inline_configuration_errors() -> None:
             Admin(bare_app()).register(Post, inlines=[inline])
     with pytest.raises(ImproperlyConfigured, match="inlines holds"):
         Admin(bare_app()).register(Post, inlines=[object])
+
+
+class Writer(Model):
+    __tablename__ = "adm_writer"
+    __app_label__: ClassVar[str] = "blog"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Book(Model):
+    """Books and writers, many-to-many through ``Credit``, a model with a field of its own."""
+
+    __tablename__ = "adm_book"
+    __app_label__: ClassVar[str] = "blog"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(100))
+    credits: Mapped[list[Credit]] = relationship(back_populates="book")
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Credit(Model):
+    __tablename__ = "adm_credit"
+    __app_label__: ClassVar[str] = "blog"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    book_id: Mapped[int] = mapped_column(ForeignKey("adm_book.id"))
+    writer_id: Mapped[int] = mapped_column(ForeignKey("adm_writer.id"))
+    role: Mapped[str] = mapped_column(String(50))
+    book: Mapped[Book] = relationship(back_populates="credits")
+    writer: Mapped[Writer] = relationship()
+
+
+class CreditInline(TabularInline):
+    model = Credit
+    fields = ["writer_id", "role"]
+
+
+def test_a_many_to_many_through_a_model_is_an_inline(empty_database_url: str) -> None:
+    """The link model of a many-to-many is one-to-many from each side: its rows, with
+    their own fields, are edited inline like any other."""
+    from tests.admin.conftest import add_rows, client_for, make_blog
+
+    app, _auth, admin = make_blog(empty_database_url)
+    admin.register(Writer)
+    admin.register(Book, inlines=[CreditInline])
+    app.state.database.create_all()
+    add_rows(app)
+    with app.state.database.session() as db:
+        ann, bob = Writer(name="Ann"), Writer(name="Bob")
+        book = Book(title="Two hands", credits=[Credit(writer=ann, role="author")])
+        db.add_all([ann, bob, book])
+        db.commit()
+        book_id, ann_id, bob_id, first = book.id, ann.id, bob.id, book.credits[0].id
+    client = client_for(app, "boss")
+    page = client.get(f"/admin/blog/book/{book_id}/change/").text
+    assert 'name="credits-0-role"' in page and 'value="author"' in page
+    form = {
+        "csrf_token": csrf_token(page),
+        "title": "Two hands",
+        "credits-TOTAL": "2",
+        "credits-0-id": str(first),
+        "credits-0-writer_id": str(ann_id),
+        "credits-0-role": "author",
+        "credits-1-writer_id": str(bob_id),
+        "credits-1-role": "illustrator",
+    }
+    saved = client.post(f"/admin/blog/book/{book_id}/change/", data=form)
+    assert saved.status_code == 303, saved.text
+    with app.state.database.session() as db:
+        rows = db.execute(
+            select(Writer.name, Credit.role).join(Credit.writer).order_by(Credit.id)
+        ).all()
+    assert [tuple(r) for r in rows] == [("Ann", "author"), ("Bob", "illustrator")]
+    client.close()
+    app.state.database.close()

@@ -1,6 +1,9 @@
 """Actions on the rows selected in the change list: ``delete_selected`` (with a
 confirmation page listing the related rows deleted with them) and the admin's own.
 
+The action's permissions are checked on the model, then on each selected row
+(``has_change_permission(request, obj)``...): one refused row refuses the action (403).
+
 An action receives ``(request, queryset)``: a :class:`QuerySet` of the selected rows
 that the admin's ``get_queryset`` allows, in one transaction committed afterwards.
 """
@@ -233,6 +236,27 @@ async def _allowed(model_admin: ModelAdmin, request: Request, permissions: tuple
     return True
 
 
+async def _refused_rows(
+    model_admin: ModelAdmin, request: Request, permissions: tuple[str, ...], objects: list[Any]
+) -> int:
+    """How many of ``objects`` the user may not run an action needing ``permissions`` on:
+    each row is checked with ``has_change_permission(request, obj)`` (and ``view``,
+    ``delete`` likewise), the hooks that restrict single rows."""
+    checks = {
+        "view": model_admin.has_view_permission,
+        "change": model_admin.has_change_permission,
+        "delete": model_admin.has_delete_permission,
+    }
+    per_row = [checks[p] for p in permissions if p in checks]
+    refused = 0
+    for obj in objects:
+        for check in per_row:
+            if not await maybe_await(check(request, obj)):
+                refused += 1
+                break
+    return refused
+
+
 async def run_action(site: SiteAPI, model_admin: ModelAdmin, request: Request) -> Response:
     """``POST`` to the change list: run the chosen action on the selected rows."""
     form = await request.form()
@@ -258,6 +282,13 @@ async def run_action(site: SiteAPI, model_admin: ModelAdmin, request: Request) -
     statement = statement.where(pk_column.in_(keys)).options(*child_loaders(model_admin))
     async with site.app.state.database.async_session() as session:
         objects = list((await session.scalars(statement)).unique().all())
+        refused = await _refused_rows(model_admin, request, permissions, objects)
+        if refused:
+            raise HTTPException(
+                403,
+                f"You may not run this action on {refused} of the {len(objects)} selected "
+                f"{model_admin.name_plural}; nothing was done.",
+            )
         queryset = QuerySet(model_admin, request, session, objects)
         queryset.action_name = name
         if _is_async(model_admin, entries[chosen]):

@@ -61,13 +61,19 @@ def _m2m_loaders(form: AdminForm) -> list[Any]:
 
 def _page_loaders(form: AdminForm) -> list[Any]:
     """The change page's loaders: the many-to-many rows, and the row of each
-    autocomplete field joined to the object's query (its select shows that row)."""
-    model = form.model_admin.model
-    autocomplete = set(form.model_admin.autocomplete_fields)
-    joined = [
-        joinedload(getattr(model, rel.key)) for rel in form.fk.values() if rel.key in autocomplete
-    ]
-    return [*_m2m_loaders(form), *joined]
+    autocomplete field joined to the object's query (its select shows that row); made
+    once per admin (loader options are immutable)."""
+    model_admin = form.model_admin
+    kept: list[Any] | None = model_admin.__dict__.get("_change_page_loaders")
+    if kept is None:
+        autocomplete = set(model_admin.autocomplete_fields)
+        joined = [
+            joinedload(getattr(model_admin.model, rel.key))
+            for rel in form.fk.values()
+            if rel.key in autocomplete
+        ]
+        kept = model_admin.__dict__["_change_page_loaders"] = [*_m2m_loaders(form), *joined]
+    return kept
 
 
 class _Pages:

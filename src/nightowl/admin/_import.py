@@ -32,9 +32,10 @@ if TYPE_CHECKING:
     from nightowl.admin._protocol import SiteAPI
     from nightowl.requests import Request
 
-__all__ = ["MAX_BYTES", "MAX_ROWS", "ImportProblem", "import_page", "parse"]
+__all__ = ["MAX_BYTES", "MAX_ROWS", "ImportProblem", "import_page", "largest_file", "parse"]
 
-#: The largest file and the most rows one import takes.
+#: The largest file and the most rows one import takes (the file is also bounded by the
+#: app's ``max_field_size``, 1 MiB by default: the confirmation posts it back as a field).
 MAX_BYTES = 5 * 1024 * 1024
 MAX_ROWS = 10_000
 
@@ -192,13 +193,30 @@ async def _rows_of(request: Request, form: Any) -> tuple[str, str]:
     if upload is None or isinstance(upload, str) or not upload.filename:
         raise ImportProblem("Choose a CSV or JSON file to import.")
     kind = "json" if upload.filename.lower().endswith(".json") else "csv"
-    raw = await upload.read(MAX_BYTES + 1)
-    if len(raw) > MAX_BYTES:
-        raise ImportProblem(f"The file is larger than {MAX_BYTES // (1024 * 1024)} MB.")
+    limit = largest_file(request)
+    raw = await upload.read(limit + 1)
+    if len(raw) > limit:
+        raise ImportProblem(
+            f"The file is larger than {_size(limit)}, the most one import takes; split it, "
+            f"or raise App(max_field_size=...) (the confirmation carries the file back), "
+            f"up to {_size(MAX_BYTES)}."
+        )
     try:
         return raw.decode("utf-8-sig"), kind
     except UnicodeDecodeError:
         raise ImportProblem("The file is not UTF-8 text.") from None
+
+
+def largest_file(request: Request) -> int:
+    """The largest file an import takes: :data:`MAX_BYTES`, or less when the app's
+    ``max_field_size`` is smaller, since the confirmation posts the file back as a field."""
+    field_size = getattr(request.app, "max_field_size", None) or MAX_BYTES
+    return min(MAX_BYTES, int(field_size))
+
+
+def _size(size: int) -> str:
+    megabytes = size / (1024 * 1024)
+    return f"{megabytes:g} MB" if megabytes >= 1 else f"{size // 1024} KB"
 
 
 async def _run(
