@@ -12,6 +12,7 @@ from nightowl.admin._history import diff, entries_for, log, snapshot
 from nightowl.admin._inlines import InlineFormSet
 from nightowl.admin._options import ModelAdmin, maybe_await
 from nightowl.admin._protocol import SiteAPI
+from nightowl.auth._reads import read_session
 from nightowl.exceptions import HTTPException
 from nightowl.requests import Request
 from nightowl.responses import RedirectResponse, Response
@@ -189,7 +190,8 @@ class _Pages:
     ) -> Response:
         model_admin = self.site.model_admin(app_label, model_name)
         form = AdminForm(model_admin, adding=False)
-        async with self.site.app.state.database.async_session() as session:
+        # Reads only: outside a transaction, so no BEGIN and ROLLBACK round trips.
+        async with read_session(self.site.app.state.database) as session:
             obj = await get_object(model_admin, request, session, object_id, *_page_loaders(form))
             if not await model_admin.has_view_permission(request, obj):
                 raise _forbidden()
