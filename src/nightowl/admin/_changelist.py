@@ -209,22 +209,21 @@ class ChangeList:
         return True
 
     async def _bounded_count(self, session: Any, statement: Select[Any]) -> None:
-        """An exact count within :data:`COUNT_TIMEOUT_MS`, else the planner's estimate."""
+        """An exact count within :data:`COUNT_TIMEOUT_MS`, else the planner's estimate.
+
+        The count runs in a transaction of its own (the page is read outside one), whose
+        ``SET LOCAL`` time limit ends with it, and whose error, if it is cut short,
+        leaves the page's session untouched."""
         from sqlalchemy.exc import DBAPIError
 
-        savepoint = await session.begin_nested()
         try:
-            await session.execute(text(f"SET LOCAL statement_timeout = {COUNT_TIMEOUT_MS}"))
-            self.count = int(await session.scalar(_counting(statement)) or 0)
+            async with self.request.app.state.database.async_session() as counting:
+                await counting.execute(text(f"SET LOCAL statement_timeout = {COUNT_TIMEOUT_MS}"))
+                self.count = int(await counting.scalar(_counting(statement)) or 0)
         except DBAPIError as exc:
             if "statement timeout" not in str(exc) and "canceling statement" not in str(exc):
                 raise
-            await savepoint.rollback()
             self.count, self.estimated = await _planned_rows(session, statement), True
-        else:
-            # Rolling the savepoint back also undoes the time limit (one round trip
-            # instead of a release and a reset); the count has been read.
-            await savepoint.rollback()
 
     async def load(self, session: Any) -> None:
         """Count the rows and load the page."""

@@ -14,6 +14,7 @@ from nightowl.admin._filters import BadParameter
 from nightowl.admin._options import ModelAdmin, maybe_await
 from nightowl.admin._protocol import SiteAPI
 from nightowl.auth import NotAuthenticated, current_user
+from nightowl.auth._reads import read_session
 from nightowl.exceptions import HTTPException
 from nightowl.params import Depends
 from nightowl.requests import Request
@@ -105,7 +106,8 @@ async def change_list(site: SiteAPI, model_admin: ModelAdmin, request: Request) 
         raise forbidden()
     try:
         changes = ChangeList(model_admin, request)
-        async with site.app.state.database.async_session() as session:
+        # Reads only: outside a transaction, so no BEGIN and ROLLBACK round trips.
+        async with read_session(site.app.state.database) as session:
             await changes.load(session)
             filters = []
             for list_filter in changes.filters:
