@@ -22,7 +22,8 @@ Each framework's own test client sends the requests (in process, no network): ni
 ``TestClient`` and Starlette's (both over ASGI), Django's ``Client`` (its handler and
 middleware, without a server). nightowl and Django are logged in as a superuser;
 SQLAdmin has no login. Rounds are interleaved (every round runs each page on each admin,
-in a rotating order); the tables give the median and the 95th percentile.
+in a rotating order); the tables give the median and the 95th percentile of the wall
+time, and the median CPU time this process spent (the database server's excluded).
 
     python benchmarks/admin_bench.py                       # 1,000,000 posts, 20 rounds
     python benchmarks/admin_bench.py --rows 100000 --rounds 10 --frameworks nightowl,django
@@ -230,17 +231,20 @@ def check(get: Callable[[str], Any], name: str) -> None:
 
 def measure(
     gets: dict[str, Callable[[str], Any]], rounds: int
-) -> dict[tuple[str, str], list[float]]:
+) -> tuple[dict[tuple[str, str], list[float]], dict[tuple[str, str], list[float]]]:
+    """Wall time and this process's CPU time (ms) of every request, by (admin, page)."""
     times: dict[tuple[str, str], list[float]] = {}
+    cpu: dict[tuple[str, str], list[float]] = {}
     names = list(gets)
     for number in range(rounds):
         order = names[number % len(names) :] + names[: number % len(names)]
         for page in PAGES:
             for name in order:
-                started = time.perf_counter()
+                started, started_cpu = time.perf_counter(), time.process_time()
                 gets[name](page)
                 times.setdefault((name, page), []).append((time.perf_counter() - started) * 1000)
-    return times
+                cpu.setdefault((name, page), []).append((time.process_time() - started_cpu) * 1000)
+    return times, cpu
 
 
 def report(times: dict[tuple[str, str], list[float]], names: list[str], rows: int) -> None:
@@ -268,6 +272,17 @@ def report(times: dict[tuple[str, str], list[float]], names: list[str], rows: in
             print(f"| {page} | " + " | ".join(f"{r:.1f}x" for r in ratios) + " |")
 
 
+def report_cpu(cpu: dict[tuple[str, str], list[float]], names: list[str]) -> None:
+    """The median CPU time of this process per page: the admin, its framework, the
+    driver and the test client, without the database server's work."""
+    print("\nCPU ms in this process per page, median (the database server's work excluded)\n")
+    print("| page | " + " | ".join(names) + " |")
+    print("|---|" + "---|" * len(names))
+    for page in PAGES:
+        cells = [f"{statistics.median(cpu[name, page]):.1f}" for name in names]
+        print(f"| {page} | " + " | ".join(cells) + " |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -287,8 +302,9 @@ def main() -> None:
     for name, get in gets.items():
         check(get, name)
     try:
-        times = measure(gets, options.rounds)
+        times, cpu = measure(gets, options.rounds)
         report(times, list(gets), options.rows)
+        report_cpu(cpu, list(gets))
     finally:
         for client in CLIENTS:
             client.__exit__(None, None, None)

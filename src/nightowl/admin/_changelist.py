@@ -12,7 +12,7 @@ import math
 import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from sqlalchemy import Select, func, select, text
 from sqlalchemy.orm import selectinload
@@ -44,11 +44,12 @@ _RESERVED = ("q", "o", "p")
 
 @dataclass(slots=True)
 class Row:
-    """One row of the list: the object, its primary key and its cells."""
+    """One row of the list: the object, its primary key, its cells and its change page."""
 
     obj: Any
     pk: Any
     cells: list[Any]
+    url: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -242,10 +243,13 @@ class ChangeList:
         elif not counted:
             await self._bounded_count(session, statement)
         self.pages = max(1, math.ceil(self.count / per_page))
-        self.rows = [
-            Row(obj, self.admin.pk_of(obj), [column.cell(obj) for column in self.columns])
-            for obj in objects
-        ]
+        admin = self.admin
+        base = admin.admin.url(admin.app_label, admin.model_name)
+        self.rows = []
+        for obj in objects:
+            pk = admin.pk_of(obj)
+            cells = [column.cell(obj) for column in self.columns]
+            self.rows.append(Row(obj, pk, cells, f"{base}/{quote(str(pk), safe='')}/change/"))
 
     async def _page(
         self, session: Any, statement: Select[Any], offset: int, exact: bool

@@ -205,7 +205,12 @@ class ModelAdmin:
     @property
     def pk_key(self) -> str:
         """The attribute name of the primary key."""
-        return str(self.mapper.get_property_by_column(self.mapper.primary_key[0]).key)
+        found: str | None = self.__dict__.get("_pk_key")
+        if found is None:
+            found = self.__dict__["_pk_key"] = str(
+                self.mapper.get_property_by_column(self.mapper.primary_key[0]).key
+            )
+        return found
 
     def pk_of(self, obj: Any) -> Any:
         """The primary key of ``obj``."""
