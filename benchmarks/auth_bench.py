@@ -17,6 +17,7 @@ Like ``db_bench.py``: prebuilt scopes, interleaved samples, medians.
 
     python benchmarks/auth_bench.py                     # about a minute on 2 cores
     python benchmarks/auth_bench.py --concurrency 1 --samples 9
+    python benchmarks/auth_bench.py --profile session    # cProfile of one framework's requests
 """
 
 from __future__ import annotations
@@ -123,10 +124,51 @@ async def check(contender: Contender) -> None:
     assert refused.status in (302, 401, 403), f"anonymous request answered {refused.status}"
 
 
+async def profile(args: argparse.Namespace, urls: dict[str, str]) -> None:
+    """cProfile of ``args.requests`` requests, one at a time, of the first framework with
+    the credential ``args.profile``: the top functions by ``args.sort``."""
+    import cProfile
+    import pstats
+    import time
+
+    name = args.frameworks[0]
+    loaded = await load(name, urls[name], args.pool_size)
+    if loaded is None:
+        return
+    module, app, lifespan = loaded
+    try:
+        headers = (await module.credentials(app)).get(args.profile)
+        if headers is None:
+            print(f"  {name} has no {KINDS[args.profile]} credential")
+            return
+        contender = Credentialed(name, app, lifespan, extra_headers=headers)
+        await check(contender)
+        for _ in range(200):  # warm: caches, pools, compiled statements
+            await call(contender, "/me")
+        started = time.process_time()
+        for _ in range(args.requests):
+            await call(contender, "/me")
+        spent = (time.process_time() - started) / args.requests * 1e6
+        print(f"\n{name}, {KINDS[args.profile]}: {spent:,.0f} µs of CPU per request\n")
+        profiler = cProfile.Profile(time.process_time)  # CPU: time spent awaiting is left out
+        profiler.enable()
+        for _ in range(args.requests):
+            await call(contender, "/me")
+        profiler.disable()
+        pstats.Stats(profiler).strip_dirs().sort_stats(args.sort).print_stats(args.top)
+    finally:
+        if getattr(module, "LIFESPAN", True):
+            await lifespan.shutdown()
+        await module.close(app)
+
+
 async def main_async(args: argparse.Namespace) -> None:
     """Build the apps, then one table for the three kinds of credential."""
     with scratch_databases(args.database_url, args.frameworks) as urls:
         if urls is None:
+            return
+        if args.profile:
+            await profile(args, urls)
             return
         started: list[tuple[str, Any, Any, Lifespan]] = []
         try:
@@ -201,6 +243,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--pool-size", type=int, default=16, help="connections per app (16)")
     parser.add_argument("--loop", choices=("uvloop", "asyncio"), default="uvloop")
+    parser.add_argument(
+        "--profile",
+        choices=tuple(KINDS),
+        help="instead of timing: cProfile the first of --frameworks with this credential",
+    )
+    parser.add_argument("--requests", type=int, default=2000, help="profiled requests (2000)")
+    parser.add_argument("--sort", default="tottime", help="profile order (tottime)")
+    parser.add_argument("--top", type=int, default=40, help="profile lines (40)")
     args = parser.parse_args(argv)
     args.frameworks = [f.strip() for f in args.frameworks.split(",") if f.strip()]
     for name in args.frameworks:

@@ -8,7 +8,7 @@ from datetime import timedelta
 from typing import Any, cast
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from nightowl import App
 from nightowl.auth import APIKey, APIKeyAuthenticator, Auth
@@ -87,3 +87,40 @@ def test_the_key_of_an_inactive_user_is_refused(keyed: tuple[App, Auth, Any]) ->
         db.commit()
     with TestClient(app) as client:
         assert client.get("/private", headers={"X-API-Key": raw}).status_code == 401
+
+
+def test_the_key_of_a_deleted_user_is_refused(keyed: tuple[App, Auth, Any]) -> None:
+    app, auth, user = keyed
+    _, raw = _run(auth, auth.create_api_key(user))
+    with auth.database.session() as db:
+        db.delete(db.get(type(user), user.id))
+        db.commit()
+    with TestClient(app) as client:
+        response = client.get("/private", headers={"X-API-Key": raw})
+        assert response.status_code == 401
+        assert response.json()["detail"] == "Invalid, revoked or expired API key."
+
+
+def test_an_api_key_request_costs_one_statement(keyed: tuple[App, Auth, Any]) -> None:
+    """The key and its user come from one statement; ``last_used_at`` is written by the
+    first request of a minute only."""
+    app, auth, user = keyed
+    _, raw = _run(auth, auth.create_api_key(user))
+    statements: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        statements.append(" ".join(statement.split()))
+
+    engine = auth.database.async_engine.sync_engine
+    with TestClient(app) as client:
+        event.listen(engine, "before_cursor_execute", record)
+        try:
+            assert client.get("/private", headers={"X-API-Key": raw}).json() == {"user": "robot"}
+            assert len(statements) == 2, statements  # the first use is written down
+            assert statements[1].startswith("UPDATE auth_api_key SET last_used_at=")
+            statements.clear()
+            assert client.get("/private", headers={"X-API-Key": raw}).json() == {"user": "robot"}
+        finally:
+            event.remove(engine, "before_cursor_execute", record)
+    assert len(statements) == 1, statements
+    assert "FROM auth_api_key LEFT OUTER JOIN auth_user ON auth_user.id = " in statements[0]

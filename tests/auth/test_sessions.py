@@ -157,24 +157,60 @@ def test_password_change_errors_per_field(backend_app: tuple[App, Auth]) -> None
         assert client.get("/whoami").json() == {"user": "ada"}
 
 
-def test_a_deleted_or_deactivated_user_is_logged_out(backend_app: tuple[App, Auth]) -> None:
+@pytest.mark.parametrize("change", ["deactivate", "delete"])
+def test_a_deleted_or_deactivated_user_is_logged_out(
+    backend_app: tuple[App, Auth], change: str
+) -> None:
     app, auth = backend_app
-    from sqlalchemy import update
+    from sqlalchemy import delete, update
 
     from nightowl.auth import User
 
     with _client(app) as client:
         log_in(client)
+        assert client.get("/whoami").json() == {"user": "ada"}
         with auth.database.session() as db:
-            db.execute(update(User).values(is_active=False))
+            if change == "delete":
+                db.execute(delete(User))
+            else:
+                db.execute(update(User).values(is_active=False))
             db.commit()
         assert client.get("/whoami").json() == {"user": None}
         assert client.get("/private").status_code == 401
 
 
-def test_an_authenticated_request_costs_the_user_and_the_session_row(
+@pytest.mark.parametrize(
+    "data", ["not json", '{"_auth_user_id": "ada"}', '{"_auth_user_id": "99999999999999999999"}']
+)
+def test_a_session_row_written_by_hand_is_anonymous(
+    empty_database_url: str, data: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Data the database cannot read as JSON, or a user id it cannot cast, in a session
+    row: the request is anonymous (the session's user is looked up by itself), not a 500."""
+    from sqlalchemy import update
+
+    from nightowl.sessions.backends.database import SessionRecord
+
+    app, auth = make_app(empty_database_url, sessions="database")
+    auth.create_user_sync(PASSWORD, username="ada", email="ada@example.com")
+    try:
+        with _client(app) as client:
+            log_in(client)
+            assert client.get("/whoami").json() == {"user": "ada"}
+            with auth.database.session() as db:
+                db.execute(update(SessionRecord).values(data=data))
+                db.commit()
+            assert client.get("/whoami").json() == {"user": None}
+            assert client.get("/private").status_code == 401
+    finally:
+        app.state.database.close()
+
+
+def test_an_authenticated_request_costs_one_statement(
     backend_app: tuple[App, Auth], request: pytest.FixtureRequest
 ) -> None:
+    """The user once, plus the session row with the database backend, and no more: the
+    database backend reads both in one statement."""
     from sqlalchemy import event
 
     app, auth = backend_app
@@ -192,7 +228,11 @@ def test_an_authenticated_request_costs_the_user_and_the_session_row(
             assert client.get("/whoami").json() == {"user": "ada"}
         finally:
             event.remove(engine, "before_cursor_execute", record)
-    in_database = request.node.callspec.params["backend_app"] == "database"
-    users = [s for s in statements if "FROM auth_user" in s]
-    assert len(users) == 1, statements
-    assert len(statements) == (2 if in_database else 1), statements
+    assert len(statements) == 1, statements
+    if request.node.callspec.params["backend_app"] == "database":
+        # The session row and its user: one statement, a join on the session's user id.
+        assert (
+            "FROM nightowl_session LEFT OUTER JOIN auth_user ON auth_user.id = " in (statements[0])
+        )
+    else:
+        assert "FROM auth_user WHERE auth_user.id = " in statements[0], statements

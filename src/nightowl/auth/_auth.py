@@ -12,7 +12,8 @@ from sqlalchemy.orm import Session
 
 from nightowl.auth import _store
 from nightowl.auth._credentials import CredentialsAPI
-from nightowl.auth._reads import read_session
+from nightowl.auth._login import SESSION_USER_KEY, USER_JOIN
+from nightowl.auth._reads import Reader, UserLookup, UserRows
 from nightowl.auth.authenticators import Authenticator, SessionAuthenticator
 from nightowl.auth.backends import ModelBackend, PermissionBackend
 from nightowl.auth.bearer import BearerAuthenticator, TokenBackend
@@ -101,6 +102,11 @@ class Auth(CredentialsAPI):
         self.app = app
         self.database: Database = _checked_database(app, user_model, prefix)
         self.user_model = user_model
+        self._users = UserLookup(self.database, user_model)
+        #: Reads outside any transaction, for the request path.
+        self.reader: Reader = self._users.reader
+        #: The user model's table as rows, and users made from them.
+        self.user_rows: UserRows = self._users.rows
         self.prefix = prefix
         self.throttle: LoginThrottle | None = throttle_from(throttle)
         self.mail = mail or ConsoleMailBackend()
@@ -134,11 +140,13 @@ class Auth(CredentialsAPI):
         from nightowl.auth._schemes import SchemesProvider
         from nightowl.auth.dependencies import AuthSchemes, NotAuthenticated
         from nightowl.sessions import install as install_sessions
-        from nightowl.sessions import sessions_enabled
+        from nightowl.sessions import session_backend, sessions_enabled
 
         app.state.auth = self
         if not sessions_enabled(app):
             install_sessions(app, True)
+        # With sessions in the database, the session's user is read with the session.
+        self._users.join_sessions(session_backend(app), USER_JOIN, SESSION_USER_KEY)
         self.database.add_migrations("auth", MIGRATIONS / "auth")
         if self.user_model is User:
             self.database.add_migrations("auth_user", MIGRATIONS / "user")
@@ -173,13 +181,11 @@ class Auth(CredentialsAPI):
 
     async def get_user(self, user_id: Any) -> AbstractUser | None:
         """The user with this id, or ``None`` (one query)."""
-        try:
-            ident = int(user_id)
-        except (TypeError, ValueError):
-            return None
-        async with read_session(self.database) as session:
-            found: AbstractUser | None = await session.get(self.user_model, ident)
-            return found
+        return await self._users.get(user_id)
+
+    async def user_from_row(self, values: Sequence[Any]) -> AbstractUser | None:
+        """The user of a row of ``self.user_rows.columns`` (read by a join, say)."""
+        return await self._users.from_row(values)
 
     async def find_by_email(self, email: str) -> AbstractUser | None:
         """The user with this email address (compared in lower case), or ``None``."""

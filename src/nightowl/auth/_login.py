@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 __all__ = [
     "SESSION_HASH_KEY",
     "SESSION_USER_KEY",
+    "USER_JOIN",
     "USER_SCOPE_KEY",
     "auth_of",
     "login",
@@ -35,6 +36,9 @@ SESSION_USER_KEY = "_auth_user_id"
 SESSION_HASH_KEY = "_auth_user_hash"
 #: Where the request's user is kept once loaded (``request.scope``), so it loads once.
 USER_SCOPE_KEY = "user"
+#: Where the session's user, read in the same query as a database session, is kept
+#: (``request.session.joined``).
+USER_JOIN = "nightowl.auth.user"
 
 
 def auth_of(app: Any) -> AuthAPI:

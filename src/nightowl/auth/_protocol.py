@@ -4,12 +4,13 @@ not import it back."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
+    from nightowl.auth._reads import Reader, UserRows
     from nightowl.auth.hashers import PasswordHasher
     from nightowl.auth.mail import MailBackend
     from nightowl.auth.models import AbstractUser
@@ -26,6 +27,8 @@ class AuthAPI(Protocol):
     app: Any
     database: Any
     user_model: type[AbstractUser]
+    reader: Reader
+    user_rows: UserRows
     prefix: str
     authenticators: list[Any]
     tokens: Any
@@ -44,6 +47,8 @@ class AuthAPI(Protocol):
     async def run_sync(self, work: Callable[[Session], T]) -> T: ...
 
     async def get_user(self, user_id: Any) -> AbstractUser | None: ...
+
+    async def user_from_row(self, values: Sequence[Any]) -> AbstractUser | None: ...
 
     async def find_by_email(self, email: str) -> AbstractUser | None: ...
 

@@ -18,10 +18,11 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from nightowl.auth.authenticators import Authenticator
@@ -59,22 +60,35 @@ def _prefix_of(raw: str) -> str | None:
 def find_key_user(
     db: Session, user_model: type[AbstractUser], raw: str, touch_after: float = 60.0
 ) -> AbstractUser | None:
-    """The active user of a valid key, or ``None``; notes when the key was used."""
+    """The active user of a valid key, or ``None``; notes when the key was used (on a
+    sync session: what :class:`APIKeyAuthenticator` does in one query)."""
     prefix = _prefix_of(raw)
     key = db.scalars(select(APIKey).where(APIKey.prefix == prefix)).first() if prefix else None
-    # Compare even without a row, so a wrong prefix takes as long as a wrong secret.
-    expected = key.key_hash if key is not None else "0" * 64
-    if not hmac.compare_digest(expected, digest(raw)) or key is None:
-        return None
     now = utcnow()
-    if key.revoked_at is not None or (key.expires_at is not None and key.expires_at <= now):
+    stored = (key.key_hash, key.revoked_at, key.expires_at) if key is not None else None
+    if not _key_valid(raw, stored, now) or key is None:
         return None
     user = db.get(user_model, key.user_id)
     if user is None or not user.is_active:
         return None
-    if key.last_used_at is None or (now - key.last_used_at).total_seconds() >= touch_after:
+    if _stale(key.last_used_at, now, touch_after):
         db.execute(update(APIKey).where(APIKey.id == key.id).values(last_used_at=now))
     return user
+
+
+def _key_valid(raw: str, stored: Sequence[Any] | None, now: datetime) -> bool:
+    """Whether ``raw`` is the key whose ``(key_hash, revoked_at, expires_at)`` are
+    ``stored``, neither revoked nor expired."""
+    # Compare even without a row, so a wrong prefix takes as long as a wrong secret.
+    expected = stored[0] if stored is not None else "0" * 64
+    if not hmac.compare_digest(expected, digest(raw)) or stored is None:
+        return False
+    revoked_at, expires_at = stored[1], stored[2]
+    return revoked_at is None and (expires_at is None or expires_at > now)
+
+
+def _stale(last_used_at: datetime | None, now: datetime, touch_after: float) -> bool:
+    return last_used_at is None or (now - last_used_at).total_seconds() >= touch_after
 
 
 class APIKeyAuthenticator(Authenticator):
@@ -92,6 +106,7 @@ class APIKeyAuthenticator(Authenticator):
 
         self.header = header
         self.touch_after = touch_after
+        self._query: tuple[Any, Any] | None = None
         self._scheme = APIKeyHeader(
             header,
             scheme_name="APIKey",
@@ -108,11 +123,49 @@ class APIKeyAuthenticator(Authenticator):
         raw = request.headers.get(self.header)
         if not raw:
             return None
-        model = auth.user_model
-        user = await auth.run_sync(lambda db: find_key_user(db, model, raw, self.touch_after))
+        user = await self._user_of(raw, auth)
         if user is None:
             raise NotAuthenticated("Invalid, revoked or expired API key.", challenge="APIKey")
         return user
+
+    async def _user_of(self, raw: str, auth: AuthAPI) -> AbstractUser | None:
+        """The active user of a valid key: the key and its user in one query, outside any
+        transaction; ``last_used_at`` is written (in a transaction) when it is stale."""
+        prefix = _prefix_of(raw)
+        row = await auth.reader.first(self._query_for(auth), {"prefix": prefix}) if prefix else None
+        now = utcnow()
+        if not _key_valid(raw, row[1:4] if row is not None else None, now) or row is None:
+            return None
+        values = row[5:]
+        if auth.user_rows.ident(values) is None:  # the key's user is gone
+            return None
+        user = await auth.user_from_row(values)
+        if user is None or not user.is_active:
+            return None
+        if _stale(row[4], now, self.touch_after):
+            touch = update(APIKey).where(APIKey.id == row[0]).values(last_used_at=now)
+            await auth.run_sync(lambda db: db.execute(touch))
+        return user
+
+    def _query_for(self, auth: AuthAPI) -> Any:
+        """``SELECT`` the key's columns this needs and its user's, by prefix (built once)."""
+        if self._query is None or self._query[0] is not auth:
+            rows = auth.user_rows
+            keys: Any = APIKey.__table__
+            query = (
+                select(
+                    keys.c.id,
+                    keys.c.key_hash,
+                    keys.c.revoked_at,
+                    keys.c.expires_at,
+                    keys.c.last_used_at,
+                    *rows.columns,
+                )
+                .select_from(keys.outerjoin(rows.table, rows.key == keys.c.user_id))
+                .where(keys.c.prefix == bindparam("prefix"))
+            )
+            self._query = (auth, query)
+        return self._query[1]
 
 
 def make_key(user: AbstractUser, name: str, expires_in: timedelta | None) -> tuple[APIKey, str]:

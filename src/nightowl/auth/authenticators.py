@@ -12,7 +12,7 @@ import logging
 from abc import ABC, abstractmethod
 from typing import TYPE_CHECKING
 
-from nightowl.auth._login import fingerprint_matches, session_user_id
+from nightowl.auth._login import USER_JOIN, fingerprint_matches, session_user_id
 from nightowl.requests import Request
 
 if TYPE_CHECKING:
@@ -65,11 +65,16 @@ class SessionAuthenticator(Authenticator):
         return session_cookie
 
     async def authenticate(self, request: Request, auth: AuthAPI) -> AbstractUser | None:
-        """The session's user, loaded with one query."""
+        """The session's user: read with a database session, else loaded with one query."""
         user_id = session_user_id(request)
         if user_id is None:
             return None
-        user = await auth.get_user(user_id)
+        joined = request.session.joined.get(USER_JOIN)
+        if joined is not None and joined[0] == user_id:
+            row = joined[1]
+            user = await auth.user_from_row(row) if row is not None else None
+        else:
+            user = await auth.get_user(user_id)
         if user is None or not user.is_active or not fingerprint_matches(request, user):
             request.session.clear()
             return None

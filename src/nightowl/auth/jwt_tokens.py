@@ -30,7 +30,6 @@ from sqlalchemy import bindparam, delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from nightowl.auth._reads import read_session
 from nightowl.auth.bearer import TokenBackend, TokenPair, password_check
 from nightowl.auth.models import RevokedToken, utcnow
 from nightowl.exceptions import ImproperlyConfigured
@@ -215,18 +214,18 @@ class JWTTokens(TokenBackend):
             user_id = int(claims["sub"])
         except (TypeError, ValueError):
             return None, False
+        auth = self.auth
         if self._query is None:
             # Built once: the statement is the same for every request, only values change.
-            model = self.auth.user_model
+            rows = auth.user_rows
             ids: Any = bindparam("revocable", expanding=True)
             revoked = select(RevokedToken.id).where(RevokedToken.jti.in_(ids)).exists()
-            self._query = select(model, revoked).where(model.id == bindparam("user_id"))
+            self._query = select(*rows.columns, revoked).where(rows.key == bindparam("user_id"))
         values = {"user_id": user_id, "revocable": [str(claims["jti"]), claims["family"]]}
-        async with read_session(self.auth.database) as session:
-            row = (await session.execute(self._query, values)).first()
+        row = await auth.reader.first(self._query, values)
         if row is None:
             return None, False
-        return row[0], bool(row[1])
+        return await auth.user_from_row(row[:-1]), bool(row[-1])
 
     def _usable(self, user: AbstractUser | None, claims: dict[str, Any]) -> bool:
         return (

@@ -33,8 +33,10 @@ from nightowl.sessions.backends import (
     RedisBackend,
     ServerSideBackend,
     SessionBackend,
+    SessionJoin,
     SessionTooLarge,
 )
+from nightowl.sessions.backends._base import Loaded
 from nightowl.sessions.middleware import SessionMiddleware
 
 if TYPE_CHECKING:
@@ -46,6 +48,7 @@ __all__ = [
     "RedisBackend",
     "ServerSideBackend",
     "SessionBackend",
+    "SessionJoin",
     "SessionMiddleware",
     "SessionTooLarge",
     "configure_secret_key",
@@ -54,10 +57,12 @@ __all__ = [
     "install",
     "register_backend",
     "secret_key_for",
+    "session_backend",
     "sessions_enabled",
 ]
 
-_ENABLED: weakref.WeakSet[App] = weakref.WeakSet()
+#: The session backend of each app with sessions on.
+_ENABLED: weakref.WeakKeyDictionary[App, SessionBackend] = weakref.WeakKeyDictionary()
 _MIDDLEWARE_OPTIONS = {"cookie_name", "max_age", "path", "domain", "same_site", "secure"}
 #: Backends that other batteries offer by name, per app (see :func:`register_backend`).
 _NAMED: weakref.WeakKeyDictionary[App, dict[str, Callable[[], SessionBackend]]] = (
@@ -78,7 +83,7 @@ def register_backend(app: App, name: str, factory: Callable[[], SessionBackend])
     _NAMED.setdefault(app, {})[name] = factory
     waiting = _WAITING.get(app, {}).pop(name, None)
     if waiting is not None:
-        waiting.target = factory()
+        waiting.set_target(factory())
 
 
 class _Named(SessionBackend):
@@ -89,11 +94,19 @@ class _Named(SessionBackend):
         self.app = weakref.ref(app)
         self.name = name
         self.target: SessionBackend | None = None
+        self._joins: list[SessionJoin] = []
+
+    def set_target(self, target: SessionBackend) -> None:
+        self.target = target
+        for join in self._joins:
+            target.join(join)
 
     def resolved(self) -> SessionBackend:
         if self.target is None:
             app = self.app()
-            self.target = _offered(app, self.name) if app is not None else None
+            offered = _offered(app, self.name) if app is not None else None
+            if offered is not None:
+                self.set_target(offered)
         if self.target is None:
             hint = " (add App(database=...))" if self.name == "database" else ""
             raise ImproperlyConfigured(
@@ -107,6 +120,14 @@ class _Named(SessionBackend):
 
     async def load(self, cookie: str, max_age: int) -> tuple[str | None, dict[str, Any]]:
         return await self.resolved().load(cookie, max_age)
+
+    async def load_joined(self, cookie: str, max_age: int) -> Loaded:
+        return await self.resolved().load_joined(cookie, max_age)
+
+    def join(self, join: SessionJoin) -> bool:
+        # Kept for the backend the name stands for, once a battery offers it.
+        self._joins.append(join)
+        return self.target.join(join) if self.target is not None else True
 
     async def save(self, session_id: str | None, data: dict[str, Any], max_age: int) -> str:
         return await self.resolved().save(session_id, data, max_age)
@@ -198,12 +219,18 @@ def install(app: App, value: Any) -> None:
         app.add_middleware(CSRFMiddleware, router=app, **csrf_options)
     app.add_middleware(SessionMiddleware, backend=backend, secret_key=resolve_key, **options)
     app.provide(HTTPSession, _session_of)
-    _ENABLED.add(app)
+    _ENABLED[app] = backend
 
 
 def sessions_enabled(app: App) -> bool:
     """Whether :func:`install` has turned sessions on for ``app``."""
     return app in _ENABLED
+
+
+def session_backend(app: App) -> SessionBackend | None:
+    """Where ``app`` keeps its sessions (``None`` when sessions are off): a battery asks
+    it to read a row with each session through :meth:`SessionBackend.join`."""
+    return _ENABLED.get(app)
 
 
 def configure_secret_key(app: App, value: Any) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, MutableMapping
+from collections.abc import Iterator, Mapping, MutableMapping
 from typing import Any
 
 __all__ = ["HTTPSession"]
@@ -26,9 +26,13 @@ class HTTPSession(MutableMapping[str, Any]):
         from_cookie: the request carried a session cookie (even a tampered or expired one).
         modified: the data changed and will be saved.
         accessed: the data was read or written (the response then varies on ``Cookie``).
+        joined: what the backend read in the same query as the session, by name: for each
+            :class:`~nightowl.sessions.backends.SessionJoin`, the value its key had then
+            and the matching row (``None`` when none matched). Empty unless the backend
+            supports joins (the database backend) and a battery asked for one.
     """
 
-    __slots__ = ("_data", "accessed", "from_cookie", "id", "modified", "regenerate_id")
+    __slots__ = ("_data", "accessed", "from_cookie", "id", "joined", "modified", "regenerate_id")
 
     def __init__(
         self,
@@ -36,10 +40,12 @@ class HTTPSession(MutableMapping[str, Any]):
         *,
         id: str | None = None,
         from_cookie: bool = False,
+        joined: Mapping[str, tuple[Any, Any]] | None = None,
     ) -> None:
         self._data: dict[str, Any] = data or {}
         self.id = id
         self.from_cookie = from_cookie
+        self.joined: Mapping[str, tuple[Any, Any]] = joined or {}
         self.modified = False
         self.accessed = False
         self.regenerate_id = False

@@ -97,8 +97,8 @@ class SessionMiddleware:
                 cookie = parse_cookie_header(value.decode("latin-1")).get(self.cookie_name)
                 break
         if cookie:
-            session_id, data = await self.backend.load(cookie, self.max_age)
-            session = HTTPSession(data, id=session_id, from_cookie=True)
+            session_id, data, joined = await self.backend.load_joined(cookie, self.max_age)
+            session = HTTPSession(data, id=session_id, from_cookie=True, joined=joined)
         else:
             session = HTTPSession()
         scope["session"] = session

@@ -14,6 +14,7 @@ from nightowl.sessions.backends._base import (
     COOKIE_SIZE_LIMIT,
     ServerSideBackend,
     SessionBackend,
+    SessionJoin,
     SessionTooLarge,
 )
 from nightowl.sessions.backends.cookie import CookieBackend
@@ -26,6 +27,7 @@ __all__ = [
     "RedisBackend",
     "ServerSideBackend",
     "SessionBackend",
+    "SessionJoin",
     "SessionTooLarge",
 ]
 

@@ -6,13 +6,25 @@ import hashlib
 import json
 import secrets
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from itsdangerous import BadSignature, Signer
 
 from nightowl.exceptions import ImproperlyConfigured
 
-__all__ = ["COOKIE_SIZE_LIMIT", "ServerSideBackend", "SessionBackend", "SessionTooLarge", "dumps"]
+__all__ = [
+    "COOKIE_SIZE_LIMIT",
+    "ServerSideBackend",
+    "SessionBackend",
+    "SessionJoin",
+    "SessionTooLarge",
+    "dumps",
+]
+
+#: What :meth:`SessionBackend.load_joined` gives: the id, the data, the joined rows.
+Loaded = tuple[str | None, dict[str, Any], dict[str, tuple[Any, Any]]]
 
 #: Browsers drop a cookie whose name, value and attributes exceed 4096 bytes.
 COOKIE_SIZE_LIMIT = 4096
@@ -27,6 +39,32 @@ def dumps(data: dict[str, Any]) -> str:
         return json.dumps(data, separators=(",", ":"), ensure_ascii=False)
     except (TypeError, ValueError) as exc:
         raise TypeError(f"Session values must be JSON-serialisable: {exc}") from None
+
+
+@dataclass(frozen=True, slots=True)
+class SessionJoin:
+    """A row to read in the same query as the session: the row of ``table`` whose
+    ``column`` equals the session's value under ``key`` (a battery's way to load, say,
+    the logged-in user with the session, in one round trip).
+
+    ``request.session.joined[name]`` is then ``(value, row)``: the value the key had
+    when the session was read, and ``columns`` of the matching row as a tuple (``None``
+    when no row matched). Backends that cannot join (cookie, Redis) leave it out.
+
+    Attributes:
+        name: where the row goes in ``request.session.joined``.
+        key: the session key holding the id (its value is a string).
+        table: the table (a SQLAlchemy ``FromClause``) to read from.
+        column: the column of ``table`` the id is compared with (its type is the
+            one the key's value is cast to).
+        columns: the columns read.
+    """
+
+    name: str
+    key: str
+    table: Any
+    column: Any
+    columns: Sequence[Any]
 
 
 class SessionBackend(ABC):
@@ -49,6 +87,17 @@ class SessionBackend(ABC):
     @abstractmethod
     async def save(self, session_id: str | None, data: dict[str, Any], max_age: int) -> str:
         """Store ``data`` (under ``session_id``, or a new id if ``None``); return the cookie value."""
+
+    async def load_joined(self, cookie: str, max_age: int) -> Loaded:
+        """:meth:`load`, plus the rows of the joins asked for with :meth:`join` (none here:
+        only backends that can join override it)."""
+        session_id, data = await self.load(cookie, max_age)
+        return session_id, data, {}
+
+    def join(self, join: SessionJoin) -> bool:
+        """Read ``join``'s row with every session, when the backend can (the database
+        backend); ``False`` when it cannot, and the caller reads the row itself."""
+        return False
 
     async def delete(self, session_id: str | None) -> None:  # noqa: B027 - optional hook
         """Forget the session ``session_id`` (a no-op when the data lives in the cookie)."""

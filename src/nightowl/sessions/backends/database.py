@@ -12,17 +12,32 @@ import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
+from typing import cast as typed
 
-from sqlalchemy import DateTime, String, Table, Text, delete, insert, inspect, select, update
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    String,
+    Table,
+    Text,
+    bindparam,
+    cast,
+    delete,
+    insert,
+    inspect,
+    select,
+    type_coerce,
+    update,
+)
 from sqlalchemy import exc as sa_exc
-from sqlalchemy.engine import Connection, CursorResult, Result
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.engine import Connection, CursorResult, Result, Row
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.orm import Mapped
 
 from nightowl.db import AsyncSession, Model, is_missing_table, mapped_column
 from nightowl.exceptions import HTTPException
-from nightowl.sessions.backends._base import ServerSideBackend
+from nightowl.sessions.backends._base import Loaded, ServerSideBackend, SessionJoin
 
 if TYPE_CHECKING:
     from nightowl.db import Database
@@ -94,28 +109,86 @@ class DatabaseSessionBackend(ServerSideBackend):
         self.purge_interval = purge_interval
         self.table: Table = _table_in(database)
         self._next_purge = 0.0  # the first save of each process purges
+        self._joins: list[SessionJoin] = []
+        # Built once: only the bound values change from request to request.
+        table = self.table
+        self._query: Any = select(table.c.data).where(
+            table.c.id == bindparam("id"), table.c.expires_at > bindparam("now")
+        )
+        self._joined_query: Any = None
+        self._reader: tuple[AsyncEngine, AsyncEngine] | None = None
+
+    def join(self, join: SessionJoin) -> bool:
+        """Read ``join``'s row in the same query as each session (one round trip): the
+        session's JSON names the row's id, which the query reads and casts to the type
+        of ``join.column``."""
+        self._joins.append(join)
+        self._joined_query = None
+        return True
 
     async def load(self, cookie: str, max_age: int) -> tuple[str | None, dict[str, Any]]:
         """Check the id's signature, then read its row; ``(None, {})`` if unknown or expired."""
+        session_id, data, _ = await self._load(cookie, self._query, ())
+        return session_id, data
+
+    async def load_joined(self, cookie: str, max_age: int) -> Loaded:
+        """:meth:`load`, with the rows of the joins read in the same query."""
+        if not self._joins:
+            return await self._load(cookie, self._query, ())
+        if self._joined_query is None:
+            self._joined_query = _joined_query(self.table, self._joins, self.database.backend)
+        try:
+            return await self._load(cookie, self._joined_query, self._joins)
+        except sa_exc.DBAPIError as exc:
+            if is_missing_table(exc):
+                raise
+            # Session data the database cannot read as JSON, or an id it cannot cast
+            # (written by hand): the session alone, and the caller reads the row itself.
+            logger.warning("Reading the session with its joined rows failed: %s", exc)
+            return await self._load(cookie, self._query, ())
+
+    async def _load(self, cookie: str, query: Any, joins: list[SessionJoin] | tuple[()]) -> Loaded:
         session_id = self.unsign_id(cookie)
         if session_id is None:
-            return None, {}
-        table = self.table
-        query = select(table.c.data).where(table.c.id == session_id, table.c.expires_at > _now())
+            return None, {}, {}
         try:
-            async with self._transaction() as connection:
-                raw = (await connection.execute(query)).scalar_one_or_none()
+            row = await self._read(query, {"id": session_id, "now": _now()})
         except sa_exc.DBAPIError as exc:
             if not is_missing_table(exc):
                 raise
             # Without the table there is no session to read: the request goes on with an
             # empty one (pages that only read it still work), and only saving it fails.
             self._log_missing("read request.session (it is empty for this request)")
-            return None, {}
-        data = self.decode(raw) if raw is not None else None
+            return None, {}, {}
+        if row is None:
+            return None, {}, {}
+        data = self.decode(row[0])
         if data is None:
-            return None, {}
-        return session_id, data
+            return None, {}, {}
+        joined: dict[str, tuple[Any, Any]] = {}
+        start = 1
+        for join in joins:
+            end = start + len(join.columns) + 1
+            values = tuple(row[start + 1 : end])
+            # The first column read is the join's own: NULL when no row matched.
+            joined[join.name] = (data.get(join.key), values if row[start] is not None else None)
+            start = end
+        return session_id, data, joined
+
+    async def _read(self, query: Any, values: dict[str, Any]) -> Row[Any] | None:
+        """The first row of a read, outside any transaction: one round trip, no
+        ``BEGIN``/``COMMIT`` (inside :meth:`Database.test_session`, the test's session)."""
+        database = self.database
+        if database.in_test_session:
+            async with database.async_session() as session:
+                return (await session.execute(query, values)).first()
+        engine = database.async_engine
+        if self._reader is None or self._reader[0] is not engine:
+            # Autocommit is the driver's setting, made without a round trip and undone
+            # when the connection returns to the pool.
+            self._reader = (engine, engine.execution_options(isolation_level="AUTOCOMMIT"))
+        async with self._reader[1].connect() as connection:
+            return (await connection.execute(query, values)).first()
 
     async def save(self, session_id: str | None, data: dict[str, Any], max_age: int) -> str:
         """Write the row (a new one for a new session), expiring in ``max_age`` seconds.
@@ -239,9 +312,28 @@ class DatabaseSessionBackend(ServerSideBackend):
         )
 
 
+def _joined_query(table: Table, joins: list[SessionJoin], backend: str) -> Any:
+    """``SELECT data, <each join's columns> FROM session LEFT JOIN ...`` for one id."""
+    columns: list[Any] = [table.c.data]
+    source: Any = table
+    for join in joins:
+        # The JSON text as JSON: PostgreSQL needs a cast; SQLite and MySQL read the text.
+        data = (
+            cast(table.c.data, JSON) if backend == "postgresql" else type_coerce(table.c.data, JSON)
+        )
+        ident = cast(data[join.key].as_string(), join.column.type)
+        source = source.outerjoin(join.table, join.column == ident)
+        columns += [join.column, *join.columns]
+    return (
+        select(*columns)
+        .select_from(source)
+        .where(table.c.id == bindparam("id"), table.c.expires_at > bindparam("now"))
+    )
+
+
 def _rowcount(result: Result[Any]) -> int:
     # An AsyncSession types what it returns as a Result; for DML it is a CursorResult.
-    return int(cast("CursorResult[Any]", result).rowcount or 0)
+    return int(typed("CursorResult[Any]", result).rowcount or 0)
 
 
 def _table_in(database: Database) -> Table:
