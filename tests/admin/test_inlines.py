@@ -169,8 +169,8 @@ def test_inline_configuration_errors() -> None:
         Admin(bare_app()).register(Post, inlines=[object])
 
 
-class Writer(Model):
-    __tablename__ = "adm_writer"
+class Scribe(Model):
+    __tablename__ = "adm_scribe"
     __app_label__: ClassVar[str] = "blog"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -180,34 +180,34 @@ class Writer(Model):
         return self.name
 
 
-class Book(Model):
-    """Books and writers, many-to-many through ``Credit``, a model with a field of its own."""
+class Volume(Model):
+    """Volumes and scribes, many-to-many through ``Authorship``, a model with a field of its own."""
 
-    __tablename__ = "adm_book"
+    __tablename__ = "adm_volume"
     __app_label__: ClassVar[str] = "blog"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     title: Mapped[str] = mapped_column(String(100))
-    credits: Mapped[list[Credit]] = relationship(back_populates="book")
+    credits: Mapped[list[Authorship]] = relationship(back_populates="book")
 
     def __str__(self) -> str:
         return self.title
 
 
-class Credit(Model):
-    __tablename__ = "adm_credit"
+class Authorship(Model):
+    __tablename__ = "adm_authorship"
     __app_label__: ClassVar[str] = "blog"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    book_id: Mapped[int] = mapped_column(ForeignKey("adm_book.id"))
-    writer_id: Mapped[int] = mapped_column(ForeignKey("adm_writer.id"))
+    book_id: Mapped[int] = mapped_column(ForeignKey("adm_volume.id"))
+    writer_id: Mapped[int] = mapped_column(ForeignKey("adm_scribe.id"))
     role: Mapped[str] = mapped_column(String(50))
-    book: Mapped[Book] = relationship(back_populates="credits")
-    writer: Mapped[Writer] = relationship()
+    book: Mapped[Volume] = relationship(back_populates="credits")
+    writer: Mapped[Scribe] = relationship()
 
 
-class CreditInline(TabularInline):
-    model = Credit
+class AuthorshipInline(TabularInline):
+    model = Authorship
     fields = ["writer_id", "role"]
 
 
@@ -217,18 +217,18 @@ def test_a_many_to_many_through_a_model_is_an_inline(empty_database_url: str) ->
     from tests.admin.conftest import add_rows, client_for, make_blog
 
     app, _auth, admin = make_blog(empty_database_url)
-    admin.register(Writer)
-    admin.register(Book, inlines=[CreditInline])
+    admin.register(Scribe)
+    admin.register(Volume, inlines=[AuthorshipInline])
     app.state.database.create_all()
     add_rows(app)
     with app.state.database.session() as db:
-        ann, bob = Writer(name="Ann"), Writer(name="Bob")
-        book = Book(title="Two hands", credits=[Credit(writer=ann, role="author")])
+        ann, bob = Scribe(name="Ann"), Scribe(name="Bob")
+        book = Volume(title="Two hands", credits=[Authorship(writer=ann, role="author")])
         db.add_all([ann, bob, book])
         db.commit()
         book_id, ann_id, bob_id, first = book.id, ann.id, bob.id, book.credits[0].id
     client = client_for(app, "boss")
-    page = client.get(f"/admin/blog/book/{book_id}/change/").text
+    page = client.get(f"/admin/blog/volume/{book_id}/change/").text
     assert 'name="credits-0-role"' in page and 'value="author"' in page
     form = {
         "csrf_token": csrf_token(page),
@@ -240,11 +240,11 @@ def test_a_many_to_many_through_a_model_is_an_inline(empty_database_url: str) ->
         "credits-1-writer_id": str(bob_id),
         "credits-1-role": "illustrator",
     }
-    saved = client.post(f"/admin/blog/book/{book_id}/change/", data=form)
+    saved = client.post(f"/admin/blog/volume/{book_id}/change/", data=form)
     assert saved.status_code == 303, saved.text
     with app.state.database.session() as db:
         rows = db.execute(
-            select(Writer.name, Credit.role).join(Credit.writer).order_by(Credit.id)
+            select(Scribe.name, Authorship.role).join(Authorship.writer).order_by(Authorship.id)
         ).all()
     assert [tuple(r) for r in rows] == [("Ann", "author"), ("Bob", "illustrator")]
     client.close()
