@@ -155,6 +155,8 @@ async def profile(args: argparse.Namespace, urls: dict[str, str]) -> None:
         for _ in range(args.requests):
             await call(contender, "/me")
         profiler.disable()
+        if args.dump:
+            profiler.dump_stats(args.dump)
         pstats.Stats(profiler).strip_dirs().sort_stats(args.sort).print_stats(args.top)
     finally:
         if getattr(module, "LIFESPAN", True):
@@ -251,6 +253,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--requests", type=int, default=2000, help="profiled requests (2000)")
     parser.add_argument("--sort", default="tottime", help="profile order (tottime)")
     parser.add_argument("--top", type=int, default=40, help="profile lines (40)")
+    parser.add_argument("--dump", help="also write the profile to this file (for pstats)")
     args = parser.parse_args(argv)
     args.frameworks = [f.strip() for f in args.frameworks.split(",") if f.strip()]
     for name in args.frameworks:
