@@ -302,3 +302,86 @@ def test_sessions_are_rolled_back_with_the_test_session(
     assert _rows(session_table) == {}
     with database.session() as session:
         assert session.scalars(select(Member)).all() == []
+
+
+@pytest.mark.parametrize("order", ["database first", "sessions first"])
+def test_a_join_reads_a_row_with_the_session(
+    build: Callable[..., App], session_table: Database, order: str
+) -> None:
+    """``backend.join(...)``: the row whose id the session keeps comes in the same query,
+    as ``request.session.joined[name]``, ``(the id, the row)``; ``None`` for no row."""
+    from sqlalchemy import Column, Integer, String
+
+    from nightowl.sessions import SessionJoin, session_backend
+
+    people = Table(
+        "joined_person",
+        MetaData(),
+        Column("id", Integer, primary_key=True),
+        Column("email", String(50)),
+    )
+    people.create(session_table.engine)
+    try:
+        with session_table.engine.begin() as connection:
+            connection.execute(people.insert().values(id=7, email="ann@example.com"))
+        url = str(session_table.url)
+        if order == "database first":
+            app = build(database=url, sessions="database")
+        else:
+            app = build(sessions="database", database=url)
+        backend = session_backend(app)
+        assert backend is not None
+        assert backend.join(
+            SessionJoin("person", "person_id", people, people.c.id, [people.c.email])
+        )
+
+        @app.get("/person")
+        def person(request: Request) -> dict[str, Any]:
+            found = request.session.joined.get("person")
+            return {"joined": list(found) if found is not None else None}
+
+        statements: list[str] = []
+        with TestClient(app) as client:
+            client.get("/set?key=person_id&value=7")
+            assert client.get("/person").json()["joined"] == ["7", ["ann@example.com"]]
+            client.get("/set?key=person_id&value=8")
+            assert client.get("/person").json()["joined"] == ["8", None]
+            client.get("/logout")
+            assert client.get("/person").json()["joined"] is None  # no session: no read
+
+            def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+                statements.append(" ".join(statement.split()))
+
+            from sqlalchemy import event
+
+            engine = app.state.database.async_engine.sync_engine
+            client.get("/set?key=person_id&value=7")
+            event.listen(engine, "before_cursor_execute", record)
+            try:
+                assert client.get("/person").json()["joined"] == ["7", ["ann@example.com"]]
+            finally:
+                event.remove(engine, "before_cursor_execute", record)
+        assert len(statements) == 1, statements
+        assert "FROM nightowl_session LEFT OUTER JOIN joined_person ON" in statements[0]
+    finally:
+        people.drop(session_table.engine)
+
+
+def test_the_cookie_backend_does_not_join() -> None:
+    from sqlalchemy import Column, Integer
+
+    from nightowl.sessions import SessionJoin, session_backend
+
+    app = _routes(App(secret_key=KEY))
+    backend = session_backend(app)
+    assert backend is not None
+    table = Table("t", MetaData(), Column("id", Integer, primary_key=True))
+    assert backend.join(SessionJoin("t", "t_id", table, table.c.id, [])) is False
+
+    @app.get("/joined")
+    def joined(request: Request) -> Any:
+        return dict(request.session.joined)
+
+    with TestClient(app) as client:
+        client.get("/set?key=t_id&value=1")
+        assert client.get("/joined").json() == {}
