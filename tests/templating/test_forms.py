@@ -292,3 +292,47 @@ def test_api_clients_keep_the_json_422() -> None:
     assert ["body", "name"] in locs and ["body", "terms"] in locs
     wrong = client.post("/api", data={"name": "Ada", "plan": "green", "terms": "yes"})
     assert next(error["loc"] for error in wrong.json()["errors"]) == ["body", "plan"]
+
+
+class Quoted(BaseModel):
+    title: str = Field(max_length=5, title='Say "hi" & <go>', description="<b>bold</b>")
+    kind: Literal["a&b", "<c>"] = "a&b"
+    tags: list[Color] = [Color.blue]
+    done: bool = True
+
+
+def test_fields_render_the_exact_html_and_escape_everything_they_show() -> None:
+    form = ModelForm(Quoted, prefix='q"').bind({'q"title': '<x y="1">', 'q"kind': "<c>"})
+    title = form["title"]
+    assert title.render() == (
+        '<div class="field field-text invalid">'
+        '<label for="id_q&#34;title">Say &#34;hi&#34; &amp; &lt;go&gt;</label>'
+        '<input id="id_q&#34;title" name="q&#34;title" type="text" required maxlength="5"'
+        ' aria-invalid="true" aria-describedby="id_q&#34;title-help id_q&#34;title-error"'
+        ' value="&lt;x y=&#34;1&#34;&gt;">'
+        '<small class="help" id="id_q&#34;title-help">&lt;b&gt;bold&lt;/b&gt;</small>'
+        '<p class="error" id="id_q&#34;title-error">'
+        "String should have at most 5 characters</p></div>"
+    )
+    assert form["kind"].input() == (
+        '<select id="id_q&#34;kind" name="q&#34;kind">'
+        '<option value="a&amp;b">A&amp;b</option>'
+        '<option value="&lt;c&gt;" selected>&lt;c&gt;</option></select>'
+    )
+    assert form["tags"].input() == (
+        '<select id="id_q&#34;tags" name="q&#34;tags" multiple>'
+        '<option value="red">Red</option><option value="blue">Blue</option></select>'
+    )
+    assert ModelForm(Quoted)["done"].render() == (
+        '<div class="field field-checkbox"><input type="checkbox" id="id_done" name="done"'
+        ' checked> <label for="id_done">Done</label></div>'
+    )
+
+
+def test_attributes_given_to_input_replace_or_follow_the_fields_own() -> None:
+    form = ModelForm(Quoted)
+    html = form["title"].input(maxlength=3, data_x="<1>", autofocus=True, value="z", type=False)
+    assert html == (
+        '<input id="id_title" name="title" required maxlength="3"'
+        ' aria-describedby="id_title-help" data-x="&lt;1&gt;" autofocus value="">'
+    )

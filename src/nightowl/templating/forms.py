@@ -38,7 +38,9 @@ password input (never sent back). ``max_length``, ``ge``/``le`` and required-nes
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Awaitable, Callable, Iterator, Mapping
+from dataclasses import dataclass
 from typing import Any, Generic, Self, TypeVar
 
 import pydantic
@@ -93,43 +95,59 @@ class BoundField:
         """The model field's name."""
         return self.spec.name
 
+    def _static(self) -> _Static:
+        model: type[pydantic.BaseModel] = self.form.model
+        return _statics(model, self.form.prefix)[self.spec.name]
+
     def label_tag(self) -> Markup:
         """``<label for="id_email">Email</label>``."""
-        return Markup('<label for="{}">{}</label>').format(self.id, self.spec.label)
+        return self._static().label
 
     def input(self, **attrs: Any) -> Markup:
         """The ``<input>``, ``<select>`` or ``<textarea>``; ``attrs`` adds attributes
         (``class_="wide"`` for ``class``; ``True`` for a bare attribute)."""
+        static = self._static()
+        if attrs or not static.fast:
+            return self._input_with(static, attrs)
         spec = self.spec
-        base: dict[str, Any] = {"id": self.id, "name": self.form.prefix + spec.key}
-        if spec.widget == "input":
-            base["type"] = spec.input_type
-        if spec.required:
-            base["required"] = True
-        base.update(spec.attrs)
-        described = [f"{self.id}-help"] if spec.help else []
+        head = static.head + (static.invalid if self.errors else static.valid)
+        if spec.widget == "checkbox":
+            checked = " checked" if self.value else ""
+            return Markup(f'<input type="checkbox"{head}{checked}>')
+        if spec.widget == "select":
+            return Markup(f"<select{head}>{self._options()}</select>")
+        if spec.widget == "textarea":
+            return Markup(f"<textarea{head}>{_esc(display(self.value))}</textarea>")
+        if spec.input_type in ("password", "file"):  # a password is never sent back
+            return Markup(f"<input{head}>")
+        return Markup(f'<input{head} value="{_esc(display(self.value))}">')
+
+    def _input_with(self, static: _Static, attrs: Mapping[str, Any]) -> Markup:
+        """:meth:`input` with attributes of the caller's, which may replace the field's own."""
+        base = dict(static.base)
+        described = [f"{static.id}-help"] if self.spec.help else []
         if self.errors:
             base["aria-invalid"] = "true"
-            described.append(f"{self.id}-error")
+            described.append(f"{static.id}-error")
         if described:
             base["aria-describedby"] = " ".join(described)
-        if spec.multiple:
+        if self.spec.multiple:
             base["multiple"] = True
         for key, value in attrs.items():
             base[key.rstrip("_").replace("_", "-")] = value
-        if spec.widget == "checkbox":
+        widget = self.spec.widget
+        if widget == "checkbox":
             base["checked"] = bool(self.value)
-            return Markup('<input type="checkbox"{}>').format(_attributes(base))
-        if spec.widget == "select":
-            return Markup("<select{}>{}</select>").format(_attributes(base), self._options())
-        if spec.widget == "textarea":
-            text = display(self.value)
-            return Markup("<textarea{}>{}</textarea>").format(_attributes(base), text)
-        if spec.input_type not in ("password", "file"):  # a password is never sent back
+            return Markup(f'<input type="checkbox"{_attributes(base)}>')
+        if widget == "select":
+            return Markup(f"<select{_attributes(base)}>{self._options()}</select>")
+        if widget == "textarea":
+            return Markup(f"<textarea{_attributes(base)}>{_esc(display(self.value))}</textarea>")
+        if self.spec.input_type not in ("password", "file"):  # a password is never sent back
             base["value"] = display(self.value)
-        return Markup("<input{}>").format(_attributes(base))
+        return Markup(f"<input{_attributes(base)}>")
 
-    def _options(self) -> Markup:
+    def _options(self) -> str:
         spec = self.spec
         if spec.multiple:
             chosen = {display(v) for v in (self.value or ())}
@@ -138,37 +156,35 @@ class BoundField:
         options = []
         if not spec.multiple and (spec.nullable or not chosen - {""}):
             placeholder = "Choose…" if spec.required else "—"
-            options.append(Markup('<option value="">{}</option>').format(placeholder))
-        for value, label in spec.choices:
-            selected = Markup(" selected") if value in chosen else Markup("")
-            options.append(
-                Markup('<option value="{}"{}>{}</option>').format(value, selected, label)
-            )
-        return Markup("").join(options)
+            options.append(f'<option value="">{placeholder}</option>')
+        static = self._static()
+        for (value, _), (start, rest) in zip(spec.choices, static.options, strict=True):
+            options.append(f"{start} selected{rest}" if value in chosen else f"{start}{rest}")
+        return "".join(options)
 
     def help_html(self) -> Markup:
         """The field's description, if it has one."""
-        if not self.spec.help:
-            return Markup("")
-        return Markup('<small class="help" id="{}-help">{}</small>').format(self.id, self.spec.help)
+        return self._static().help
 
     def errors_html(self) -> Markup:
         """The field's error messages (empty without errors)."""
         if not self.errors:
             return Markup("")
-        return Markup('<p class="error" id="{}-error">{}</p>').format(
-            self.id, Markup("<br>").join(escape(e) for e in self.errors)
-        )
+        messages = "<br>".join(_esc(e) for e in self.errors)
+        return Markup(f'<p class="error" id="{_esc(self.id)}-error">{messages}</p>')
 
     def render(self) -> Markup:
         """The label, the input, the help text and the errors, in a ``<div class="field">``."""
-        classes = f"field field-{self.spec.input_type}" + (" invalid" if self.errors else "")
+        static = self._static()
         if self.spec.widget == "checkbox":
-            inner = self.input() + Markup(" ") + self.label_tag()
+            inner = f"{self.input()} {static.label}"
         else:
-            inner = self.label_tag() + self.input()
-        parts = inner + self.help_html() + self.errors_html()
-        return Markup('<div class="{}">{}</div>').format(classes, parts)
+            inner = f"{static.label}{self.input()}"
+        if self.errors:
+            return Markup(
+                f'<div class="{static.classes} invalid">{inner}{static.help}{self.errors_html()}</div>'
+            )
+        return Markup(f'<div class="{static.classes}">{inner}{static.help}</div>')
 
     def __html__(self) -> str:
         return str(self.render())
@@ -177,14 +193,85 @@ class BoundField:
         return f"<BoundField {self.spec.name} value={self.value!r} errors={self.errors!r}>"
 
 
-def _attributes(attrs: Mapping[str, Any]) -> Markup:
+def _esc(value: Any) -> str:
+    """``value`` as ``Markup.format`` puts it in HTML: its own ``__html__``, else escaped."""
+    if type(value) is str:
+        return escape(value)
+    if hasattr(value, "__html_format__"):
+        return str(value.__html_format__(""))
+    if hasattr(value, "__html__"):
+        return str(value.__html__())
+    return escape(format(value, ""))
+
+
+def _attributes(attrs: Mapping[str, Any]) -> str:
     parts = []
     for key, value in attrs.items():
         if value is True:
-            parts.append(Markup(" {}").format(key))
+            parts.append(f" {_esc(key)}")
         elif value is not False and value is not None:
-            parts.append(Markup(' {}="{}"').format(key, value))
-    return Markup("").join(parts)
+            parts.append(f' {_esc(key)}="{_esc(value)}"')
+    return "".join(parts)
+
+
+#: Attributes the input adds after the field's own; a field setting one of them itself
+#: takes the slower path, which keeps the attribute where the field put it.
+_LATER = frozenset({"aria-invalid", "aria-describedby", "multiple", "checked", "value"})
+
+
+@dataclass(frozen=True, slots=True)
+class _Static:
+    """What one field renders the same way on every request, worked out once per model
+    and prefix: its escaped attributes, label, help and options."""
+
+    id: str
+    base: dict[str, Any]
+    fast: bool
+    head: str
+    valid: str
+    invalid: str
+    label: Markup
+    help: Markup
+    classes: str
+    options: tuple[tuple[str, str], ...]
+
+
+def _field_static(spec: FieldSpec, prefix: str) -> _Static:
+    id_ = f"id_{prefix}{spec.name}"
+    base: dict[str, Any] = {"id": id_, "name": prefix + spec.key}
+    if spec.widget == "input":
+        base["type"] = spec.input_type
+    if spec.required:
+        base["required"] = True
+    base.update(spec.attrs)
+    multiple = " multiple" if spec.multiple else ""
+    help_id = f"{id_}-help"
+    valid = f' aria-describedby="{_esc(help_id)}"' if spec.help else ""
+    invalid_ids = f"{help_id} {id_}-error" if spec.help else f"{id_}-error"
+    help_html = (
+        f'<small class="help" id="{_esc(id_)}-help">{_esc(spec.help)}</small>' if spec.help else ""
+    )
+    return _Static(
+        id=id_,
+        base=base,
+        fast=not _LATER.intersection(base),
+        head=_attributes(base),
+        valid=valid + multiple,
+        invalid=f' aria-invalid="true" aria-describedby="{_esc(invalid_ids)}"{multiple}',
+        label=Markup(f'<label for="{_esc(id_)}">{_esc(spec.label)}</label>'),
+        help=Markup(help_html),
+        classes=_esc(f"field field-{spec.input_type}"),
+        options=tuple(
+            (f'<option value="{_esc(value)}"', f">{_esc(label)}</option>")
+            for value, label in spec.choices
+        ),
+    )
+
+
+@functools.lru_cache(maxsize=1024)
+def _statics(model: type[pydantic.BaseModel], prefix: str) -> dict[str, _Static]:
+    """Each field's :class:`_Static` by field name (cached, like :func:`field_specs`)."""
+    return {spec.name: _field_static(spec, prefix) for spec in field_specs(model)}
 
 
 class ModelForm(Generic[M]):
