@@ -7,10 +7,8 @@ import types
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Table
 
 from nightowl import App
-from nightowl.db import Model
 from nightowl.testing import TestClient
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -42,12 +40,6 @@ def test_example_runs(doc: str, index: int, code: str, tmp_path: Path) -> None:
         # Models of one example must be gone before the next declares a class of the same
         # name on the shared declarative base: SQLAlchemy's registry forgets a class only
         # when it is collected, and mapped classes sit in reference cycles.
-        # The tables of its own models leave the shared metadata too, for the tests after it.
-        for value in list(module.__dict__.values()):
-            table = getattr(value, "__table__", None)
-            own = getattr(value, "__module__", None) == name
-            if own and isinstance(table, Table) and table.metadata is Model.metadata:
-                Model.metadata.remove(table)
         module.__dict__.clear()
         gc.collect()
 
