@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import secrets
-import socket
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,21 +18,9 @@ from nightowl.exceptions import ImproperlyConfigured
 from nightowl.sessions import HTTPSession, RedisBackend, SessionMiddleware
 from nightowl.testing import TestClient
 from tests.live import live_server
+from tests.redis_server import NEEDS_REDIS
 
 KEY = "a-test-secret-key-that-is-long-enough"
-
-
-def _redis_up() -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", 6379), timeout=0.5) as sock:
-            sock.sendall(b"PING\r\n")
-            return sock.recv(16).startswith(b"+PONG")
-    except OSError:
-        return False
-
-
-REDIS = _redis_up()
-needs_redis = pytest.mark.skipif(not REDIS, reason="no Redis server answers at 127.0.0.1:6379")
 
 
 def build(sessions: Any = True, **options: Any) -> App:
@@ -299,7 +286,7 @@ def _redis_keys(prefix: str) -> dict[str, Any]:
         client.close()
 
 
-@needs_redis
+@NEEDS_REDIS
 def test_redis_keeps_only_an_id_in_the_cookie(redis_prefix: str) -> None:
     app = build(RedisBackend(prefix=redis_prefix))
     with TestClient(app) as client:
@@ -314,7 +301,7 @@ def test_redis_keeps_only_an_id_in_the_cookie(redis_prefix: str) -> None:
     assert 0 < ttl <= 14 * 24 * 3600
 
 
-@needs_redis
+@NEEDS_REDIS
 def test_redis_sessions_are_shared_between_workers(redis_prefix: str) -> None:
     first, second = (
         build(RedisBackend(prefix=redis_prefix)),
@@ -328,7 +315,7 @@ def test_redis_sessions_are_shared_between_workers(redis_prefix: str) -> None:
             assert two.get("/").json() == {"cart": "3 books"}
 
 
-@needs_redis
+@NEEDS_REDIS
 def test_redis_tampered_or_unknown_id_is_an_empty_session(redis_prefix: str) -> None:
     with TestClient(build(RedisBackend(prefix=redis_prefix))) as client:
         client.get("/set?key=a&value=b")
@@ -339,7 +326,7 @@ def test_redis_tampered_or_unknown_id_is_an_empty_session(redis_prefix: str) -> 
         assert client.get("/").json() == {}
 
 
-@needs_redis
+@NEEDS_REDIS
 def test_redis_clear_and_cycle_id(redis_prefix: str) -> None:
     with TestClient(build(RedisBackend(prefix=redis_prefix))) as client:
         client.get("/set?key=a&value=b")
@@ -354,7 +341,7 @@ def test_redis_clear_and_cycle_id(redis_prefix: str) -> None:
         assert client.get("/").json() == {}
 
 
-@needs_redis
+@NEEDS_REDIS
 def test_redis_url_option(redis_prefix: str) -> None:
     app = build("redis://127.0.0.1:6379/0")
     with TestClient(app) as client:

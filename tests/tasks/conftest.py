@@ -125,3 +125,18 @@ def wait_until(condition: Callable[[], bool], what: str, timeout: float = 30.0) 
         if time.monotonic() > deadline:
             pytest.fail(f"Timed out waiting for {what}")
         time.sleep(0.05)
+
+
+def rows(database: str) -> list[tuple[str, str]]:
+    """The ``(label, kind)`` rows of ``task_marks`` in ``database``, in order."""
+    from sqlalchemy import create_engine, select
+
+    from tests.tasks.workapp import marks
+
+    engine = create_engine(database.replace("postgresql://", "postgresql+psycopg://"))
+    try:
+        with engine.connect() as connection:
+            found = connection.execute(select(marks.c.label, marks.c.kind).order_by(marks.c.id))
+            return [(label, kind) for label, kind in found]
+    finally:
+        engine.dispose()

@@ -9,11 +9,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import create_engine, text
 
 from nightowl.tasks._queue import backend_from
-from tests.tasks.conftest import Worker, wait_until
-from tests.tasks.workapp import marks, metadata
+from tests.tasks.conftest import Worker, rows, wait_until
+from tests.tasks.workapp import metadata
 
 CRON_APP = "tests.tasks.cronapp:app"
 
@@ -31,17 +31,6 @@ def prepare(engine: str, request: pytest.FixtureRequest, tmp_path: Path) -> tupl
         connection.execute(text("DELETE FROM task_marks"))
     sql.dispose()
     return database, tasks
-
-
-def rows(database: str) -> list[tuple[str, str]]:
-    """The ``(label, kind)`` rows of ``task_marks``, in order."""
-    engine = create_engine(database.replace("postgresql://", "postgresql+psycopg://"))
-    try:
-        with engine.connect() as connection:
-            found = connection.execute(select(marks.c.label, marks.c.kind).order_by(marks.c.id))
-            return [(label, kind) for label, kind in found]
-    finally:
-        engine.dispose()
 
 
 @pytest.mark.slow

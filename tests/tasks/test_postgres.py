@@ -6,13 +6,13 @@ import asyncio
 from collections.abc import Callable, Iterator
 
 import pytest
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import create_engine, text
 
 from nightowl.tasks import JobFailed, JobStatus, Tasks
 from nightowl.tasks.backends.postgres import PostgresBackend
 from tests.live import live_client
-from tests.tasks.conftest import Worker, wait_until
-from tests.tasks.workapp import create_app, flaky_mark, mark, marks, metadata
+from tests.tasks.conftest import Worker, rows, wait_until
+from tests.tasks.workapp import create_app, flaky_mark, mark, metadata
 
 
 @pytest.fixture
@@ -26,17 +26,6 @@ def database(tasks_postgres: str) -> Iterator[str]:
             connection.execute(text("DELETE FROM procrastinate_jobs"))
     engine.dispose()
     yield tasks_postgres
-
-
-def rows(database: str) -> list[tuple[str, str]]:
-    """The ``(label, kind)`` rows of ``task_marks``, in order."""
-    engine = create_engine(database.replace("postgresql://", "postgresql+psycopg://"))
-    try:
-        with engine.connect() as connection:
-            found = connection.execute(select(marks.c.label, marks.c.kind).order_by(marks.c.id))
-            return [(label, kind) for label, kind in found]
-    finally:
-        engine.dispose()
 
 
 def jobs(database: str) -> list[tuple[str, str]]:

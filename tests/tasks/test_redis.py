@@ -7,14 +7,14 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, select
+from sqlalchemy import create_engine
 
 from nightowl.tasks import JobFailed, JobStatus
 from nightowl.tasks.backends.redis import RedisBackend
 from nightowl.testing import TestClient
 from tests.live import live_client
-from tests.tasks.conftest import Worker, wait_until
-from tests.tasks.workapp import create_app, flaky_mark, mark, marks, metadata
+from tests.tasks.conftest import Worker, rows, wait_until
+from tests.tasks.workapp import create_app, flaky_mark, mark, metadata
 
 
 @pytest.fixture
@@ -25,17 +25,6 @@ def database(tmp_path: Path) -> Iterator[str]:
     metadata.create_all(engine)
     engine.dispose()
     yield url
-
-
-def rows(database: str) -> list[tuple[str, str]]:
-    """The ``(label, kind)`` rows of ``task_marks``, in order."""
-    engine = create_engine(database)
-    try:
-        with engine.connect() as connection:
-            found = connection.execute(select(marks.c.label, marks.c.kind).order_by(marks.c.id))
-            return [(label, kind) for label, kind in found]
-    finally:
-        engine.dispose()
 
 
 @pytest.mark.slow
