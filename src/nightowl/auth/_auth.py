@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from nightowl.auth import _store
 from nightowl.auth._credentials import CredentialsAPI
 from nightowl.auth._login import SESSION_USER_KEY, USER_JOIN
-from nightowl.auth._reads import Reader, UserLookup, UserRows
+from nightowl.auth._reads import UserLookup, UserRows
 from nightowl.auth.authenticators import Authenticator, SessionAuthenticator
 from nightowl.auth.backends import ModelBackend, PermissionBackend
 from nightowl.auth.bearer import BearerAuthenticator, TokenBackend
@@ -25,6 +25,7 @@ from nightowl.auth.models import AbstractUser, Group, Permission, User, utcnow
 from nightowl.auth.permissions import sync_permissions
 from nightowl.auth.throttle import LoginThrottle, throttle_from
 from nightowl.auth.validators import DEFAULT_VALIDATORS, PasswordValidator, validate_password
+from nightowl.db import Reader
 from nightowl.exceptions import ImproperlyConfigured
 
 if TYPE_CHECKING:

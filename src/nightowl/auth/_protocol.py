@@ -10,11 +10,12 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
-    from nightowl.auth._reads import Reader, UserRows
+    from nightowl.auth._reads import UserRows
     from nightowl.auth.hashers import PasswordHasher
     from nightowl.auth.mail import MailBackend
     from nightowl.auth.models import AbstractUser
     from nightowl.auth.throttle import LoginThrottle
+    from nightowl.db import Reader
 
 __all__ = ["AuthAPI"]
 

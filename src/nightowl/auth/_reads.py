@@ -1,11 +1,8 @@
 """Reads on the request path in one round trip each: no ``BEGIN`` or ``ROLLBACK``.
 
-Loading the user of a session or a token is a single ``SELECT``; in a transaction, the
-async drivers add a ``BEGIN`` and a ``ROLLBACK``, each a round trip to the server.
-:class:`Reader` runs a statement on a pooled connection in autocommit mode instead (the
-setting is the driver's, made without a round trip, and undone when the connection
-returns to the pool). Inside ``Database.test_session()`` it is the test's session, so
-tests still see their own uncommitted rows.
+Loading the user of a session or a token is a single ``SELECT``, which
+:class:`nightowl.db.Reader` runs outside any transaction; :func:`read_session` gives an
+``AsyncSession`` that reads the same way.
 
 :class:`UserRows` reads users as plain rows (the columns of the user's table) and makes
 the user object from one, without an ORM session and its identity map: what the
@@ -18,18 +15,19 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import Column, Row, Table, bindparam, select
+from sqlalchemy import Column, Table, bindparam, select
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.exc import DataError
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import make_transient_to_detached
-from sqlalchemy.util import greenlet_spawn
+
+from nightowl.db import Reader
 
 if TYPE_CHECKING:
     from nightowl.auth.models import AbstractUser
     from nightowl.sessions import SessionBackend
 
-__all__ = ["Reader", "UserLookup", "UserRows", "read_session"]
+__all__ = ["UserLookup", "UserRows", "read_session"]
 
 
 @asynccontextmanager
@@ -43,38 +41,6 @@ async def read_session(database: Any) -> AsyncIterator[AsyncSession]:
         await connection.execution_options(isolation_level="AUTOCOMMIT")
         async with AsyncSession(bind=connection, expire_on_commit=False) as session:
             yield session
-
-
-class Reader:
-    """Runs reads of one database outside any transaction (see the module's docs)."""
-
-    def __init__(self, database: Any) -> None:
-        self.database = database
-        self._engines: tuple[AsyncEngine, AsyncEngine] | None = None
-
-    async def first(self, statement: Any, values: dict[str, Any]) -> Sequence[Any] | None:
-        """The first row ``statement`` gives with ``values`` (a Core statement)."""
-        database = self.database
-        if database.in_test_session:
-            async with database.async_session() as session:
-                found: Row[Any] | None = (await session.execute(statement, values)).first()
-                return found
-        engine = database.async_engine
-        if self._engines is None or self._engines[0] is not engine:
-            # The app's engine is replaced when its pool is disposed: follow it.
-            self._engines = (engine, engine.execution_options(isolation_level="AUTOCOMMIT"))
-        # Checkout, execute and checkin in one trip to the driver's greenlet (what
-        # AsyncConnection does in three): a third less CPU for the read.
-        row: Sequence[Any] | None = await greenlet_spawn(
-            _first, self._engines[1].sync_engine, statement, values
-        )
-        return row
-
-
-def _first(engine: Any, statement: Any, values: dict[str, Any]) -> Sequence[Any] | None:
-    with engine.connect() as connection:
-        found: Sequence[Any] | None = connection.execute(statement, values).first()
-        return found
 
 
 class UserRows:

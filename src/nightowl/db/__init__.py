@@ -44,6 +44,7 @@ from nightowl.db._errors import (
 )
 from nightowl.db._model import NAMING_CONVENTION, Model, mapped_column
 from nightowl.db._pagination import OffsetPage, Page, paginate
+from nightowl.db._reads import Reader
 from nightowl.db._session import AsyncSession, LazyLoadError, Session
 
 if TYPE_CHECKING:
@@ -61,6 +62,7 @@ __all__ = [
     "Model",
     "OffsetPage",
     "Page",
+    "Reader",
     "Session",
     "install",
     "is_missing_table",

@@ -31,12 +31,11 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy import exc as sa_exc
-from sqlalchemy.engine import Connection, CursorResult, Result, Row
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.engine import Connection, CursorResult, Result
+from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.orm import Mapped
-from sqlalchemy.util import greenlet_spawn
 
-from nightowl.db import AsyncSession, Model, is_missing_table, mapped_column
+from nightowl.db import AsyncSession, Model, Reader, is_missing_table, mapped_column
 from nightowl.exceptions import HTTPException
 from nightowl.sessions.backends._base import Loaded, ServerSideBackend, SessionJoin
 
@@ -117,7 +116,7 @@ class DatabaseSessionBackend(ServerSideBackend):
             table.c.id == bindparam("id"), table.c.expires_at > bindparam("now")
         )
         self._joined_query: Any = None
-        self._reader: tuple[AsyncEngine, AsyncEngine] | None = None
+        self._reader = Reader(database)
 
     def join(self, join: SessionJoin) -> bool:
         """Read ``join``'s row in the same query as each session (one round trip): the
@@ -153,7 +152,7 @@ class DatabaseSessionBackend(ServerSideBackend):
         if session_id is None:
             return None, {}, {}
         try:
-            row = await self._read(query, {"id": session_id, "now": _now()})
+            row = await self._reader.first(query, {"id": session_id, "now": _now()})
         except sa_exc.DBAPIError as exc:
             if not is_missing_table(exc):
                 raise
@@ -175,25 +174,6 @@ class DatabaseSessionBackend(ServerSideBackend):
             joined[join.name] = (data.get(join.key), values if row[start] is not None else None)
             start = end
         return session_id, data, joined
-
-    async def _read(self, query: Any, values: dict[str, Any]) -> Row[Any] | None:
-        """The first row of a read, outside any transaction: one round trip, no
-        ``BEGIN``/``COMMIT`` (inside :meth:`Database.test_session`, the test's session)."""
-        database = self.database
-        if database.in_test_session:
-            async with database.async_session() as session:
-                return (await session.execute(query, values)).first()
-        engine = database.async_engine
-        if self._reader is None or self._reader[0] is not engine:
-            # Autocommit is the driver's setting, made without a round trip and undone
-            # when the connection returns to the pool.
-            self._reader = (engine, engine.execution_options(isolation_level="AUTOCOMMIT"))
-        # Checkout, execute and checkin in one trip to the driver's greenlet (what
-        # AsyncConnection does in three): a third less CPU for the read.
-        row: Row[Any] | None = await greenlet_spawn(
-            _first, self._reader[1].sync_engine, query, values
-        )
-        return row
 
     async def save(self, session_id: str | None, data: dict[str, Any], max_age: int) -> str:
         """Write the row (a new one for a new session), expiring in ``max_age`` seconds.
@@ -315,12 +295,6 @@ class DatabaseSessionBackend(ServerSideBackend):
             self.table.fullname,
             _HOW_TO_CREATE,
         )
-
-
-def _first(engine: Any, query: Any, values: dict[str, Any]) -> Row[Any] | None:
-    with engine.connect() as connection:
-        found: Row[Any] | None = connection.execute(query, values).first()
-        return found
 
 
 def _joined_query(table: Table, joins: list[SessionJoin], backend: str) -> Any:
