@@ -230,7 +230,7 @@ def check(get: Callable[[str], Any], name: str) -> None:
 
 
 def measure(
-    gets: dict[str, Callable[[str], Any]], rounds: int
+    gets: dict[str, Callable[[str], Any]], rounds: int, pages: list[str]
 ) -> tuple[dict[tuple[str, str], list[float]], dict[tuple[str, str], list[float]]]:
     """Wall time and this process's CPU time (ms) of every request, by (admin, page)."""
     times: dict[tuple[str, str], list[float]] = {}
@@ -238,7 +238,7 @@ def measure(
     names = list(gets)
     for number in range(rounds):
         order = names[number % len(names) :] + names[: number % len(names)]
-        for page in PAGES:
+        for page in pages:
             for name in order:
                 started, started_cpu = time.perf_counter(), time.process_time()
                 gets[name](page)
@@ -247,7 +247,9 @@ def measure(
     return times, cpu
 
 
-def report(times: dict[tuple[str, str], list[float]], names: list[str], rows: int) -> None:
+def report(
+    times: dict[tuple[str, str], list[float]], names: list[str], rows: int, pages: list[str]
+) -> None:
     def p95(values: list[float]) -> float:
         ordered = sorted(values)
         return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
@@ -255,7 +257,7 @@ def report(times: dict[tuple[str, str], list[float]], names: list[str], rows: in
     print(f"\n### {rows:,} posts: ms per page, median / p95 (lower is better)\n")
     print("| page | " + " | ".join(names) + " |")
     print("|---|" + "---|" * len(names))
-    for page in PAGES:
+    for page in pages:
         cells = []
         for name in names:
             values = times[name, page]
@@ -266,24 +268,25 @@ def report(times: dict[tuple[str, str], list[float]], names: list[str], rows: in
         print("\nnightowl's speed relative to each (median; >1 = nightowl faster)\n")
         print("| page | " + " | ".join(f"vs {n}" for n in others) + " |")
         print("|---|" + "---|" * len(others))
-        for page in PAGES:
+        for page in pages:
             ours = statistics.median(times["nightowl", page])
             ratios = [statistics.median(times[n, page]) / ours for n in others]
             print(f"| {page} | " + " | ".join(f"{r:.1f}x" for r in ratios) + " |")
 
 
-def report_cpu(cpu: dict[tuple[str, str], list[float]], names: list[str]) -> None:
+def report_cpu(cpu: dict[tuple[str, str], list[float]], names: list[str], pages: list[str]) -> None:
     """The median CPU time of this process per page: the admin, its framework, the
     driver and the test client, without the database server's work."""
     print("\nCPU ms in this process per page, median (the database server's work excluded)\n")
     print("| page | " + " | ".join(names) + " |")
     print("|---|" + "---|" * len(names))
-    for page in PAGES:
+    for page in pages:
         cells = [f"{statistics.median(cpu[name, page]):.1f}" for name in names]
         print(f"| {page} | " + " | ".join(cells) + " |")
 
 
 def main() -> None:
+    global DATABASE
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
@@ -293,18 +296,33 @@ def main() -> None:
     parser.add_argument("--frameworks", default="nightowl,django,sqladmin")
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     parser.add_argument(
+        "--pages",
+        default=",".join(PAGES),
+        help=f"the pages to measure, comma-separated (default: {','.join(PAGES)})",
+    )
+    parser.add_argument(
+        "--database",
+        default=DATABASE,
+        help=f"the benchmark database's name (default: {DATABASE})",
+    )
+    parser.add_argument(
         "--no-trigram", action="store_true", help="search without the trigram indexes"
     )
     options = parser.parse_args()
     names = [n.strip() for n in options.frameworks.split(",") if n.strip()]
+    pages = [p.strip() for p in options.pages.split(",") if p.strip()]
+    unknown = sorted(set(pages) - set(PAGES))
+    if unknown:
+        parser.error(f"--pages: unknown page(s) {', '.join(unknown)}; known: {', '.join(PAGES)}")
+    DATABASE = options.database
     url = prepare(options.url, options.rows, options.keep, trigram=not options.no_trigram)
     gets = contenders(url, options.rows, names)
     for name, get in gets.items():
         check(get, name)
     try:
-        times, cpu = measure(gets, options.rounds)
-        report(times, list(gets), options.rows)
-        report_cpu(cpu, list(gets))
+        times, cpu = measure(gets, options.rounds, pages)
+        report(times, list(gets), options.rows, pages)
+        report_cpu(cpu, list(gets), pages)
     finally:
         for client in CLIENTS:
             client.__exit__(None, None, None)
