@@ -80,6 +80,7 @@ LAYERS: dict[str, str] = {
     "nightowl.tasks": "battery",
     "nightowl.ratelimit": "battery",
     "nightowl._redis": "battery",  # the batteries' Redis clients, one per event loop
+    "nightowl.admin_pages": "battery",  # pages batteries add to the admin, without importing it
     # the package itself: the public names users import
     "nightowl": "facade",
     # old module names kept for one release; nothing may import them

@@ -1,5 +1,6 @@
-"""The app of the jobs-page tests: the auth battery, an admin site with the jobs page,
-and users of every kind; jobs from :mod:`tests.tasks.workapp`'s tasks."""
+"""The app of the jobs-page tests: the auth battery, two admin sites (which show the
+jobs page by themselves), and users of every kind; jobs from
+:mod:`tests.tasks.workapp`'s tasks."""
 
 from __future__ import annotations
 
@@ -12,24 +13,33 @@ import httpx
 from nightowl import App
 from nightowl.admin import Admin
 from nightowl.auth import Auth
-from nightowl.tasks import Backend
-from nightowl.tasks.admin import add_jobs_page
+from nightowl.tasks import Backend, install
 from nightowl.testing import TestClient
 from tests.admin.conftest import FAST, SECRET, client_for, grant, log_in
 from tests.tasks.workapp import metadata
 
 PAGE = "/admin/tasks/jobs"
+#: The jobs page of the app's second admin site.
+STAFF_PAGE = "/staff/tasks/jobs"
 T = TypeVar("T")
 
 
-def jobs_app(database: str, tasks: str | Backend) -> App:
+def jobs_app(database: str, tasks: str | Backend, *, tasks_first: bool = True) -> App:
     """The admin app on this database and task backend, its tables and users created:
     ``boss`` (superuser), ``manager`` (may retry and cancel), ``clerk`` (may only
-    look), ``helper`` (staff without the permission), ``reader`` (not staff)."""
-    app = App(database=database, tasks=tasks, secret_key=SECRET)
+    look), ``helper`` (staff without the permission), ``reader`` (not staff).
+
+    Two admin sites, ``/admin`` and ``/staff``; the task queue is given to ``App()``
+    (``tasks_first``), or installed after both sites exist."""
+    if tasks_first:
+        app = App(database=database, tasks=tasks, secret_key=SECRET)
+    else:
+        app = App(database=database, secret_key=SECRET)
     auth = Auth(app, hasher=FAST)
-    admin = Admin(app)
-    add_jobs_page(admin)
+    Admin(app)
+    Admin(app, path="/staff", title="Support desk", name="staff")
+    if not tasks_first:
+        install(app, tasks)
     app.state.database.create_all()
     metadata.create_all(app.state.database.engine)  # task_marks, which the tasks write
     password = "correct horse battery"

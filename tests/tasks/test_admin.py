@@ -1,6 +1,8 @@
 """The jobs page of the admin (``nightowl.tasks.admin``), over HTTP, on the in-process
 backend, procrastinate on PostgreSQL and SAQ on Redis (with a real worker process): what
-it lists, its filter, the retry and cancel buttons, and who may see and press them."""
+it lists, its filter, the retry and cancel buttons, and who may see and press them; that
+every admin site of an app with a task queue shows it with no call, whichever of the two
+comes first, and that an app without a task queue has no such page."""
 
 from __future__ import annotations
 
@@ -18,8 +20,16 @@ from nightowl.exceptions import ImproperlyConfigured
 from nightowl.tasks import Backend, Job, JobStatus
 from nightowl.tasks.admin import add_jobs_page
 from nightowl.tasks.backends.memory import MemoryBackend
-from tests.admin.conftest import SECRET
-from tests.tasks.admin_jobs import PAGE, Browser, Users, jobs_app, post_action, rows
+from tests.admin.conftest import FAST, PASSWORD, SECRET, client_for
+from tests.tasks.admin_jobs import (
+    PAGE,
+    STAFF_PAGE,
+    Browser,
+    Users,
+    jobs_app,
+    post_action,
+    rows,
+)
 from tests.tasks.conftest import Worker, wait_until
 from tests.tasks.workapp import flaky_mark, mark, slow_mark
 
@@ -191,6 +201,80 @@ def test_actions_need_the_csrf_token_and_valid_fields(
     assert post_action(manager, job.id, "retry", status="nonsense").status_code == 400
     assert post_action(manager, "no-such-job", "cancel").status_code == 303
     assert clients_["boss"].run(job.status()) is JobStatus.FAILED
+
+
+@pytest.mark.parametrize("tasks_first", [True, False], ids=["tasks-first", "admin-first"])
+def test_every_site_shows_the_page_whichever_comes_first(
+    sqlite_file: str, tasks_first: bool
+) -> None:
+    app = jobs_app(sqlite_file, "memory", tasks_first=tasks_first)
+    users = Users(app)
+    boss, manager = users["boss"], users["manager"]
+    job = boss.run(flaky_mark.enqueue(label="x", fail_times=99))
+    wait_until(lambda: status_of(boss, job) is JobStatus.FAILED, "the job to fail")
+    assert job.id is not None
+    for site, page in (("/admin/", PAGE), ("/staff/", STAFF_PAGE)):
+        index = boss.get(site).text
+        assert index.count(f'href="{page}"') == 1, site  # listed once on each index
+        assert rows(boss.get(page).text)[job.id]["status"] == "failed"
+        assert f'href="{page}"' not in users["helper"].get(site).text
+        assert users["helper"].get(page).status_code == 403  # staff, no permission
+        assert users["reader"].get(page).status_code == 303  # not staff: to the login page
+        clerk = users["clerk"].get(page)
+        assert clerk.status_code == 200
+        assert ">Retry<" not in clerk.text
+    # Each site's buttons work, and send back to that site's page.
+    response = post_action(manager, job.id, "retry", status="failed")
+    assert response.headers["location"] == PAGE + "?status=failed"
+    token = manager.get(STAFF_PAGE).text.split('name="csrf_token" value="', 1)[1].split('"')[0]
+    refused = users["clerk"].post(
+        STAFF_PAGE, data={"csrf_token": token, "job": job.id, "action": "retry"}
+    )
+    assert refused.status_code == 403
+    staff = manager.post(STAFF_PAGE, data={"csrf_token": token, "job": job.id, "action": "retry"})
+    assert staff.status_code == 303
+    assert staff.headers["location"] == STAFF_PAGE
+    boss.run(app.state.tasks.join())  # the retried runs end before the app stops
+    users.close()
+
+
+def test_no_task_queue_no_jobs_page(sqlite_file: str) -> None:
+    app = App(database=sqlite_file, secret_key=SECRET)
+    auth = Auth(app, hasher=FAST)
+    Admin(app)
+    app.state.database.create_all()
+    auth.create_user_sync(PASSWORD, username="boss", is_staff=True, is_superuser=True)
+    client = client_for(app, "boss")
+    try:
+        assert "/admin/tasks/jobs" not in client.get("/admin/").text
+        assert client.get(PAGE, follow_redirects=True).status_code == 404  # no such model
+    finally:
+        client.__exit__(None, None, None)
+    assert "tasks" not in app.state
+
+
+def test_the_options_of_the_one_page(sqlite_file: str) -> None:
+    app = jobs_app(sqlite_file, "memory")
+    admin = app.state.admin_sites["admin"]
+    add_jobs_page(admin, title="Queue", view_permission="tasks.change_job", limit=1)
+    add_jobs_page(admin, title="Queue", view_permission="tasks.change_job", limit=1)
+    users = Users(app)
+    boss = users["boss"]
+    for label in ("a", "b"):
+        boss.run(mark.enqueue(label=label))
+    index = boss.get("/admin/").text
+    assert index.count(f'href="{PAGE}"') == 1
+    assert f'<a href="{PAGE}">Queue</a>' in index
+    assert len(rows(boss.get(PAGE).text)) == 1  # limit=1
+    assert users["clerk"].get(PAGE).status_code == 403  # may view jobs, not change them
+    assert users["manager"].get(PAGE).status_code == 200
+    # The other site keeps the defaults.
+    assert f'<a href="{STAFF_PAGE}">Jobs</a>' in boss.get("/staff/").text
+    assert users["clerk"].get(STAFF_PAGE).status_code == 200
+    assert len(rows(boss.get(STAFF_PAGE).text)) == 2
+    users.close()
+    with pytest.raises(ImproperlyConfigured, match="at least 1"):
+        add_jobs_page(admin, limit=0)
 
 
 def test_the_page_needs_a_task_queue(sqlite_file: str) -> None:

@@ -1,4 +1,5 @@
-"""The admin's jobs page in a real headless Chromium: a manager logs in, finds the page
+"""The admin's jobs page in a real headless Chromium, on either admin site of the app and
+whichever of the task queue and the sites came first: a manager logs in, finds the page
 on the index, reads the failed job's error, retries it, cancels a waiting job and
 filters by status; a clerk sees the jobs without the buttons. No script error and no
 Content-Security-Policy violation on the way."""
@@ -24,8 +25,8 @@ except ImportError:  # pragma: no cover - depends on the machine (the tests skip
 pytestmark = [pytest.mark.slow, *NEEDS_CHROMIUM]
 
 
-def log_in(page: Any, base: str, username: str) -> None:
-    page.goto(base + "/admin/")
+def log_in(page: Any, site: str, username: str) -> None:
+    page.goto(site + "/")
     page.fill("input[name=username]", username)
     page.fill("input[name=password]", PASSWORD)
     page.locator("form button[type=submit], form input[type=submit]").first.click()
@@ -49,8 +50,15 @@ def watch(page: Any, problems: list[str]) -> None:
     page.on("response", response)
 
 
-def test_the_jobs_page_in_a_browser(browser: Any, tmp_path: Path) -> None:
-    app = jobs_app(f"sqlite:///{tmp_path / 'jobs.db'}", "memory")
+@pytest.mark.parametrize(
+    ("tasks_first", "site_path"),
+    [(True, "/admin"), (False, "/staff")],
+    ids=["tasks-first-main-site", "admin-first-second-site"],
+)
+def test_the_jobs_page_in_a_browser(
+    browser: Any, tmp_path: Path, tasks_first: bool, site_path: str
+) -> None:
+    app = jobs_app(f"sqlite:///{tmp_path / 'jobs.db'}", "memory", tasks_first=tasks_first)
 
     @app.on_startup
     async def some_jobs() -> None:
@@ -59,13 +67,14 @@ def test_the_jobs_page_in_a_browser(browser: Any, tmp_path: Path) -> None:
 
     problems: list[str] = []
     with live_server(app) as base:
+        site = base + site_path
         context = browser.new_context(viewport={"width": 1300, "height": 800})
         page = context.new_page()
         page.set_default_timeout(15_000)
         watch(page, problems)
-        log_in(page, base, "manager")
+        log_in(page, site, "manager")
         page.click("text=Jobs")
-        assert page.url == base + "/admin/tasks/jobs"
+        assert page.url == site + "/tasks/jobs"
         expect(page.locator("h1")).to_have_text("Jobs")
         failed = page.locator('tr[data-job="1"]')
         expect(failed.locator(".status")).to_have_text("failed")
@@ -87,14 +96,14 @@ def test_the_jobs_page_in_a_browser(browser: Any, tmp_path: Path) -> None:
         expect(page.get_by_role("button", name="Cancel job 2")).to_have_count(0)
 
         page.click(".filters >> text=Failed")
-        assert page.url.endswith("/admin/tasks/jobs?status=failed")
+        assert page.url == site + "/tasks/jobs?status=failed"
         expect(page.locator("#job_list tbody tr")).to_have_count(1)
         context.close()
 
         clerk = browser.new_context().new_page()
         watch(clerk, problems)
-        log_in(clerk, base, "clerk")
-        clerk.goto(base + "/admin/tasks/jobs")
+        log_in(clerk, site, "clerk")
+        clerk.goto(site + "/tasks/jobs")
         expect(clerk.locator('tr[data-job="1"] .status')).to_have_text("failed")
         expect(clerk.locator("button", has_text="Retry")).to_have_count(0)
         clerk.context.close()

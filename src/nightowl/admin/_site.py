@@ -11,6 +11,7 @@ import jinja2
 import nightowl.admin.models  # noqa: F401  (the audit log's table)
 from nightowl.admin._options import ModelAdmin, admin_class
 from nightowl.admin._views import Page, page_route, routes
+from nightowl.admin_pages import admin_pages
 from nightowl.exceptions import HTTPException, ImproperlyConfigured
 from nightowl.requests import Request
 from nightowl.responses import HTMLResponse
@@ -84,6 +85,8 @@ class Admin:
         self._registry: dict[tuple[str, str], ModelAdmin] = {}
         self.pages: list[Page] = []
         self._install(app)
+        # Pages other batteries contribute (the task battery's jobs page), now and later.
+        admin_pages(app).add_site(self)
 
     # -- installing ---------------------------------------------------------------------------
     def _install(self, app: App) -> None:

@@ -18,7 +18,7 @@
 
 ``nightowl worker`` runs the jobs. Backends: in-process (the default), procrastinate on
 PostgreSQL, SAQ on Redis (see :mod:`nightowl.tasks.backends`). With the admin battery,
-:func:`nightowl.tasks.admin.add_jobs_page` shows the jobs to staff.
+every admin site shows the jobs to staff (:mod:`nightowl.tasks.admin`).
 """
 
 from __future__ import annotations

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic_core import to_jsonable_python
 
 from nightowl._concurrency import run_in_threadpool
+from nightowl.admin_pages import admin_pages
 from nightowl.exceptions import ImproperlyConfigured
 from nightowl.tasks import _binding, _task
 from nightowl.tasks._job import Job
@@ -71,6 +72,7 @@ class Tasks:
         app.provide(Tasks, self._self)
         app.on_startup(self.open)
         app.on_shutdown(self.close)
+        admin_pages(app).contribute("tasks.jobs", _show_jobs)
         _installed = self
         return self
 
@@ -252,6 +254,13 @@ def _enter_sync(stack: contextlib.ExitStack, factory: Callable[..., Any], task: 
     if inspect.isgeneratorfunction(factory):
         return stack.enter_context(contextlib.contextmanager(factory)())
     return factory()
+
+
+def _show_jobs(site: Any) -> None:
+    """The jobs page on an admin site of the app (imported only when the app has one)."""
+    from nightowl.tasks.admin import show_jobs
+
+    show_jobs(site)
 
 
 def _takes_nothing(factory: Callable[..., Any]) -> bool:
