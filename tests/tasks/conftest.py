@@ -1,23 +1,35 @@
 """Fixtures of the task tests: a PostgreSQL database of their own, Redis, and worker
-processes (``nightowl worker``) started for a test and always stopped after it."""
+processes (``nightowl worker``) started for a test and always stopped after it.
+
+The Redis tests share one Redis database with whatever else runs on the machine (another
+run of this suite, say), so none of them empties it: each test's queues carry a prefix
+of its own (``?prefix=`` of the task URL), and the test deletes only those keys."""
 
 from __future__ import annotations
 
 import contextlib
+import itertools
 import os
 import signal
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import pytest
 
-from tests.databases import PG_SERVER, _reachable, _scratch_database
+from tests.databases import PG_SERVER, _scratch_database
+from tests.redis_server import skip_without_redis
 
 NIGHTOWL = str(Path(sys.executable).parent / "nightowl")
 ROOT = Path(__file__).parents[2]
+#: What this run's queue names start with in Redis: the run's own.
+RUN_PREFIX = f"nightowl-test-{uuid.uuid4().hex[:12]}-"
+#: The Redis database of the task tests (shared: nothing here empties it).
+TASKS_REDIS = "redis://127.0.0.1:6379/13"
+_test_numbers = itertools.count(1)
 
 
 @pytest.fixture(scope="module")
@@ -28,16 +40,29 @@ def tasks_postgres() -> Iterator[str]:
 
 
 @pytest.fixture
-def redis_url() -> str:
-    """Redis on 127.0.0.1:6379, database 13 emptied first, or a skip."""
-    if not _reachable(6379):
-        pytest.skip("no Redis server answers at 127.0.0.1:6379")
+def redis_url() -> Iterator[str]:
+    """A task URL on the tests' Redis whose queues are this test's alone (a prefix of its
+    own), their keys deleted after it; or a skip."""
+    skip_without_redis()
+    prefix = f"{RUN_PREFIX}{next(_test_numbers)}-"
+    yield f"{TASKS_REDIS}?prefix={prefix}"
+    delete_queues(prefix)
+
+
+def delete_queues(prefix: str) -> int:
+    """Delete the keys of the SAQ queues whose names start with ``prefix``; how many."""
     import redis
 
-    client = redis.Redis(host="127.0.0.1", port=6379, db=13)
-    client.flushdb()
-    client.close()
-    return "redis://127.0.0.1:6379/13"
+    client = redis.Redis.from_url(TASKS_REDIS)
+    try:
+        deleted = 0
+        for pattern in (f"saq:{prefix}*", f"saq:job:{prefix}*"):
+            keys = list(client.scan_iter(match=pattern, count=500))
+            if keys:
+                deleted += int(client.delete(*keys))
+        return deleted
+    finally:
+        client.close()
 
 
 class Worker:

@@ -9,12 +9,15 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine
 
+from nightowl.exceptions import ImproperlyConfigured
 from nightowl.tasks import JobFailed, JobStatus
 from nightowl.tasks.backends.redis import RedisBackend
 from nightowl.testing import TestClient
 from tests.live import live_client
-from tests.tasks.conftest import Worker, rows, wait_until
+from tests.tasks.conftest import Worker, delete_queues, rows, wait_until
 from tests.tasks.workapp import create_app, flaky_mark, mark, metadata
+
+MEMORY = "sqlite:///:memory:"
 
 
 @pytest.fixture
@@ -97,3 +100,40 @@ def test_the_backend_is_chosen_by_url(redis_url: str) -> None:
         job = client.run(mark.options(delay=300).enqueue("later"))
         assert client.run(job.status()) is JobStatus.QUEUED
         assert job.id is not None and job.id.startswith("default/")
+
+
+def test_apps_with_prefixes_of_their_own_never_see_each_others_jobs(redis_url: str) -> None:
+    prefix = redis_url.partition("?prefix=")[2]
+    neighbour_url = redis_url + "neighbour-"
+    mine = create_app(MEMORY, redis_url)
+    assert mine.state.tasks.backend.prefix == prefix
+    assert mine.state.tasks.backend.url == "redis://127.0.0.1:6379/13"
+    with TestClient(mine) as client:
+        job = client.run(mark.options(delay=300).enqueue("mine"))
+        assert job.id is not None and job.id.startswith("default/")  # ids keep the queue name
+    # Outside a request, tasks enqueue on the app made last: the neighbour comes second.
+    neighbour = create_app(MEMORY, neighbour_url)
+    with TestClient(neighbour) as other:
+        assert other.run(neighbour.state.tasks.backend.list_jobs()) == []
+        assert other.run(neighbour.state.tasks.backend.cancel_job(job.id)) is False
+    with TestClient(mine) as client:
+        listed = client.run(mine.state.tasks.backend.list_jobs())
+        assert [info.id for info in listed] == [job.id]
+        assert client.run(job.status()) is JobStatus.QUEUED
+    assert delete_queues(prefix + "neighbour-") == 0  # the neighbour wrote nothing
+    assert delete_queues(prefix) > 0  # this test's keys, deleted (the fixture finds none)
+
+
+@pytest.mark.parametrize(
+    "url", ["redis://h/0?prefix=", "redis://h/0?prefix=a*", "redis://h/0?prefix=a&prefix=b"]
+)
+def test_a_bad_prefix_is_a_clear_error(url: str) -> None:
+    with pytest.raises(ImproperlyConfigured, match=r"\?prefix=shop-"):
+        RedisBackend(url)
+
+
+def test_the_prefix_leaves_the_rest_of_the_url() -> None:
+    backend = RedisBackend("redis://h:6380/2?socket_timeout=5&prefix=shop-")
+    assert (backend.url, backend.prefix) == ("redis://h:6380/2?socket_timeout=5", "shop-")
+    assert RedisBackend("redis://h/0", prefix="app-").prefix == "app-"
+    assert RedisBackend("redis://h/0?prefix=url-", prefix="app-").prefix == "url-"

@@ -8,6 +8,11 @@ failed runs only. Like every queue that survives a crash, this one runs a job at
 once, not exactly once: a sweep that looks at a job in the instant a worker takes it
 puts it back in the queue. Make tasks safe to run twice. Results stay in Redis for ten
 minutes (SAQ's ``ttl``).
+
+``?prefix=shop-`` in the URL (``redis://host:6379/0?prefix=shop-``) puts the app's
+queues under names of their own in Redis (``shop-default``), so apps that share a Redis
+database, or test runs on one machine, never see each other's jobs. Job ids and
+``nightowl worker --queue`` keep the unprefixed names.
 """
 
 from __future__ import annotations
@@ -17,8 +22,10 @@ import contextlib
 import datetime as dt
 import logging
 import math
+import re
 import time
 from typing import Any, cast
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from saq import CronJob, Job, Queue, Worker
 from saq.job import Status
@@ -26,6 +33,7 @@ from saq.queue.redis import RedisQueue
 from saq.types import PartialTimersDict
 
 from nightowl._redis import connect
+from nightowl.exceptions import ImproperlyConfigured
 from nightowl.tasks._job import JobInfo, JobStatus, Outcome
 from nightowl.tasks._task import REGISTRY, Task
 from nightowl.tasks.backends import Backend, WorkerOptions
@@ -36,6 +44,7 @@ logger = logging.getLogger("nightowl.tasks")
 
 #: Reruns allowed after worker deaths, beyond the task's own retries.
 RERUNS_AFTER_DEATH = 5
+_PREFIX = re.compile(r"[\w.:-]{1,100}")
 _STATUSES = {
     Status.NEW: JobStatus.QUEUED,
     Status.QUEUED: JobStatus.QUEUED,
@@ -51,22 +60,27 @@ class RedisBackend(Backend):
     """SAQ on Redis (see the module).
 
     Args:
-        url: the Redis server (``redis://host:6379/0``).
+        url: the Redis server (``redis://host:6379/0``), with ``?prefix=...`` for
+            queue names of the app's own.
+        prefix: the same, when the URL gives none.
     """
 
     schemes = ("redis", "rediss", "unix")
     lists_jobs = True
 
-    def __init__(self, url: str) -> None:
-        self.url = url
+    def __init__(self, url: str, *, prefix: str = "") -> None:
+        self.url, given = _split_prefix(url)
+        #: What the names of this app's SAQ queues start with.
+        self.prefix = given if given is not None else prefix
         self._queues: dict[str, Queue] = {}
         self.stalled_after = 30.0
 
     def queue(self, name: str) -> Queue:
-        """The SAQ queue of this name (connected on first use)."""
+        """The SAQ queue of the nightowl queue ``name`` (connected on first use)."""
         found = self._queues.get(name)
         if found is None:
-            found = self._queues[name] = RedisQueue(connect(self.url), name=name)
+            queue = RedisQueue(connect(self.url), name=self.prefix + name)
+            found = self._queues[name] = queue
         return found
 
     async def close(self) -> None:
@@ -216,6 +230,22 @@ class RedisBackend(Backend):
             touching.cancel()
             for worker in workers:
                 await worker.stop()
+
+
+def _split_prefix(url: str) -> tuple[str, str | None]:
+    """``url`` without its ``prefix`` query parameter, and that parameter's value."""
+    parts = urlsplit(url)
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    prefixes = [value for key, value in query if key == "prefix"]
+    if not prefixes:
+        return url, None
+    if len(prefixes) > 1 or not prefixes[0] or not _PREFIX.fullmatch(prefixes[0]):
+        raise ImproperlyConfigured(
+            "The prefix of a redis:// task URL is given once, in letters, digits and "
+            f"'-_.:' (?prefix=shop-), not {', '.join(map(repr, prefixes))}."
+        )
+    rest = urlencode([(key, value) for key, value in query if key != "prefix"])
+    return urlunsplit(parts._replace(query=rest)), prefixes[0]
 
 
 def _info(queue: str, job: Job) -> JobInfo:
