@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Iterator
 from typing import Any
 
@@ -13,14 +12,7 @@ from nightowl import App
 from nightowl.auth import Auth
 from nightowl.testing import TestClient
 from tests.auth.conftest import BROWSER, PASSWORD, csrf_token, log_in, make_app
-
-
-def _redis_up() -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", 6379), timeout=1):
-            return True
-    except OSError:
-        return False
+from tests.redis_server import REDIS_URL, skip_without_redis
 
 
 @pytest.fixture(params=["cookie", "redis", "database"])
@@ -29,9 +21,8 @@ def backend_app(
 ) -> Iterator[tuple[App, Auth]]:
     backend: Any = request.param
     if backend == "redis":
-        if not _redis_up():
-            pytest.skip("Redis is not reachable on 127.0.0.1:6379")
-        backend = "redis://127.0.0.1:6379/0"
+        skip_without_redis()
+        backend = REDIS_URL
     app, auth = make_app(empty_database_url, sessions=backend)
     auth.create_user_sync(PASSWORD, username="ada", email="ada@example.com")
     yield app, auth

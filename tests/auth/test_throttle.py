@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -19,6 +18,7 @@ from nightowl.auth.throttle import LoginThrottle, MemoryThrottleStore, RedisThro
 from nightowl.testing import TestClient
 from tests.auth.conftest import PASSWORD, SECRET, log_in, make_app
 from tests.live import free_port
+from tests.redis_server import NEEDS_REDIS, REDIS_URL
 
 
 def test_brute_force_on_one_account(empty_database_url: str) -> None:
@@ -59,21 +59,13 @@ def test_one_client_trying_many_accounts(empty_database_url: str) -> None:
     app.state.database.close()
 
 
-def _redis_up() -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", 6379), timeout=1):
-            return True
-    except OSError:
-        return False
-
-
-@pytest.mark.skipif(not _redis_up(), reason="Redis is not reachable on 127.0.0.1:6379")
+@NEEDS_REDIS
 def test_two_workers_share_the_count_in_redis(empty_database_url: str) -> None:
     """Two apps (two workers) with their own throttle objects, one Redis."""
     prefix = f"test:{uuid.uuid4().hex}:"
     workers = []
     for _ in range(2):
-        store = RedisThrottleStore("redis://127.0.0.1:6379/0", prefix=prefix)
+        store = RedisThrottleStore(REDIS_URL, prefix=prefix)
         workers.append(
             make_app(empty_database_url, throttle=LoginThrottle(store, max_per_account=4))
         )
@@ -158,7 +150,7 @@ def _uvicorn(folder: Path, env: dict[str, str]) -> Iterator[str]:
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not _redis_up(), reason="Redis is not reachable on 127.0.0.1:6379")
+@NEEDS_REDIS
 def test_two_uvicorn_workers_share_the_count_in_redis(
     empty_database_url: str, tmp_path: Path
 ) -> None:

@@ -4,35 +4,22 @@ from __future__ import annotations
 
 import asyncio
 import secrets
-import socket
 from collections.abc import Coroutine, Iterator
 from typing import Any, TypeVar
 
 import pytest
 
 from nightowl.cache import Cache, MemoryBackend, RedisBackend
+from tests.redis_server import REDIS_URL, skip_without_redis
 
 T = TypeVar("T")
-REDIS_URL = "redis://127.0.0.1:6379/0"
-
-
-def redis_up() -> bool:
-    """Whether a Redis server answers on 127.0.0.1:6379."""
-    try:
-        with socket.create_connection(("127.0.0.1", 6379), timeout=1):
-            return True
-    except OSError:
-        return False
-
-
-NO_REDIS = "Redis is not reachable on 127.0.0.1:6379"
 
 
 @pytest.fixture(params=["memory", "redis"])
 def cache(request: pytest.FixtureRequest) -> Iterator[Cache]:
     """A cache on each backend, under a prefix of its own (emptied afterwards)."""
-    if request.param == "redis" and not redis_up():
-        pytest.skip(NO_REDIS)
+    if request.param == "redis":
+        skip_without_redis()
     backend = MemoryBackend() if request.param == "memory" else RedisBackend(REDIS_URL)
     yield Cache(backend, prefix=f"nightowl-test:{secrets.token_hex(4)}:")
 

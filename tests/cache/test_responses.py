@@ -13,7 +13,7 @@ from pydantic import BaseModel
 from nightowl import App, Request, Response
 from nightowl.cache import Cache, MemoryBackend, RedisBackend, cache_response
 from nightowl.testing import TestClient
-from tests.cache.conftest import NO_REDIS, REDIS_URL, redis_up
+from tests.redis_server import NO_REDIS, REDIS_URL, redis_up
 
 
 class Article(BaseModel):

@@ -13,8 +13,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.cache.conftest import NO_REDIS, REDIS_URL, redis_up
 from tests.live import free_port
+from tests.redis_server import NO_REDIS, REDIS_URL, redis_up
 
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(not redis_up(), reason=NO_REDIS)]
 

@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 
 from nightowl.channels import Channels, Message, Subscription
-from tests.channels.servers import OwnRedis, own_redis, reachable
+from tests.channels.servers import OwnRedis, own_redis
+from tests.redis_server import REDIS_URL, skip_without_redis
 
 
 async def next_message(subscription: AsyncIterator[Message], timeout: float = 10) -> Message:
@@ -40,9 +41,9 @@ async def two_workers_exchange(url: str) -> None:
 
 @pytest.fixture
 def redis_url() -> str:
-    if not reachable(6379):
-        pytest.skip("no Redis server answers at 127.0.0.1:6379")
-    return "redis://127.0.0.1:6379/0"
+    """The shared Redis server (never stopped here: tests that stop one use OwnRedis)."""
+    skip_without_redis()
+    return REDIS_URL
 
 
 def test_redis_carries_messages_between_workers(redis_url: str) -> None:

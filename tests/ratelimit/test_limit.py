@@ -3,7 +3,6 @@ keyed by client, user or API key; 429 problems with Retry-After and RateLimit-* 
 
 from __future__ import annotations
 
-import socket
 import uuid
 from typing import Annotated, Any
 
@@ -14,16 +13,9 @@ from nightowl.exceptions import ImproperlyConfigured
 from nightowl.ratelimit import RateLimit, by_api_key, by_user
 from nightowl.testing import TestClient
 from tests.live import live_client
+from tests.redis_server import NEEDS_REDIS, REDIS_URL
 
 NO_PROXY_HEADERS = {"proxy_headers": False}
-
-
-def _redis_up() -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", 6379), timeout=1):
-            return True
-    except OSError:
-        return False
 
 
 def test_a_route_limit_answers_429_with_retry_after() -> None:
@@ -200,10 +192,10 @@ def test_an_unreachable_store_fails_closed_with_503() -> None:
     assert "rate limit store" in response.json()["detail"]
 
 
-@pytest.mark.skipif(not _redis_up(), reason="no Redis server answers at 127.0.0.1:6379")
+@NEEDS_REDIS
 def test_redis_counts_for_two_apps_as_one() -> None:
     # Two apps stand for two workers: one count in Redis.
-    apps = [App(rate_limit_storage="redis://127.0.0.1:6379/0") for _ in range(2)]
+    apps = [App(rate_limit_storage=REDIS_URL) for _ in range(2)]
     scope = uuid.uuid4().hex
     for app in apps:
 

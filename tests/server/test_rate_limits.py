@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -10,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from tests.redis_server import NEEDS_REDIS
 from tests.server.conftest import BIN
 
 pytestmark = pytest.mark.slow
@@ -33,15 +33,7 @@ def pid():
 """
 
 
-def _redis_up() -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", 6379), timeout=1):
-            return True
-    except OSError:
-        return False
-
-
-@pytest.mark.skipif(not _redis_up(), reason="no Redis server answers at 127.0.0.1:6379")
+@NEEDS_REDIS
 def test_two_uvicorn_processes_share_the_count_in_redis(
     tmp_path: Path, start_server: Callable[..., Any], free_port: Callable[[], int]
 ) -> None:
