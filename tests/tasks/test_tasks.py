@@ -26,6 +26,7 @@ from nightowl.tasks import (
     current_tasks,
     task,
 )
+from nightowl.tasks.backends.memory import MemoryBackend
 from nightowl.testing import TestClient
 from tests.tasks.workapp import marks, metadata
 
@@ -331,3 +332,70 @@ def test_a_task_keeps_its_function_and_name() -> None:
     assert add.name == "tests.tasks.test_tasks.add"
     assert add.__name__ == "add"
     assert repr(add) == "<Task tests.tasks.test_tasks.add>"
+
+
+class Clock:
+    """A clock the test moves by hand."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_the_memory_backend_keeps_finished_jobs_for_a_while() -> None:
+    backend = MemoryBackend(keep_for=60)
+    clock = backend.clock = Clock()
+    with TestClient(App(tasks=backend)) as client:
+        done = client.run(add.enqueue(1))
+        assert client.run(done.result(timeout=5)) == 2
+        waiting = client.run(add.options(delay=3600).enqueue(2))
+        clock.now += 59
+        assert client.run(done.result()) == 2  # still kept
+        assert [info.id for info in client.run(backend.list_jobs())] == [waiting.id, done.id]
+        clock.now += 2
+        assert [info.id for info in client.run(backend.list_jobs())] == [waiting.id]
+        with pytest.raises(
+            LookupError, match=r"No job 1 in this process \(finished jobs are kept 60 s"
+        ):
+            client.run(done.result())
+        assert client.run(waiting.status()) is JobStatus.QUEUED  # waiting jobs stay
+
+
+def test_the_memory_backend_keeps_at_most_so_many_finished_jobs() -> None:
+    backend = MemoryBackend(keep_at_most=2)
+    with TestClient(App(tasks=backend)) as client:
+        jobs = [client.run(add.enqueue(n)) for n in range(1, 5)]
+        client.run(asyncio.wait_for(backend.join(), 5))  # all four have run
+        waiting = client.run(add.options(delay=3600).enqueue(0))
+        listed = [info.id for info in client.run(backend.list_jobs())]
+        assert listed == [waiting.id, jobs[3].id, jobs[2].id]  # two finished: the last
+        assert client.run(jobs[3].result()) == 5
+        with pytest.raises(LookupError, match="2 at most"):
+            client.run(jobs[0].status())
+        # A retried job ends anew: then it is the finished job kept longest.
+        failing = client.run(flaky.enqueue("x", fail_times=99))
+        with pytest.raises(JobFailed):
+            client.run(failing.result(timeout=5))
+        assert client.run(backend.retry_job(str(failing.id))) is True
+        with pytest.raises(JobFailed):
+            client.run(failing.result(timeout=5))
+        listed = [info.id for info in client.run(backend.list_jobs())]
+        assert listed == [failing.id, waiting.id, jobs[3].id]
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"keep_for": 0}, r"keep_for=...\) is a number of seconds above 0, not 0"),
+        ({"keep_for": float("inf")}, "keep_for"),
+        ({"keep_at_most": 0}, r"keep_at_most=...\) is a count of at least 1, not 0"),
+        ({"keep_at_most": 2.5}, "keep_at_most"),
+    ],
+)
+def test_bad_memory_backend_options_are_configuration_errors(
+    options: dict[str, Any], message: str
+) -> None:
+    with pytest.raises(ImproperlyConfigured, match=message):
+        MemoryBackend(**options)

@@ -3,6 +3,12 @@
 For development and tests, and the default: nothing to install or start. Jobs live in
 the process's memory, so they die with it; retries, delays, timeouts, results and cron
 schedules behave as with the other backends.
+
+A finished job (succeeded, failed or cancelled) is kept, with its result or error, for
+ten minutes after it ends, as SAQ keeps it in Redis, and only the 1,000 that ended last
+are kept: a long-running development server does not grow without end. Waiting and
+running jobs are always kept. ``MemoryBackend(keep_for=..., keep_at_most=...)`` changes
+both; a job no longer kept is unknown (``LookupError``), as with the other backends.
 """
 
 from __future__ import annotations
@@ -14,6 +20,8 @@ import datetime as dt
 import itertools
 import logging
 import math
+import time
+from collections.abc import Callable
 from typing import Any
 
 from nightowl.exceptions import ImproperlyConfigured
@@ -40,16 +48,35 @@ class _Record:
 
 
 class MemoryBackend(Backend):
-    """Runs jobs in this process (see the module)."""
+    """Runs jobs in this process (see the module).
+
+    Args:
+        keep_for: seconds a finished job (and its result or error) is kept after it ends.
+        keep_at_most: how many finished jobs are kept at most; the oldest go first.
+    """
 
     schemes = ("memory",)
     lists_jobs = True
 
-    def __init__(self) -> None:
+    def __init__(self, *, keep_for: float = 600.0, keep_at_most: int = 1000) -> None:
+        if not (isinstance(keep_for, int | float) and 0 < keep_for < math.inf):
+            raise ImproperlyConfigured(
+                f"MemoryBackend(keep_for=...) is a number of seconds above 0, not {keep_for!r}."
+            )
+        if isinstance(keep_at_most, bool) or not isinstance(keep_at_most, int) or keep_at_most < 1:
+            raise ImproperlyConfigured(
+                f"MemoryBackend(keep_at_most=...) is a count of at least 1, not {keep_at_most!r}."
+            )
+        self.keep_for = float(keep_for)
+        self.keep_at_most = keep_at_most
+        #: The clock finished jobs are timed by (a test may replace it).
+        self.clock: Callable[[], float] = time.monotonic
         self._ids = itertools.count(1)
         self._outcomes: dict[str, Outcome] = {}
         self._records: dict[str, _Record] = {}
         self._done: dict[str, asyncio.Event] = {}
+        #: Finished jobs by id, in the order they ended, with when they ended.
+        self._finished: dict[str, float] = {}
         self._running: set[asyncio.Task[None]] = set()
         self._cron: list[asyncio.Task[None]] = []
 
@@ -66,7 +93,8 @@ class MemoryBackend(Backend):
             scheduler.cancel()
         self._cron.clear()
         for run in list(self._running):
-            if self._outcomes[run.get_name()].status is JobStatus.QUEUED:
+            outcome = self._outcomes.get(run.get_name())  # gone if it has just ended
+            if outcome is not None and outcome.status is JobStatus.QUEUED:
                 run.cancel()
         await self.join()
 
@@ -79,6 +107,7 @@ class MemoryBackend(Backend):
         self, task: Task[Any], payload: dict[str, Any], at: dt.datetime | None
     ) -> str:
         """Start the job as an asyncio task of the running loop."""
+        self._forget_old()
         job_id = str(next(self._ids))
         self._outcomes[job_id] = Outcome(JobStatus.QUEUED)
         self._records[job_id] = _Record(task, payload)
@@ -87,6 +116,7 @@ class MemoryBackend(Backend):
 
     def _start(self, job_id: str, at: dt.datetime | None, first_attempt: int = 1) -> None:
         record = self._records[job_id]
+        self._finished.pop(job_id, None)
         self._done[job_id] = asyncio.Event()
         run = record.run = _spawn(self._run(job_id, record.task, record.payload, at, first_attempt))
         run.set_name(job_id)
@@ -114,6 +144,19 @@ class MemoryBackend(Backend):
                 raise
         finally:
             self._done[job_id].set()
+            self._finished[job_id] = self.clock()
+            self._forget_old()
+
+    def _forget_old(self) -> None:
+        """Drop the finished jobs kept too long, and the oldest beyond ``keep_at_most``."""
+        finished = self._finished
+        oldest_kept = self.clock() - self.keep_for
+        while finished:
+            job_id, ended = next(iter(finished.items()))
+            if ended >= oldest_kept and len(finished) <= self.keep_at_most:
+                break
+            del finished[job_id]
+            del self._outcomes[job_id], self._records[job_id], self._done[job_id]
 
     async def _attempts(
         self,
@@ -153,9 +196,13 @@ class MemoryBackend(Backend):
 
     async def outcome(self, job_id: str, *, wait: float) -> Outcome:
         """The job's outcome, waiting for its end up to ``wait`` seconds."""
+        self._forget_old()
         found = self._outcomes.get(job_id)
         if found is None:
-            raise LookupError(f"No job {job_id} in this process.")
+            raise LookupError(
+                f"No job {job_id} in this process (finished jobs are kept "
+                f"{self.keep_for:g} s, {self.keep_at_most} at most)."
+            )
         if wait > 0:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(
@@ -166,7 +213,8 @@ class MemoryBackend(Backend):
     async def list_jobs(
         self, *, status: JobStatus | None = None, limit: int = 100
     ) -> list[JobInfo]:
-        """The jobs of this process, newest first."""
+        """The jobs of this process that it keeps, newest first."""
+        self._forget_old()
         found: list[JobInfo] = []
         for job_id in reversed(self._records):
             outcome, record = self._outcomes[job_id], self._records[job_id]
