@@ -35,6 +35,7 @@ LAYERS: dict[str, str] = {
     "nightowl._concurrency": "core",
     "nightowl._logging": "core",
     "nightowl._shutdown": "core",
+    "nightowl._pydantic_ext": "core",
     "nightowl._multipart": "core",
     "nightowl.background": "core",
     "nightowl.requests": "core",

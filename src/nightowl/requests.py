@@ -9,8 +9,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, NamedTuple
 
-from pydantic_core import from_json
-
+from nightowl._pydantic_ext import from_json
 from nightowl.datastructures import URL, FormData, Headers, QueryParams, State, parse_cookie_header
 from nightowl.exceptions import HTTPException
 from nightowl.types import MISSING, Receive, Scope

@@ -23,8 +23,7 @@ from dataclasses import dataclass
 from typing import Any, Literal, TypeVar, get_args, get_origin
 from urllib.parse import urlsplit
 
-from pydantic_core import from_json
-
+from nightowl._pydantic_ext import from_json
 from nightowl._shutdown import stopping
 from nightowl.exceptions import HTTPException, WebSocketDisconnect, WebSocketException
 from nightowl.requests import HTTPConnection

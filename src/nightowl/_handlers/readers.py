@@ -11,8 +11,6 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Annotated, Any
 
-from pydantic_core import ValidationError, from_json
-
 from nightowl._handlers.annotations import (
     is_bytes,
     is_sequence,
@@ -21,6 +19,7 @@ from nightowl._handlers.annotations import (
 )
 from nightowl._handlers.dependant import Field
 from nightowl._handlers.param_models import received_input, shown_defaults, wire_name
+from nightowl._pydantic_ext import ValidationError, from_json
 from nightowl.datastructures import FormData, UploadFile, parse_query_dict
 from nightowl.exceptions import HTTPException, ImproperlyConfigured
 from nightowl.params import Body, Source

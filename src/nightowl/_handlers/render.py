@@ -11,11 +11,10 @@ import logging
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from pydantic_core import ValidationError
-
 from nightowl._handlers.annotations import is_untyped, mentions_response, tuple_body
 from nightowl._handlers.streams import stream_response
 from nightowl._logging import printable
+from nightowl._pydantic_ext import ValidationError
 from nightowl.exceptions import ImproperlyConfigured, ResponseValidationError
 from nightowl.responses import (
     HTMLResponse,

@@ -7,9 +7,8 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 from urllib.parse import quote
 
-from pydantic_core import to_json
-
 from nightowl._logging import REQUEST_ID
+from nightowl._pydantic_ext import to_json
 from nightowl.datastructures import MutableHeaders, encode_header
 from nightowl.exceptions import status_phrase
 from nightowl.types import Receive, Scope, Send
