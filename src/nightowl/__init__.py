@@ -24,7 +24,6 @@ from nightowl.exceptions import HTTPException
 from nightowl.params import Body, Cookie, Depends, File, Form, Header, Path, Query, Security
 from nightowl.requests import Request
 from nightowl.responses import (
-    FileResponse,
     HTMLResponse,
     JSONResponse,
     PlainTextResponse,
@@ -35,11 +34,12 @@ from nightowl.responses import (
 )
 from nightowl.routing import Router, path
 from nightowl.sse import EventSourceResponse, ServerSentEvent
-from nightowl.websockets import WebSocket
 
 if _typing.TYPE_CHECKING:
+    from nightowl.responses import FileResponse
     from nightowl.sessions import flash
     from nightowl.templating import render
+    from nightowl.websockets import WebSocket
 
 __version__ = "0.1.0"
 
@@ -75,9 +75,14 @@ __all__ = [
     "render",
 ]
 
-# Names whose modules import heavy packages (Jinja2): loaded on first use, so that
-# ``import nightowl`` and a hello-world app stay light.
-_LAZY = {"render": "nightowl.templating", "flash": "nightowl.sessions"}
+# Names whose modules import heavy packages (Jinja2), or that a plain HTTP app never uses:
+# loaded on first use, so that ``import nightowl`` and a hello-world app stay light.
+_LAZY = {
+    "render": "nightowl.templating",
+    "flash": "nightowl.sessions",
+    "WebSocket": "nightowl.websockets",
+    "FileResponse": "nightowl.responses",
+}
 
 
 def __getattr__(name: str) -> _typing.Any:

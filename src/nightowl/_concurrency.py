@@ -7,10 +7,14 @@ import contextvars
 import functools
 import inspect
 import os
-import queue
 import threading
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from typing import Any, ParamSpec, TypeVar
+
+try:  # the C queue that queue.SimpleQueue is, without the rest of the queue module
+    from _queue import SimpleQueue
+except ImportError:  # pragma: no cover - an interpreter without it
+    from queue import SimpleQueue
 
 __all__ = ["iterate_in_threadpool", "run_in_threadpool", "set_threadpool_size"]
 
@@ -31,7 +35,7 @@ class _ThreadPool:
 
     def __init__(self, max_workers: int) -> None:
         self.max_workers = max_workers
-        self._jobs: queue.SimpleQueue[tuple[Any, ...]] = queue.SimpleQueue()
+        self._jobs: SimpleQueue[tuple[Any, ...]] = SimpleQueue()
         self._lock = threading.Lock()
         self._threads = 0
         self._idle = 0  # workers waiting for a job and not yet promised one

@@ -17,7 +17,6 @@ logger and request id, as text or as one JSON object per line.
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 import traceback
@@ -160,6 +159,13 @@ class JSONFormatter(logging.Formatter):
     """One JSON object per line, for log collectors: ``time`` (ISO 8601, UTC), ``level``,
     ``logger``, ``message``, ``request_id``, and ``exception`` (the traceback) if any."""
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # json is imported here, not at the top: only apps that log JSON lines need it.
+        import json
+
+        super().__init__(*args, **kwargs)
+        self._encode = json.JSONEncoder(ensure_ascii=False, default=str).encode
+
     def format(self, record: logging.LogRecord) -> str:
         """The record as a JSON line."""
         created = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created))
@@ -174,7 +180,7 @@ class JSONFormatter(logging.Formatter):
             entry["exception"] = self.formatException(record.exc_info)
         elif record.exc_text:
             entry["exception"] = record.exc_text
-        return json.dumps(entry, ensure_ascii=False, default=str)
+        return self._encode(entry)
 
 
 #: Loggers whose lines the configuration routes through its one handler.

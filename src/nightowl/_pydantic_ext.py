@@ -4,9 +4,9 @@ Serving JSON needs only three names of pydantic-core: ``to_json``, ``from_json``
 ``ValidationError``. All three live in its compiled extension,
 ``pydantic_core._pydantic_core``; ``import pydantic_core`` also runs the package's
 ``__init__``, which imports ``pydantic_core.core_schema`` (thousands of lines of
-``TypedDict``\\ s that only pydantic's schema building reads). Loading the extension alone
-keeps that out of an app that never validates anything: about 1.4 MiB less memory at
-startup (benchmarks/cold_start.py, "Against the target").
+``TypedDict``\\ s that only pydantic's schema building reads) and ``typing_extensions``.
+Loading the extension alone keeps those out of an app that never validates anything
+(benchmarks/README.md, "Cold start", has the figures).
 
 How, and why it stays correct when pydantic or pydantic-core is imported later:
 
@@ -55,7 +55,10 @@ class _AttachOnImport:
             return None
         self.remove()
         for finder in sys.meta_path:
-            spec = finder.find_spec(name, path, target)
+            find_spec = getattr(finder, "find_spec", None)
+            spec: importlib.machinery.ModuleSpec | None = (
+                find_spec(name, path, target) if find_spec is not None else None
+            )
             if spec is not None:
                 break
         else:

@@ -9,8 +9,7 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Iterable
-from dataclasses import dataclass, field
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, NamedTuple, TypeVar
 
 from nightowl.exceptions import ImproperlyConfigured
 
@@ -38,8 +37,7 @@ _PARAM = re.compile(
 )
 
 
-@dataclass(frozen=True, slots=True)
-class _Segment:
+class _Segment(NamedTuple):
     text: str  # the template segment, normalised to {name:conv}
     regex: re.Pattern[str] | None  # None for a static segment
     names: tuple[str, ...]
@@ -124,12 +122,14 @@ class PathTemplate:
         return f"PathTemplate({self.path!r})"
 
 
-@dataclass(slots=True)
 class _Node(Generic[R]):
-    routes: dict[str, R] = field(default_factory=dict)  # method -> route
-    static: dict[str, _Node[R]] = field(default_factory=dict)
-    dynamic: list[tuple[_Segment, _Node[R]]] = field(default_factory=list)
-    rest: list[tuple[_Segment, _Node[R]]] = field(default_factory=list)  # {x:path} segments
+    __slots__ = ("dynamic", "rest", "routes", "static")
+
+    def __init__(self) -> None:
+        self.routes: dict[str, R] = {}  # method -> route
+        self.static: dict[str, _Node[R]] = {}
+        self.dynamic: list[tuple[_Segment, _Node[R]]] = []
+        self.rest: list[tuple[_Segment, _Node[R]]] = []  # {x:path} segments
 
 
 class RouteTable(Generic[R]):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Mapping, Sequence
-from http import HTTPStatus
 from typing import Any
 
 __all__ = [
@@ -22,6 +21,8 @@ __all__ = [
 @functools.cache
 def status_phrase(status_code: int) -> str:
     """Return the standard reason phrase for ``status_code`` ("Not Found" for 404)."""
+    from http import HTTPStatus  # once per status code (cached): a hello world never asks
+
     try:
         phrase = HTTPStatus(status_code).phrase
     except ValueError:

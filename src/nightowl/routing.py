@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from typing import Any, TypedDict, TypeVar
-
-from typing_extensions import Unpack
+from typing import Any, TypedDict, TypeVar, Unpack
 
 from nightowl._table import PathTemplate
 from nightowl.exceptions import ImproperlyConfigured

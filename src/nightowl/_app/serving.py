@@ -201,7 +201,7 @@ class Serving(Lifespan):
 
 _NOT_FOUND_DETAIL = "Nothing matches the given URL."
 # Shared by every plain 404; responses are never mutated once sent.
-_NOT_FOUND = problem_response(404, _NOT_FOUND_DETAIL)
+_NOT_FOUND = problem_response(404, _NOT_FOUND_DETAIL, title="Not Found")  # no http import
 
 
 def _strip_root_path(scope: Scope, root_path: str) -> None:

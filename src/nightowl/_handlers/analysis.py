@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import sys
 from collections.abc import Callable, Iterator, Mapping
 from typing import Annotated, Any, NamedTuple, get_type_hints
 
@@ -334,9 +335,10 @@ def _wire_key(name: str, marker: Param, source: Source) -> str:
 def _special_kind(annotation: Any) -> SpecialKind | None:
     if not inspect.isclass(annotation):
         return None
-    from nightowl.websockets import WebSocket
-
-    if issubclass(annotation, WebSocket):
+    # A WebSocket class exists only once its module is imported: an app without WebSocket
+    # routes does not load it for this check.
+    websockets = sys.modules.get("nightowl.websockets")
+    if websockets is not None and issubclass(annotation, websockets.WebSocket):
         return SpecialKind.WEBSOCKET
     if issubclass(annotation, HTTPConnection):
         return SpecialKind.REQUEST  # the request, or the WebSocket of a WebSocket route

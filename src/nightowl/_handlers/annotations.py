@@ -8,14 +8,11 @@ startup, while handlers are compiled and documented.
 from __future__ import annotations
 
 import collections.abc
-import dataclasses
 import inspect
 import sys
 import types
 import typing
 from typing import Annotated, Any, Union, get_args, get_origin
-
-import typing_extensions
 
 from nightowl.datastructures import UploadFile
 from nightowl.responses import Response
@@ -91,6 +88,21 @@ def _is_pydantic_model(cls: type) -> bool:
     return main is not None and issubclass(cls, main.BaseModel)
 
 
+def _is_dataclass(cls: type) -> bool:
+    # Likewise a dataclass exists only once dataclasses is imported.
+    dataclasses = sys.modules.get("dataclasses")
+    return dataclasses is not None and dataclasses.is_dataclass(cls)
+
+
+def _is_typeddict(cls: type) -> bool:
+    # typing_extensions' TypedDict (its own class before Python 3.13) needs its own check,
+    # and exists only once typing_extensions is imported.
+    if typing.is_typeddict(cls):
+        return True
+    extensions = sys.modules.get("typing_extensions")
+    return extensions is not None and bool(extensions.is_typeddict(cls))
+
+
 def is_body_type(annotation: Any) -> bool:
     """True for types read from a JSON body: models, dataclasses, TypedDicts, any ``dict``,
     and lists of those."""
@@ -98,9 +110,7 @@ def is_body_type(annotation: Any) -> bool:
     if inner is dict or get_origin(inner) in _MAPPINGS:
         return True  # a query string cannot carry a mapping: ``data: dict`` is the JSON body
     if inspect.isclass(inner):
-        if _is_pydantic_model(inner) or dataclasses.is_dataclass(inner):
-            return True
-        return bool(typing_extensions.is_typeddict(inner))
+        return _is_pydantic_model(inner) or _is_dataclass(inner) or _is_typeddict(inner)
     if get_origin(inner) in _CONTAINERS:
         args = get_args(inner)
         return bool(args) and is_body_type(args[-1])

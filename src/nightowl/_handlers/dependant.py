@@ -8,7 +8,6 @@ settled here, once.
 
 from __future__ import annotations
 
-import dataclasses
 import enum
 from collections.abc import Callable
 from typing import Any, NamedTuple
@@ -18,8 +17,7 @@ from nightowl.params import Param, Source
 __all__ = ["Dependant", "Dependency", "Field", "Special", "SpecialKind", "callable_name"]
 
 
-@dataclasses.dataclass(slots=True, frozen=True)
-class Field:
+class Field(NamedTuple):
     """One parameter read from the request."""
 
     #: The Python keyword argument.
@@ -84,18 +82,41 @@ class Dependency(NamedTuple):
     scopes: tuple[str, ...] = ()
 
 
-@dataclasses.dataclass(slots=True)
 class Dependant:
     """What a callable needs from a request, and from other dependencies."""
 
-    call: Callable[..., Any]
-    fields: list[Field] = dataclasses.field(default_factory=list)
-    dependencies: list[Dependency] = dataclasses.field(default_factory=list)
-    specials: list[Special] = dataclasses.field(default_factory=list)
-    is_async: bool = False
-    is_generator: bool = False
-    is_async_generator: bool = False
-    return_annotation: Any = None
+    # A plain class rather than a dataclass: a hello world need not import dataclasses.
+    __slots__ = (
+        "call",
+        "dependencies",
+        "fields",
+        "is_async",
+        "is_async_generator",
+        "is_generator",
+        "return_annotation",
+        "specials",
+    )
+
+    def __init__(
+        self,
+        call: Callable[..., Any],
+        *,
+        is_async: bool = False,
+        is_generator: bool = False,
+        is_async_generator: bool = False,
+        return_annotation: Any = None,
+    ) -> None:
+        self.call = call
+        self.fields: list[Field] = []
+        self.dependencies: list[Dependency] = []
+        self.specials: list[Special] = []
+        self.is_async = is_async
+        self.is_generator = is_generator
+        self.is_async_generator = is_async_generator
+        self.return_annotation = return_annotation
+
+    def __repr__(self) -> str:
+        return f"<Dependant of {callable_name(self.call)}>"
 
     def all_fields(self) -> list[Field]:
         """Fields of this callable and of everything it depends on, depth first, once each."""

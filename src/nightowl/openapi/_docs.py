@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from nightowl.exceptions import HTTPException, ImproperlyConfigured
 from nightowl.requests import Request
-from nightowl.responses import FileResponse, HTMLResponse, Response
+from nightowl.responses import HTMLResponse, Response
 from nightowl.routing import Route, RouteOptions
 
 if TYPE_CHECKING:
@@ -115,6 +115,8 @@ def _assets_route(prefix: str, files: Mapping[str, Path | str], name: str) -> Ro
             raise HTTPException(404, "No such documentation asset.")
         if isinstance(found, str):
             return Response(found, media_type="text/javascript")
+        from nightowl.responses import FileResponse  # documentation assets only
+
         return FileResponse(found, headers={"Cache-Control": "public, max-age=86400"})
 
     return Route(prefix + "/assets/{file}", asset, ["GET"], _options(name))
