@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Iterable
-from typing import Any, Generic, NamedTuple, TypeVar
+from typing import Any, Generic, TypeVar
 
 from nightowl.exceptions import ImproperlyConfigured
 
@@ -37,12 +37,24 @@ _PARAM = re.compile(
 )
 
 
-class _Segment(NamedTuple):
-    text: str  # the template segment, normalised to {name:conv}
-    regex: re.Pattern[str] | None  # None for a static segment
-    names: tuple[str, ...]
-    is_path: bool  # a {x:path} that swallows the rest
-    whole: str | None = None  # "str" or "int" when one parameter is the whole segment
+class _Segment:
+    # Plain classes with __slots__ rather than dataclasses: a hello world need not import
+    # dataclasses, and slot reads are the cheapest attribute reads per request.
+    __slots__ = ("is_path", "names", "regex", "text", "whole")
+
+    def __init__(
+        self,
+        text: str,  # the template segment, normalised to {name:conv}
+        regex: re.Pattern[str] | None,  # None for a static segment
+        names: tuple[str, ...],
+        is_path: bool,  # a {x:path} that swallows the rest
+        whole: str | None = None,  # "str" or "int" when one parameter is the whole segment
+    ) -> None:
+        self.text = text
+        self.regex = regex
+        self.names = names
+        self.is_path = is_path
+        self.whole = whole
 
 
 class PathTemplate:
@@ -123,6 +135,7 @@ class PathTemplate:
 
 
 class _Node(Generic[R]):
+    # A plain class for the reasons _Segment gives.
     __slots__ = ("dynamic", "rest", "routes", "static")
 
     def __init__(self) -> None:

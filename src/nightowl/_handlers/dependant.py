@@ -17,28 +17,60 @@ from nightowl.params import Param, Source
 __all__ = ["Dependant", "Dependency", "Field", "Special", "SpecialKind", "callable_name"]
 
 
-class Field(NamedTuple):
-    """One parameter read from the request."""
+class Field:
+    """One parameter read from the request (set once, at analysis, and only read after)."""
 
-    #: The Python keyword argument.
-    name: str
-    #: The name on the wire (lower-case for headers).
-    key: str
-    source: Source
-    #: The type the value is validated as (with any pydantic constraints of ``Annotated``).
-    annotation: Any
-    #: The ``Query()``, ``Header()``... that declared it, explicit or implied.
-    marker: Param
-    #: The value used when the request leaves it out (``MISSING`` when there is none).
-    default: Any
-    #: Makes a fresh default per request, instead of ``default``.
-    default_factory: Callable[[], Any] | None
-    #: True when the request must supply it.
-    required: bool
-    #: A ``list[...]`` read from every repeat of the key (query, header, form, file).
-    is_list: bool = False
-    #: A pydantic model read field by field from the query, headers or cookies.
-    is_model: bool = False
+    # Plain classes with __slots__ here rather than dataclasses: a hello world need not
+    # import dataclasses, and slot reads are the cheapest attribute reads per request.
+    __slots__ = (
+        "annotation",
+        "default",
+        "default_factory",
+        "is_list",
+        "is_model",
+        "key",
+        "marker",
+        "name",
+        "required",
+        "source",
+    )
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        key: str,
+        source: Source,
+        annotation: Any,
+        marker: Param,
+        default: Any,
+        default_factory: Callable[[], Any] | None,
+        required: bool,
+        is_list: bool = False,
+        is_model: bool = False,
+    ) -> None:
+        #: The Python keyword argument.
+        self.name = name
+        #: The name on the wire (lower-case for headers).
+        self.key = key
+        self.source = source
+        #: The type the value is validated as (with any pydantic constraints of ``Annotated``).
+        self.annotation = annotation
+        #: The ``Query()``, ``Header()``... that declared it, explicit or implied.
+        self.marker = marker
+        #: The value used when the request leaves it out (``MISSING`` when there is none).
+        self.default = default
+        #: Makes a fresh default per request, instead of ``default``.
+        self.default_factory = default_factory
+        #: True when the request must supply it.
+        self.required = required
+        #: A ``list[...]`` read from every repeat of the key (query, header, form, file).
+        self.is_list = is_list
+        #: A pydantic model read field by field from the query, headers or cookies.
+        self.is_model = is_model
+
+    def __repr__(self) -> str:
+        return f"<Field {self.name!r} from {self.source.value} {self.key!r}>"
 
     def default_value(self) -> Any:
         """The value used when the request leaves it out."""
@@ -85,7 +117,6 @@ class Dependency(NamedTuple):
 class Dependant:
     """What a callable needs from a request, and from other dependencies."""
 
-    # A plain class rather than a dataclass: a hello world need not import dataclasses.
     __slots__ = (
         "call",
         "dependencies",
