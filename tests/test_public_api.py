@@ -77,13 +77,16 @@ HEAVY_PACKAGES = ("alembic", "click", "httpx", "jinja2", "pydantic", "sqlalchemy
 
 #: Nor these, loaded on first use (benchmarks/README.md, "Cold start"): pydantic-core's
 #: Python package (only its compiled extension serialises), typing_extensions, the standard
-#: library modules that only other features need, and nightowl's own WebSocket and file
-#: responses.
+#: library modules that only other features need, and nightowl's own WebSockets, file
+#: responses and streams.
 UNUSED_MODULES = (
     "dataclasses",
     "http",
     "json",
+    "nightowl._handlers.streams",
     "nightowl.responses._file",
+    "nightowl.responses._streaming",
+    "nightowl.sse",
     "nightowl.websockets",
     "pydantic_core",
     "pydantic_core.core_schema",

@@ -29,15 +29,14 @@ from nightowl.responses import (
     PlainTextResponse,
     RedirectResponse,
     Response,
-    StreamingResponse,
     redirect,
 )
 from nightowl.routing import Router, path
-from nightowl.sse import EventSourceResponse, ServerSentEvent
 
 if _typing.TYPE_CHECKING:
-    from nightowl.responses import FileResponse
+    from nightowl.responses import FileResponse, StreamingResponse
     from nightowl.sessions import flash
+    from nightowl.sse import EventSourceResponse, ServerSentEvent
     from nightowl.templating import render
     from nightowl.websockets import WebSocket
 
@@ -75,13 +74,17 @@ __all__ = [
     "render",
 ]
 
-# Names whose modules import heavy packages (Jinja2), or that a plain HTTP app never uses:
-# loaded on first use, so that ``import nightowl`` and a hello-world app stay light.
+# Names whose modules import heavy packages (Jinja2), or that a plain JSON app never uses
+# (WebSockets, files, streams): loaded on first use, so that ``import nightowl`` and a
+# hello-world app stay light.
 _LAZY = {
     "render": "nightowl.templating",
     "flash": "nightowl.sessions",
     "WebSocket": "nightowl.websockets",
     "FileResponse": "nightowl.responses",
+    "StreamingResponse": "nightowl.responses",
+    "EventSourceResponse": "nightowl.sse",
+    "ServerSentEvent": "nightowl.sse",
 }
 
 

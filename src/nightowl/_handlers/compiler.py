@@ -24,10 +24,8 @@ from nightowl._handlers.runners import (
     websocket_runner,
 )
 from nightowl._handlers.sending import Responder
-from nightowl._handlers.streams import item_serializer, streams_events
 from nightowl.responses import JSONResponse, Response
 from nightowl.routing import Route, WebSocketRoute
-from nightowl.sse import EventSourceResponse
 
 __all__ = ["CompiledRoute", "Compiler"]
 
@@ -109,11 +107,18 @@ class Compiler:
         plan = Plan(dependant, compile_override=self.override)
         if plan.body is not None:
             plan.body.strict_content_type = self.strict_content_type
-        streams = dependant.is_generator or dependant.is_async_generator
         response_class = route.options.get("response_class")
+        stream = None
+        if dependant.is_generator or dependant.is_async_generator:
+            # Imported here: only generator handlers stream (SSE or JSON lines).
+            from nightowl._handlers.streams import item_serializer, streams_events
+            from nightowl.sse import EventSourceResponse
+
+            if response_class is None and streams_events(dependant.return_annotation):
+                response_class = EventSourceResponse
+            stream = item_serializer(dependant.return_annotation)
         if response_class is None:
-            events = streams and streams_events(dependant.return_annotation)
-            response_class = EventSourceResponse if events else self.default_response_class
+            response_class = self.default_response_class
         renderer = Renderer(
             response_model_from(dependant.return_annotation, route.response_model),
             response_class,
@@ -121,7 +126,7 @@ class Compiler:
             callable_name(route.endpoint),
             serialization=route.serialization,
             status_given="status_code" in route.options,
-            stream=item_serializer(dependant.return_annotation) if streams else None,
+            stream=stream,
         )
         runner = http_runner(
             plan, Responder(renderer), self.errors, self.overrides, self.handler_runners

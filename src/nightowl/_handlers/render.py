@@ -12,7 +12,6 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from nightowl._handlers.annotations import is_untyped, mentions_response, tuple_body
-from nightowl._handlers.streams import stream_response
 from nightowl._logging import printable
 from nightowl._pydantic_ext import ValidationError
 from nightowl.exceptions import ImproperlyConfigured, ResponseValidationError
@@ -63,6 +62,7 @@ class Renderer:
 
     __slots__ = (
         "_exact",
+        "_stream_response",
         "_to_json",
         "_validate",
         "adapter",
@@ -115,6 +115,11 @@ class Renderer:
             if _is_schema_class(response_model):
                 self._exact = response_model
         self.stream = stream
+        if stream is not None:
+            # Imported here: only generator handlers stream, and they are compiled at startup.
+            from nightowl._handlers.streams import stream_response
+
+            self._stream_response = stream_response
         #: JSON responses with no empty-body statuses: json_body() can answer directly.
         self.plain_json = (
             response_class is JSONResponse
@@ -137,7 +142,7 @@ class Renderer:
         if isinstance(result, Response):
             return result
         if self.stream is not None:
-            return stream_response(result, self.response_class, self.status_code, self.stream)
+            return self._stream_response(result, self.response_class, self.status_code, self.stream)
         status_code = self.status_code
         headers = None
         if type(result) is tuple:

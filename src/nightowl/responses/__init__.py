@@ -16,10 +16,10 @@ from nightowl.responses._base import (
     redirect,
 )
 from nightowl.responses._orjson import ORJSONResponse
-from nightowl.responses._streaming import ContentStream, StreamingResponse
 
 if TYPE_CHECKING:
     from nightowl.responses._file import FileResponse
+    from nightowl.responses._streaming import ContentStream, StreamingResponse
 
 __all__ = [
     "BackgroundCall",
@@ -39,11 +39,19 @@ __all__ = [
 ]
 
 
+# Files (ranges, ETags, os.stat) and streams load when first asked for: an app that never
+# sends one never needs them.
+_LAZY = {
+    "FileResponse": "nightowl.responses._file",
+    "ContentStream": "nightowl.responses._streaming",
+    "StreamingResponse": "nightowl.responses._streaming",
+}
+
+
 def __getattr__(name: str) -> Any:
-    # FileResponse (ranges, ETags, os.stat) is loaded when first asked for: an app that
-    # never sends a file never needs it.
-    if name == "FileResponse":
-        value = importlib.import_module("nightowl.responses._file").FileResponse
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'nightowl.responses' has no attribute {name!r}")
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'nightowl.responses' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
