@@ -169,14 +169,25 @@ _status, _body = _asgi_get(app)
 }
 
 #: What a framework stands on, for context (``--floors``): no app, no request. The
-#: "one to_json" row is the least an ASGI app answering JSON through pydantic-core can
-#: load (its first ``to_json`` imports uuid, pathlib and ipaddress); the stdlib-json row,
-#: what one answering through the standard library's ``json`` would stand on instead.
+#: "one to_json" rows are what an ASGI app answering JSON through pydantic-core loads (its
+#: first ``to_json`` imports uuid, pathlib and ipaddress): with the whole package, and with
+#: its compiled extension alone, as nightowl loads it (``nightowl._pydantic_ext``); the
+#: stdlib-json row, what one answering through the standard library's ``json`` would stand
+#: on instead.
 FLOORS = {
     "python": "",
     "python + asyncio": "import asyncio\n",
     "python + asyncio + pydantic-core": "import asyncio, pydantic_core\n",
     "... + one to_json": "import asyncio, pydantic_core\npydantic_core.to_json({})\n",
+    "python + asyncio + pydantic-core's extension + one to_json": """\
+import asyncio, importlib.machinery, importlib.util, sys
+_folders = importlib.util.find_spec("pydantic_core").submodule_search_locations
+_spec = importlib.machinery.PathFinder.find_spec("pydantic_core._pydantic_core", _folders)
+_extension = importlib.util.module_from_spec(_spec)
+sys.modules[_spec.name] = _extension
+_spec.loader.exec_module(_extension)
+_extension.to_json({})
+""",
     "python + asyncio + stdlib json": "import asyncio, json\njson.dumps({})\n",
 }
 
@@ -391,8 +402,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--floors",
         action="store_true",
-        help="add rows for the bare interpreter, with asyncio, with pydantic-core, and with "
-        "one to_json",
+        help="add rows for the bare interpreter, with asyncio, with pydantic-core, with one "
+        "to_json (whole package, and extension alone), and with the stdlib's json",
     )
     parser.add_argument(
         "--as-is",
