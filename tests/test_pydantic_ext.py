@@ -117,6 +117,6 @@ def test_pydantic_imported_after_a_hello_world_is_the_same_pydantic() -> None:
 
 
 def test_pydantic_imported_before_nightowl_is_used_as_it_is() -> None:
-    answer = _run(before="import pydantic")
+    answer = _run(before="import pydantic, pydantic_core")
     assert answer["package_before"] is True
     _assert_pydantic_works(answer)
