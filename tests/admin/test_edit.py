@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from nightowl import App
 from nightowl.admin import LogEntry
@@ -208,6 +208,30 @@ def test_unknown_objects_are_404(blog: Blog, boss: TestClient) -> None:
         "/admin/blog/post/9999/delete/",
     ):
         assert boss.get(path).status_code == 404, path
+
+
+def test_change_pages_in_turn_each_show_their_own_row(blog: Blog, boss: TestClient) -> None:
+    # The object's query is made once per admin and reused with each page's key.
+    app, rows = blog
+    statements: list[str] = []
+    engine = app.state.database.async_engine.sync_engine
+
+    def count(*args: Any) -> None:
+        statements.append(str(args[2]))
+
+    pages, counts = [], []
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        for key in (rows["posts"][0], rows["posts"][1], rows["posts"][0]):
+            statements.clear()
+            pages.append(boss.get(f"/admin/blog/post/{key}/change/").text)
+            counts.append(len(statements))
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert 'value="Hello world"' in pages[0] and 'value="Hello world"' in pages[2]
+    assert 'value="Second thoughts"' in pages[1]
+    assert "Hello world" not in pages[1]
+    assert counts[0] == counts[1] == counts[2], counts
 
 
 def test_the_xss_title_is_text_on_every_page(blog: Blog, boss: TestClient) -> None:

@@ -4,6 +4,7 @@ several sites on one app, per-model templates, the PostgreSQL count estimate."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
 import jinja2
@@ -130,6 +131,32 @@ def test_a_template_for_one_model(empty_database_url: str) -> None:
     client = client_for(app, "boss")
     assert "<h1>Our tags</h1>" in client.get("/admin/blog/tag/").text
     assert "<h1>Posts!</h1>" in client.get("/admin/blog/post/").text
+    client.close()
+    app.state.database.close()
+
+
+@pytest.mark.parametrize(
+    ("debug", "heading"), [(True, "Our tags"), (False, "Select tag to change")]
+)
+def test_a_template_added_later_shows_in_debug_only(
+    empty_database_url: str, tmp_path: Path, debug: bool, heading: str
+) -> None:
+    # In production the admin remembers which of a page's templates exists (looking
+    # for the missing ones costs every request a search on disk); in debug it looks again.
+    app = App(database=empty_database_url, secret_key=SECRET, templates=str(tmp_path), debug=debug)
+    Auth(app)
+    Admin(app).register(Tag)
+    app.state.database.create_all()
+    add_rows(app)
+    client = client_for(app, "boss")
+    assert "<h1>Select tag to change</h1>" in client.get("/admin/blog/tag/").text
+    override = tmp_path / "admin" / "blog" / "tag" / "change_list.html"
+    override.parent.mkdir(parents=True)
+    override.write_text(
+        '{% extends "admin/change_list.html" %}{% block heading %}Our tags{% endblock %}'
+    )
+    shown = client.get("/admin/blog/tag/").text
+    assert f"<h1>{heading}</h1>" in shown
     client.close()
     app.state.database.close()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -226,3 +227,54 @@ def test_a_missing_template_lists_the_folders_searched(tmp_path: Path) -> None:
         f"Template 'missing.html' not found; searched: {pages}, {more}, "
         "nightowl.auth/templates (package)."
     )
+
+
+def _page_app(folder: Path, **options: Any) -> App:
+    """An app rendering ``page.html`` from ``folder``."""
+    (folder / "page.html").write_text("<p>first</p>")
+    app = App(secret_key=KEY, **options)
+
+    @app.get("/")
+    def page(request: Request) -> object:
+        return render("page.html", request)
+
+    return app
+
+
+def _edit(template: Path, source: str) -> None:
+    """Change a template's file, with a later modification time than it had."""
+    before = template.stat().st_mtime
+    template.write_text(source)
+    os.utime(template, (before + 10, before + 10))
+
+
+def test_templates_reload_from_disk_in_debug(tmp_path: Path) -> None:
+    app = _page_app(tmp_path, templates=str(tmp_path), debug=True)
+    with TestClient(app) as client:
+        assert client.get("/").text == "<p>first</p>"
+        _edit(tmp_path / "page.html", "<p>edited</p>")
+        assert client.get("/").text == "<p>edited</p>"
+
+
+def test_templates_are_read_once_in_production(tmp_path: Path) -> None:
+    app = _page_app(tmp_path, templates=str(tmp_path))
+    with TestClient(app) as client:
+        assert client.get("/").text == "<p>first</p>"
+        _edit(tmp_path / "page.html", "<p>edited</p>")
+        assert client.get("/").text == "<p>first</p>"
+        app.debug = True  # turned on after startup (app.run(debug=True) does this)
+        assert client.get("/").text == "<p>edited</p>"
+
+
+@pytest.mark.parametrize(
+    ("auto_reload", "debug", "shown"), [(True, False, "edited"), (False, True, "first")]
+)
+def test_templates_auto_reload_overrides_debug(
+    tmp_path: Path, auto_reload: bool, debug: bool, shown: str
+) -> None:
+    templates = Templates(tmp_path, auto_reload=auto_reload)
+    app = _page_app(tmp_path, templates=templates, debug=debug)
+    with TestClient(app) as client:
+        assert client.get("/").text == "<p>first</p>"
+        _edit(tmp_path / "page.html", "<p>edited</p>")
+        assert client.get("/").text == f"<p>{shown}</p>"

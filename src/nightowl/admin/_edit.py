@@ -3,6 +3,7 @@ and history. Each writes its log entry in the transaction of the change."""
 
 from typing import Any
 
+from sqlalchemy import bindparam
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -37,12 +38,37 @@ async def get_object(
         key = pk.type.python_type(object_id)
     except (TypeError, ValueError):
         raise HTTPException(404, f"No {model_admin.name} with id {object_id!r}.") from None
-    statement = await maybe_await(model_admin.get_queryset(request))
-    statement = statement.where(pk == key).options(*loaders)
-    found = (await session.scalars(statement)).unique().first()
+    statement = _kept_statement(model_admin, loaders)
+    if statement is None:
+        statement = await maybe_await(model_admin.get_queryset(request))
+        statement = statement.where(pk == bindparam(_KEY, type_=pk.type)).options(*loaders)
+        _keep_statement(model_admin, loaders, statement)
+    found = (await session.scalars(statement, {_KEY: key})).unique().first()
     if found is None:
         raise HTTPException(404, f"No {model_admin.name} with id {object_id!r}.")
     return found
+
+
+#: The bound parameter of an object's key, and how many statements an admin keeps.
+_KEY, _KEPT_STATEMENTS = "object_id", 8
+
+
+def _kept_statement(model_admin: ModelAdmin, loaders: tuple[Any, ...]) -> Any | None:
+    kept: dict[tuple[Any, ...], Any] = model_admin.__dict__.get("_object_statements", {})
+    return kept.get(loaders)
+
+
+def _keep_statement(model_admin: ModelAdmin, loaders: tuple[Any, ...], statement: Any) -> None:
+    """Keep the object's query for the next request (a statement made once is compiled
+    and keyed once) when ``get_queryset`` is the default one: an override may depend
+    on the request. A few per admin, by loader options (made once per admin too)."""
+    if "get_queryset" in model_admin.__dict__ or (
+        type(model_admin).get_queryset is not ModelAdmin.get_queryset
+    ):
+        return
+    kept = model_admin.__dict__.setdefault("_object_statements", {})
+    if len(kept) < _KEPT_STATEMENTS:
+        kept[loaders] = statement
 
 
 def _formsets(model_admin: ModelAdmin) -> list[InlineFormSet]:
@@ -57,7 +83,12 @@ async def _bind_all(
 
 
 def _m2m_loaders(form: AdminForm) -> list[Any]:
-    return [selectinload(getattr(form.model_admin.model, name)) for name in form.m2m]
+    model_admin = form.model_admin
+    kept: list[Any] | None = model_admin.__dict__.get("_m2m_loaders")
+    if kept is None:
+        kept = [selectinload(getattr(model_admin.model, name)) for name in form.m2m]
+        model_admin.__dict__["_m2m_loaders"] = kept
+    return kept
 
 
 def _page_loaders(form: AdminForm) -> list[Any]:

@@ -84,6 +84,7 @@ class Admin:
         self.name = name
         self._registry: dict[tuple[str, str], ModelAdmin] = {}
         self.pages: list[Page] = []
+        self._chosen: dict[tuple[str, ...], jinja2.Template] = {}
         self._install(app)
         # Pages other batteries contribute (the task battery's jobs page), now and later.
         admin_pages(app).add_site(self)
@@ -244,10 +245,20 @@ class Admin:
             ]
         elif isinstance(template, str):
             names = [f"admin/{template}"]
-        env = templates_for(request.app).env
-        page = env.select_template(names)
+        page = self._template(templates_for(request.app).env, names)
         values = {"request": request, "site": self, "user": request.scope.get("user"), **context}
         return HTMLResponse(page.render(values), status_code=status_code, headers=SECURITY_HEADERS)
+
+    def _template(self, env: jinja2.Environment, names: list[str]) -> jinja2.Template:
+        """The first of ``names`` that exists. Remembered unless the templates reload
+        (debug mode): each name that does not exist costs every loader a look on disk."""
+        if env.auto_reload:
+            return env.select_template(names)
+        key = tuple(names)
+        found = self._chosen.get(key)
+        if found is None:
+            found = self._chosen[key] = env.select_template(names)
+        return found
 
     def __repr__(self) -> str:
         return f"<Admin {self.name} at {self.path}>"

@@ -73,8 +73,13 @@ def get_csrf_token(request: Request) -> str:
         session[_SESSION_KEY] = secret
     raw = secret.encode("ascii")
     pad = secrets.token_bytes(len(raw))
-    masked = bytes(a ^ b for a, b in zip(raw, pad, strict=True))
-    return base64.urlsafe_b64encode(pad + masked).decode("ascii").rstrip("=")
+    return base64.urlsafe_b64encode(pad + _xor(raw, pad)).decode("ascii").rstrip("=")
+
+
+def _xor(left: bytes, right: bytes) -> bytes:
+    """``left`` XOR ``right`` (of the same length), as one big-integer operation."""
+    number = int.from_bytes(left, "big") ^ int.from_bytes(right, "big")
+    return number.to_bytes(len(left), "big")
 
 
 def rotate_csrf_token(request: Request) -> None:
@@ -94,8 +99,7 @@ def _unmask(token: str) -> bytes | None:
     half, odd = divmod(len(data), 2)
     if odd or not half:
         return None
-    pad, masked = data[:half], data[half:]
-    return bytes(a ^ b for a, b in zip(pad, masked, strict=True))
+    return _xor(data[:half], data[half:])
 
 
 def token_matches(session: Any, token: str | None) -> bool:

@@ -59,6 +59,10 @@ class Templates:
         loader: any Jinja2 loader instead (``jinja2.DictLoader({...})`` for inline templates).
         packages: packages whose ``templates/`` folder is searched after the folders
             (how a battery ships its own pages).
+        auto_reload: check the template files for changes at every render. ``None``
+            (the default) follows the app's ``debug`` flag: a changed template shows at
+            the next request in debug mode, while in production each template is read
+            once and never looked up on disk again.
         **env_options: more ``jinja2.Environment`` options (``trim_blocks=True``...).
 
     ``templates.env`` is the environment: add filters and globals to it.
@@ -70,6 +74,7 @@ class Templates:
         *,
         loader: jinja2.BaseLoader | None = None,
         packages: Iterable[str] = (),
+        auto_reload: bool | None = None,
         **env_options: Any,
     ) -> None:
         loaders: list[jinja2.BaseLoader] = []
@@ -83,6 +88,9 @@ class Templates:
         env_options.setdefault(
             "autoescape", jinja2.select_autoescape(default_for_string=True, default=True)
         )
+        #: ``auto_reload`` as given: ``None`` follows the app's ``debug`` flag.
+        self.auto_reload = auto_reload
+        env_options["auto_reload"] = True if auto_reload is None else auto_reload
         self.env = jinja2.Environment(loader=jinja2.ChoiceLoader(loaders), **env_options)
         self.env.globals.update(
             url_for=_url_for,
@@ -185,7 +193,12 @@ def install(app: App, value: Any) -> None:
 
 def templates_for(app: App) -> Templates:
     """The app's :class:`Templates`; without ``App(templates=...)``, the ``templates/`` folder
-    next to the main script, or else in the working directory."""
+    next to the main script, or else in the working directory.
+
+    Unless the templates were given ``auto_reload``, their files are checked for changes
+    only while the app is in debug mode (the flag may change after startup:
+    ``app.run(debug=True)``).
+    """
     templates = _TEMPLATES.get(app)
     if templates is None:
         folders = []
@@ -194,6 +207,8 @@ def templates_for(app: App) -> Templates:
             folders.append(Path(main).resolve().parent / "templates")
         folders.append(Path.cwd() / "templates")
         templates = _TEMPLATES[app] = Templates([f for f in folders if f.is_dir()] or folders[-1:])
+    if templates.auto_reload is None:
+        templates.env.auto_reload = app.debug
     return templates
 
 
