@@ -83,6 +83,23 @@ def test_the_change_page_reads_the_chosen_row_with_the_object(blog: Blog, boss: 
     assert len(reads) == 1 and "JOIN adm_post" in reads[0], statements
 
 
+def test_a_form_shown_again_selects_the_posted_row(blog: Blog, boss: TestClient) -> None:
+    # The change page shows the row loaded with the object; a form shown again with an
+    # error shows the row that was posted instead.
+    rows = blog[1]
+    page = boss.get("/admin/blog/comment/").text
+    found = re.search(r'href="/admin/blog/comment/(\d+)/change/"', page)
+    assert found is not None
+    url = f"/admin/blog/comment/{found.group(1)}/change/"
+    change = boss.get(url).text
+    other = rows["posts"][1]
+    form = {"csrf_token": csrf_token(change), "text": "x" * 501, "post_id": str(other)}
+    response = boss.post(url, data=form)
+    assert response.status_code == 422
+    assert f'<option value="{other}" selected>Second thoughts</option>' in response.text
+    assert "Hello world</option>" not in response.text
+
+
 def test_only_many_to_one_relationships() -> None:
     from tests.admin.test_site import bare_app
 

@@ -239,7 +239,7 @@ class AdminForm:
         if name in self.fk:
             rel = self.fk[name]
             if rel.key in self.model_admin.autocomplete_fields:
-                return await self._autocomplete(session, name, rel, field_, errors)
+                return await self._autocomplete(session, obj, name, rel, field_, errors)
             choices = await self._choices(session, rel)
             if len(choices) < self.model_admin.fk_choices_limit:
                 return FormField(
@@ -263,18 +263,26 @@ class AdminForm:
         return isinstance(kind, Text) or (isinstance(kind, String) and not kind.length)
 
     async def _autocomplete(
-        self, session: Any, name: str, rel: RelationshipProperty[Any], bound: Any, errors: list[str]
+        self,
+        session: Any,
+        obj: Any | None,
+        name: str,
+        rel: RelationshipProperty[Any],
+        bound: Any,
+        errors: list[str],
     ) -> FormField:
         """A select holding only the current row; the search box next to it fills it
         from the autocomplete endpoint."""
         current = display(bound.value)
         choices: list[tuple[str, str]] = []
         if current:
-            key_type = rel.mapper.primary_key[0].type.python_type
-            try:
-                row = await session.get(rel.mapper.class_, key_type(current))
-            except (TypeError, ValueError):
-                row = None
+            row = _loaded_row(obj, rel, current)
+            if row is None:
+                key_type = rel.mapper.primary_key[0].type.python_type
+                try:
+                    row = await session.get(rel.mapper.class_, key_type(current))
+                except (TypeError, ValueError):
+                    row = None
             if row is not None:
                 choices = [(current, str(row))]
         model_admin = self.model_admin
@@ -311,3 +319,13 @@ class AdminForm:
             setattr(obj, name, getattr(data, name))
         for name, rows in chosen.items():
             setattr(obj, name, rows)
+
+
+def _loaded_row(obj: Any | None, rel: RelationshipProperty[Any], key: str) -> Any | None:
+    """The row ``obj`` holds in ``rel`` when it was loaded with it (the change page joins
+    it) and its key is ``key`` (the form may show another one, posted back)."""
+    row = obj.__dict__.get(rel.key) if obj is not None else None
+    if row is None:
+        return None
+    pk = rel.mapper.get_property_by_column(rel.mapper.primary_key[0]).key
+    return row if display(getattr(row, pk, None)) == key else None

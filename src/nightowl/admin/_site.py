@@ -12,6 +12,7 @@ import nightowl.admin.models  # noqa: F401  (the audit log's table)
 from nightowl.admin._options import ModelAdmin, admin_class
 from nightowl.admin._views import Page, page_route, routes
 from nightowl.admin_pages import admin_pages
+from nightowl.datastructures import encode_header
 from nightowl.exceptions import HTTPException, ImproperlyConfigured
 from nightowl.requests import Request
 from nightowl.responses import HTMLResponse
@@ -34,6 +35,8 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "same-origin",
     "Cache-Control": "no-store",
 }
+#: The same, encoded once (each page sends them).
+_SECURITY_RAW = [encode_header(name, value) for name, value in SECURITY_HEADERS.items()]
 _LOADER_KEY = "_nightowl_admin_templates"
 
 
@@ -247,7 +250,9 @@ class Admin:
             names = [f"admin/{template}"]
         page = self._template(templates_for(request.app).env, names)
         values = {"request": request, "site": self, "user": request.scope.get("user"), **context}
-        return HTMLResponse(page.render(values), status_code=status_code, headers=SECURITY_HEADERS)
+        response = HTMLResponse(page.render(values), status_code=status_code)
+        response.raw_headers[:0] = _SECURITY_RAW
+        return response
 
     def _template(self, env: jinja2.Environment, names: list[str]) -> jinja2.Template:
         """The first of ``names`` that exists. Remembered unless the templates reload
