@@ -1,5 +1,11 @@
-"""The change list: the query string (``q``, ``o``, ``p`` and the filters) read and
-checked, then one query for the page (relations by ``selectinload``) and one count.
+"""The change list: the query string (``q``, ``o``, ``p``, ``k`` and the filters) read
+and checked, then one query for the page (relations by ``selectinload``) and one count.
+
+A page is read one of three ways: after (or before) the signed boundary key ``k`` of a
+next or previous link (:mod:`nightowl.admin._keyset`, an index seek); on a big
+unfiltered list, from the nearest boundary key taken once for every ten pages
+(:mod:`nightowl.admin._anchors`); else by ``OFFSET``, the keys first on deep pages and
+from the nearer end when the count is exact.
 
 Every parameter is checked against what the admin allows: an unknown parameter, a
 column that is not sortable, a filter value of the wrong type or a page that is not a
@@ -17,9 +23,12 @@ from urllib.parse import quote, urlencode
 from sqlalchemy import Select, func, select, text
 from sqlalchemy.orm import selectinload
 
+from nightowl.admin._anchors import Anchors, anchors_for
 from nightowl.admin._fields import ListColumn, list_columns, search_clause
 from nightowl.admin._filters import BadParameter, ListFilter, make_filter
+from nightowl.admin._keyset import Cursor, Keyset
 from nightowl.admin._options import ModelAdmin, maybe_await
+from nightowl.exceptions import ImproperlyConfigured
 
 if TYPE_CHECKING:
     from nightowl.requests import Request
@@ -39,7 +48,9 @@ ESTIMATE_FILTERED_ABOVE = 100_000
 TABLE_SIZE_SECONDS = 30.0
 #: From this offset on, a page reads its keys first, then its rows (a deferred join).
 DEFERRED_FROM = 1_000
-_RESERVED = ("q", "o", "p")
+#: An unfiltered list of at least this many rows jumps to a deep page from its anchors.
+ANCHORS_ABOVE = 100_000
+_RESERVED = ("q", "o", "p", "k")
 
 
 @dataclass(slots=True)
@@ -86,6 +97,9 @@ class ChangeList:
         self.count = 0
         self.estimated = False
         self.pages = 1
+        #: The signed boundary keys of the next and the previous page's links.
+        self.next_key: str | None = None
+        self.previous_key: str | None = None
 
     # -- reading the query string -------------------------------------------------------------
     def _read_params(self, request: Request) -> dict[str, str]:
@@ -226,38 +240,149 @@ class ChangeList:
                 raise
             self.count, self.estimated = await _planned_rows(session, statement), True
 
+    # -- keysets ------------------------------------------------------------------------------
+    def _keyset(self, ordering: list[tuple[Any, bool]]) -> Keyset:
+        kept: dict[str, Keyset] = self.admin.__dict__.setdefault("_keysets", {})
+        order = self.params.get("o", "")
+        found = kept.get(order)
+        if found is None:
+            found = kept[order] = Keyset(ordering, self.admin.mapper.local_table)
+        return found
+
+    def _secret(self) -> str | None:
+        from nightowl.sessions import secret_key_for
+
+        try:
+            return secret_key_for(self.request.app)
+        except ImproperlyConfigured:
+            return None
+
+    def _context(self, page: int) -> str:
+        """What a boundary key is signed for: this list (its search, filters and order)
+        and the page the link opens."""
+        rest = sorted((k, v) for k, v in self.params.items() if k not in ("p", "k"))
+        return f"{self.admin.app_label}.{self.admin.model_name}|{page}|{urlencode(rest)}"
+
+    def _read_cursor(self, keyset: Keyset, secret: str | None) -> Cursor | None:
+        token = self.params.get("k")
+        if token is None:
+            return None
+        if secret is None:
+            raise BadParameter("This list is paged by number only: k is not accepted here.")
+        return keyset.decode(token, secret, self._context(self.page))
+
+    def _boundary_keys(self, keyset: Keyset, secret: str, objects: list[Any]) -> None:
+        """The signed keys of the links to the next and the previous page."""
+        if len(objects) == self.admin.list_per_page and (self.estimated or self.page < self.pages):
+            after = Cursor(True, keyset.key_of(objects[-1]))
+            self.next_key = keyset.encode(after, secret, self._context(self.page + 1))
+        if self.page > 2:
+            before = Cursor(False, keyset.key_of(objects[0]))
+            self.previous_key = keyset.encode(before, secret, self._context(self.page - 1))
+
+    def _may_anchor(self, keyset: Keyset, offset: int) -> bool:
+        default = type(self.admin).get_queryset is ModelAdmin.get_queryset
+        return (
+            keyset.usable
+            and default
+            and not self.filtered
+            and offset >= DEFERRED_FROM
+            and self.count >= ANCHORS_ABOVE
+        )
+
+    # -- reading the page ---------------------------------------------------------------------
     async def load(self, session: Any) -> None:
         """Count the rows and load the page."""
         statement = await self.statement()
         per_page = self.admin.list_per_page
         offset = (self.page - 1) * per_page
+        ordering = self.ordering()
+        keyset = self._keyset(ordering)
+        secret = self._secret() if keyset.usable else None
+        cursor = self._read_cursor(keyset, secret)
         counted = await self._count_first(session, statement, offset)
         if counted:
             self.pages = max(1, math.ceil(self.count / per_page))
             if self.page > self.pages and not self.estimated:
                 raise BadParameter(f"There is no page {self.page}; the last is {self.pages}.")
-        objects = await self._page(session, statement, offset, counted and not self.estimated)
-        if len(objects) < per_page and (objects or offset == 0):
+        if cursor is not None:
+            objects = await self._seek(session, statement, keyset, cursor, ordering)
+        elif counted and self._may_anchor(keyset, offset):
+            clauses = _clauses(ordering)
+            order = self.params.get("o", "")
+            anchors = await anchors_for(self.admin, session, statement, keyset, clauses, order)
+            objects = await self._anchored(session, statement, keyset, anchors, ordering)
+        else:
+            objects = await self._page(session, statement, offset, counted and not self.estimated)
+        before = cursor is not None and not cursor.after
+        if len(objects) < per_page and (objects or offset == 0) and not before:
             # The last page: what it holds makes the count exact.
-            self.count, self.estimated = offset + len(objects), False
+            self.count, self.estimated = (self.page - 1) * per_page + len(objects), False
         elif not counted:
             await self._bounded_count(session, statement)
         self.pages = max(1, math.ceil(self.count / per_page))
+        if secret is not None and objects:
+            self._boundary_keys(keyset, secret, objects)
         admin = self.admin
         base = admin.admin.url(admin.app_label, admin.model_name)
-        self.rows = []
+        columns = self.columns
+        self.rows = rows = []
         for obj in objects:
             pk = admin.pk_of(obj)
-            cells = [column.cell(obj) for column in self.columns]
-            self.rows.append(Row(obj, pk, cells, f"{base}/{quote(str(pk), safe='')}/change/"))
+            cells = [column.cell(obj) for column in columns]
+            rows.append(Row(obj, pk, cells, f"{base}/{quote(str(pk), safe='')}/change/"))
+
+    def _loaders(self) -> list[Any]:
+        loaders = [column.loader for column in self.columns if column.loader is not None]
+        loaders.extend(selectinload(getattr(self.admin.model, n)) for n in self.admin.list_prefetch)
+        return loaders
+
+    async def _seek(
+        self,
+        session: Any,
+        statement: Select[Any],
+        keyset: Keyset,
+        cursor: Cursor,
+        ordering: list[tuple[Any, bool]],
+    ) -> list[Any]:
+        """The page after (or before) a boundary key: an index seek, whatever the page."""
+        clauses = _clauses(ordering, reverse=not cursor.after)
+        page = statement.where(keyset.seek(cursor)).order_by(*clauses)
+        page = page.limit(self.admin.list_per_page).options(*self._loaders())
+        objects = list((await session.scalars(page)).unique().all())
+        if not cursor.after:
+            objects.reverse()
+        return objects
+
+    async def _anchored(
+        self,
+        session: Any,
+        statement: Select[Any],
+        keyset: Keyset,
+        anchors: Anchors,
+        ordering: list[tuple[Any, bool]],
+    ) -> list[Any]:
+        """A deep page of a big unfiltered list, from the anchor at or before it."""
+        per_page = self.admin.list_per_page
+        if self.estimated:
+            self.count = anchors.total
+            last = max(1, math.ceil(anchors.total / per_page))
+            # A page number made from the planner's estimate may be past the end.
+            self.page = min(self.page, last)
+        offset = (self.page - 1) * per_page
+        key, skip = anchors.nearest(offset)
+        page = statement.order_by(*_clauses(ordering))
+        if key is not None:
+            page = page.where(keyset.seek(Cursor(True, key), inclusive=True))
+        page = page.offset(skip).limit(per_page).options(*self._loaders())
+        return list((await session.scalars(page)).unique().all())
 
     async def _page(
         self, session: Any, statement: Select[Any], offset: int, exact: bool
     ) -> list[Any]:
         """The objects of the page, in order, their relations loaded."""
         per_page = self.admin.list_per_page
-        loaders = [column.loader for column in self.columns if column.loader is not None]
-        loaders.extend(selectinload(getattr(self.admin.model, n)) for n in self.admin.list_prefetch)
+        loaders = self._loaders()
         ordering = self.ordering()
         backwards = exact and offset > self.count // 2
         limit = per_page
@@ -267,7 +392,7 @@ class ChangeList:
             limit = max(0, min(per_page, self.count - offset))
             offset = max(0, self.count - offset - limit)
             ordering = [(expression, not descending) for expression, descending in ordering]
-        clauses = [e.desc() if descending else e.asc() for e, descending in ordering]
+        clauses = _clauses(ordering)
         page = statement.order_by(*clauses)
         if offset >= DEFERRED_FROM:
             # A deferred join: the keys of the page first (an index holding the sorted
@@ -289,6 +414,8 @@ class ChangeList:
         params = dict(self.params)
         if "p" not in changes:
             params.pop("p", None)
+        if "k" not in changes:
+            params.pop("k", None)
         for key, value in changes.items():
             if value is None:
                 params.pop(key, None)
@@ -321,9 +448,19 @@ class ChangeList:
                 continue
             if number - previous > 1:
                 links.append((None, ""))
-            links.append((number, self.url(p=str(number))))
+            key = None
+            if number == self.page + 1:
+                key = self.next_key
+            elif number == self.page - 1:
+                key = self.previous_key
+            links.append((number, self.url(p=str(number), k=key)))
             previous = number
         return links
+
+
+def _clauses(ordering: list[tuple[Any, bool]], reverse: bool = False) -> list[Any]:
+    """``ORDER BY`` clauses of ``(expression, descending)`` pairs (turned round if ``reverse``)."""
+    return [e.desc() if descending != reverse else e.asc() for e, descending in ordering]
 
 
 def _counting(statement: Select[Any]) -> Select[Any]:
