@@ -125,3 +125,71 @@ def test_a_first_page_that_is_not_full_is_the_count(
     assert '<span class="count">1 result</span>' in page.text
     assert titles(page.text) == ["Howto: admin"]
     assert not any("count(" in s.lower() for s in statements), statements
+
+
+def test_a_filtered_list_asks_the_planner_once_in_a_while(
+    blog: Blog, boss: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app, rows = blog
+    if app.state.database.backend != "postgresql":
+        pytest.skip("the plan comes from PostgreSQL's EXPLAIN")
+    _more_posts(app, rows["boss"].id, 6)
+    _analyzed(app)
+    monkeypatch.setattr(changelist_module, "ESTIMATE_ABOVE", -1)  # as if the table were big
+    statements: list[str] = []
+    engine = app.state.database.async_engine.sync_engine
+
+    def record(*args: Any) -> None:
+        statements.append(str(args[2]))
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        first = boss.get("/admin/blog/post/?published=0").text
+        second = boss.get("/admin/blog/post/?published=0").text
+        other = boss.get("/admin/blog/post/?published=1").text
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert titles(first) == titles(second) and len(titles(first)) == 3
+    assert '<span class="count">9 results</span>' in second
+    assert '<span class="count">2 results</span>' in other
+    explains = [s for s in statements if s.startswith("EXPLAIN")]
+    assert len(explains) == 2, explains  # one per list, the second request reuses it
+
+
+def test_a_search_no_index_serves_walks_the_order_and_is_not_counted(
+    blog: Blog, boss: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On a big table a search the planner would answer by reading every row shows
+    "more than N" without counting, and its page walks the ordering until it is full."""
+    app, rows = blog
+    if app.state.database.backend != "postgresql":
+        pytest.skip("the plan comes from PostgreSQL's EXPLAIN")
+    _more_posts(app, rows["boss"].id, 8)  # "Post 00" to "Post 07"
+    _analyzed(app)
+    monkeypatch.setattr(changelist_module, "ESTIMATE_ABOVE", -1)  # as if the table were big
+    monkeypatch.setattr(changelist_module, "SCAN_ABOVE", -1)
+    statements: list[str] = []
+    engine = app.state.database.async_engine.sync_engine
+
+    def record(*args: Any) -> None:
+        statements.append(str(args[2]))
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        page = boss.get("/admin/blog/post/?q=post+0").text
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    with app.state.database.session() as db:
+        posts = db.query(Post).filter(Post.title.like("Post 0%")).all()
+    expected = [p.title for p in sorted(posts, key=lambda p: (p.created_at, p.id), reverse=True)]
+    assert titles(page) == expected[:3]
+    assert re.search(r'<span class="count">(about \d+|more than 3) results</span>', page)
+    assert any("enable_sort = off" in s for s in statements), statements
+    assert not any("count(" in s.lower() for s in statements), statements
+    # The last page of the search, reached by its next links, gives the exact count.
+    shown = titles(page)
+    while (found := re.search(r'<a href="([^"]+)" rel="next">', page)) is not None:
+        page = boss.get("/admin/blog/post/" + found.group(1).replace("&amp;", "&")).text
+        shown += titles(page)
+    assert shown == expected
+    assert '<span class="count">8 results</span>' in page

@@ -21,13 +21,14 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlencode
 
 from sqlalchemy import Select, func, select, text
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import RelationshipProperty, joinedload, selectinload
 
 from nightowl.admin._anchors import Anchors, anchors_for
-from nightowl.admin._fields import ListColumn, list_columns, search_clause
+from nightowl.admin._fields import ListColumn, list_columns, resolve, search_clause
 from nightowl.admin._filters import BadParameter, ListFilter, make_filter
 from nightowl.admin._keyset import Cursor, Keyset
 from nightowl.admin._options import ModelAdmin, maybe_await
+from nightowl.admin._plans import Plan, plan_of
 from nightowl.exceptions import ImproperlyConfigured
 
 if TYPE_CHECKING:
@@ -48,6 +49,9 @@ ESTIMATE_FILTERED_ABOVE = 100_000
 TABLE_SIZE_SECONDS = 30.0
 #: From this offset on, a page reads its keys first, then its rows (a deferred join).
 DEFERRED_FROM = 1_000
+#: A filtered list whose plan reads the whole table, when it holds more rows than this
+#: (by the planner's statistics), is not counted, and its page walks the ordering.
+SCAN_ABOVE = 100_000
 #: An unfiltered list of at least this many rows jumps to a deep page from its anchors.
 ANCHORS_ABOVE = 100_000
 _RESERVED = ("q", "o", "p", "k")
@@ -97,6 +101,12 @@ class ChangeList:
         self.count = 0
         self.estimated = False
         self.pages = 1
+        #: The planner's view of a filtered list's query (PostgreSQL, big tables).
+        self.plan: Plan | None = None
+        #: Set when all that is known is that the list holds more than this many rows.
+        self.at_least: int | None = None
+        #: The page walks the ordering's index (a search no index serves, on a big table).
+        self.walk = False
         #: The signed boundary keys of the next and the previous page's links.
         self.next_key: str | None = None
         self.previous_key: str | None = None
@@ -213,9 +223,16 @@ class ChangeList:
         if not self.filtered and default:
             self.count, self.estimated = size, True
             return True
-        planned = await _planned_rows(session, statement)
+        self.plan = await plan_of(self.admin, session, statement)
+        planned = 0 if self.plan is None else self.plan.rows
         if planned > ESTIMATE_FILTERED_ABOVE:
             # Counting that many rows is the slow page users of other admins know.
+            self.count, self.estimated = planned, True
+            return True
+        if self.plan is not None and self.plan.scans_table and size >= SCAN_ABOVE:
+            # No index serves this search: counting would read the whole table, and the
+            # page walks the ordering instead (:meth:`_objects`).
+            self.walk = True
             self.count, self.estimated = planned, True
             return True
         if offset == 0:
@@ -238,7 +255,8 @@ class ChangeList:
         except DBAPIError as exc:
             if "statement timeout" not in str(exc) and "canceling statement" not in str(exc):
                 raise
-            self.count, self.estimated = await _planned_rows(session, statement), True
+            plan = self.plan or await plan_of(self.admin, session, statement)
+            self.count, self.estimated = (0 if plan is None else plan.rows), True
 
     # -- keysets ------------------------------------------------------------------------------
     def _keyset(self, ordering: list[tuple[Any, bool]]) -> Keyset:
@@ -320,6 +338,10 @@ class ChangeList:
             self.count, self.estimated = (self.page - 1) * per_page + len(objects), False
         elif not counted:
             await self._bounded_count(session, statement)
+        elif self.estimated and len(objects) == per_page and self.count <= self.page * per_page:
+            # The planner guessed fewer rows than the pages seen hold: say "more than".
+            self.count = self.page * per_page + 1
+            self.at_least = self.page * per_page
         self.pages = max(1, math.ceil(self.count / per_page))
         if secret is not None and objects:
             self._boundary_keys(keyset, secret, objects)
@@ -333,9 +355,10 @@ class ChangeList:
             rows.append(Row(obj, pk, cells, f"{base}/{quote(str(pk), safe='')}/change/"))
 
     def _loaders(self) -> list[Any]:
-        loaders = [column.loader for column in self.columns if column.loader is not None]
-        loaders.extend(selectinload(getattr(self.admin.model, n)) for n in self.admin.list_prefetch)
-        return loaders
+        kept: list[Any] | None = self.admin.__dict__.get("_list_loaders")
+        if kept is None:
+            kept = self.admin.__dict__["_list_loaders"] = list_loaders(self.admin, self.columns)
+        return kept
 
     async def _seek(
         self,
@@ -349,7 +372,7 @@ class ChangeList:
         clauses = _clauses(ordering, reverse=not cursor.after)
         page = statement.where(keyset.seek(cursor)).order_by(*clauses)
         page = page.limit(self.admin.list_per_page).options(*self._loaders())
-        objects = list((await session.scalars(page)).unique().all())
+        objects = await self._objects(session, page)
         if not cursor.after:
             objects.reverse()
         return objects
@@ -375,7 +398,18 @@ class ChangeList:
         if key is not None:
             page = page.where(keyset.seek(Cursor(True, key), inclusive=True))
         page = page.offset(skip).limit(per_page).options(*self._loaders())
-        return list((await session.scalars(page)).unique().all())
+        return await self._objects(session, page)
+
+    async def _objects(self, session: Any, query: Select[Any]) -> list[Any]:
+        """The objects ``query`` reads. A search no index serves walks the ordering's
+        index and stops when the page is full (sorting is off for that one query, in a
+        transaction of its own), instead of filtering the whole table and sorting the
+        matches, which the planner picks when it expects few of them."""
+        if not self.walk:
+            return list((await session.scalars(query)).unique().all())
+        async with self.request.app.state.database.async_session() as walking:
+            await walking.execute(text("SET LOCAL enable_sort = off"))
+            return list((await walking.scalars(query)).unique().all())
 
     async def _page(
         self, session: Any, statement: Select[Any], offset: int, exact: bool
@@ -402,7 +436,7 @@ class ChangeList:
             page = page.where(pk.in_(keys))
         else:
             page = page.limit(limit).offset(offset)
-        objects = list((await session.scalars(page.options(*loaders))).unique().all())
+        objects = await self._objects(session, page.options(*loaders))
         if backwards:
             objects.reverse()
         return objects
@@ -458,6 +492,33 @@ class ChangeList:
         return links
 
 
+def list_loaders(admin: ModelAdmin, columns: list[ListColumn]) -> list[Any]:
+    """The loader options of the list's query: a chain of many-to-one relations shown
+    is joined to the page's own query (``joinedload``: no second round trip, no list of
+    keys to send); a collection is loaded by ``selectinload``, as are ``list_prefetch``."""
+    loaders: list[Any] = []
+    for column in columns:
+        if column.loader is None:
+            continue
+        try:
+            path = resolve(admin.model, column.name)
+        except KeyError:
+            loaders.append(column.loader)
+            continue
+        chain = list(path.relationships)
+        if isinstance(path.final, RelationshipProperty):
+            chain.append(path.final)
+        if not chain or any(rel.uselist for rel in chain):
+            loaders.append(column.loader)
+            continue
+        option = joinedload(getattr(chain[0].parent.class_, chain[0].key))
+        for rel in chain[1:]:
+            option = option.joinedload(getattr(rel.parent.class_, rel.key))
+        loaders.append(option)
+    loaders.extend(selectinload(getattr(admin.model, name)) for name in admin.list_prefetch)
+    return loaders
+
+
 def _clauses(ordering: list[tuple[Any, bool]], reverse: bool = False) -> list[Any]:
     """``ORDER BY`` clauses of ``(expression, descending)`` pairs (turned round if ``reverse``)."""
     return [e.desc() if descending != reverse else e.asc() for e, descending in ordering]
@@ -465,19 +526,3 @@ def _clauses(ordering: list[tuple[Any, bool]], reverse: bool = False) -> list[An
 
 def _counting(statement: Select[Any]) -> Select[Any]:
     return select(func.count()).select_from(statement.order_by(None).subquery())
-
-
-async def _planned_rows(session: Any, statement: Select[Any]) -> int:
-    """The planner's estimate of how many rows ``statement`` gives (PostgreSQL)."""
-    import json
-
-    bind = session.get_bind()
-    try:
-        sql = statement.order_by(None).compile(
-            dialect=bind.dialect, compile_kwargs={"literal_binds": True}
-        )
-        plan = await session.scalar(text(f"EXPLAIN (FORMAT JSON) {sql}"))
-    except Exception:  # a value that cannot be written as a literal: no estimate
-        return 0
-    data = json.loads(plan) if isinstance(plan, str) else plan
-    return int(data[0]["Plan"]["Plan Rows"])
