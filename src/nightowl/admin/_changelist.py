@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlencode
 
+from markupsafe import Markup
 from sqlalchemy import Select, func, select, text
 from sqlalchemy.orm import RelationshipProperty, joinedload, selectinload
 
@@ -29,6 +30,7 @@ from nightowl.admin._filters import BadParameter, ListFilter, make_filter
 from nightowl.admin._keyset import Cursor, Keyset
 from nightowl.admin._options import ModelAdmin, maybe_await
 from nightowl.admin._plans import Plan, plan_of
+from nightowl.admin._results import result_rows
 from nightowl.exceptions import ImproperlyConfigured
 
 if TYPE_CHECKING:
@@ -440,6 +442,11 @@ class ChangeList:
         if backwards:
             objects.reverse()
         return objects
+
+    def result_rows(self, with_actions: bool) -> Markup:
+        """The result table's rows as HTML, a checkbox first ``with_actions``."""
+        empty = f"No {self.admin.name_plural} found."
+        return result_rows(self.rows, with_actions, empty, len(self.columns) + 1)
 
     # -- links --------------------------------------------------------------------------------
     def url(self, **changes: str | None) -> str:
