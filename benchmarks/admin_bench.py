@@ -217,16 +217,21 @@ def contenders(url: str, rows: int, names: list[str]) -> dict[str, Callable[[str
     return out
 
 
-def check(get: Callable[[str], Any], name: str) -> None:
-    """Every page answers 200 and shows what it should."""
+def check(get: Callable[[str], Any], name: str) -> dict[str, float]:
+    """Every page answers 200 and shows what it should; the wall time (ms) of each
+    page's first request, caches cold (nightowl's anchors, plans and table size)."""
+    cold: dict[str, float] = {}
     for page in PAGES:
+        started = time.perf_counter()
         response = get(page)
+        cold[page] = (time.perf_counter() - started) * 1000
         status = getattr(response, "status_code", None)
         body = response.content.decode() if hasattr(response, "content") else ""
         if status != 200:
             raise SystemExit(f"{name} {page}: status {status}")
         if page == "search" and "needle" not in body:
             raise SystemExit(f"{name} search: no result shown")
+    return cold
 
 
 def measure(
@@ -285,6 +290,17 @@ def report_cpu(cpu: dict[tuple[str, str], list[float]], names: list[str], pages:
         print(f"| {page} | " + " | ".join(cells) + " |")
 
 
+def report_cold(cold: dict[str, dict[str, float]], names: list[str], pages: list[str]) -> None:
+    """The first request of each page in this process (before the measured rounds)."""
+    print(
+        "\nms of the first request of each page in this process (caches cold), not in the above\n"
+    )
+    print("| page | " + " | ".join(names) + " |")
+    print("|---|" + "---|" * len(names))
+    for page in pages:
+        print(f"| {page} | " + " | ".join(f"{cold[name][page]:.1f}" for name in names) + " |")
+
+
 def main() -> None:
     global DATABASE
     parser = argparse.ArgumentParser(
@@ -317,12 +333,12 @@ def main() -> None:
     DATABASE = options.database
     url = prepare(options.url, options.rows, options.keep, trigram=not options.no_trigram)
     gets = contenders(url, options.rows, names)
-    for name, get in gets.items():
-        check(get, name)
+    cold = {name: check(get, name) for name, get in gets.items()}
     try:
         times, cpu = measure(gets, options.rounds, pages)
         report(times, list(gets), options.rows, pages)
         report_cpu(cpu, list(gets), pages)
+        report_cold(cold, list(gets), pages)
     finally:
         for client in CLIENTS:
             client.__exit__(None, None, None)

@@ -219,3 +219,13 @@ def test_every_row_appears_once_across_the_pages(blog: Blog, boss: TestClient) -
         "".join(boss.get(f"/admin/blog/post/?p={n}").text for n in range(1, 6)),
     )
     assert len(links) == len(set(links)) == 14
+
+
+def test_the_result_rows_escape_what_they_show(blog: Blog, boss: TestClient) -> None:
+    page = boss.get("/admin/blog/post/?o=title").text
+    body = page.split("<tbody>", 1)[1].split("</tbody>", 1)[0]
+    assert 'aria-label="Select &lt;script&gt;alert(1)&lt;/script&gt;"' in body
+    assert "<script>" not in body
+    assert body.count('<input type="checkbox" name="_selected_action"') == 3
+    empty = boss.get("/admin/blog/post/?q=nothing-matches-this").text
+    assert '<td colspan="7">No posts found.</td>' in empty
