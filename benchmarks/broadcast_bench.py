@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import atexit
 import contextlib
 import json
 import os
@@ -64,6 +65,8 @@ FRAMEWORKS = {
     "litestar": "broadcast_litestar:app",
 }
 SETUPS = ("uvicorn", "uvicorn-no-deflate", "granian", "own")
+#: ``--baseline REF``: framework name (``nightowl@REF``) -> the unpacked ``src`` of REF.
+BASELINES: dict[str, Path] = {}
 UVICORN = ["-m", "uvicorn", "--ws", "websockets-sansio", "--loop", "uvloop", "--http", "httptools"]
 QUIET = ["--log-level", "warning", "--no-access-log"]
 
@@ -71,7 +74,7 @@ QUIET = ["--log-level", "warning", "--no-access-log"]
 def server_command(setup: str, framework: str, port: int) -> list[str]:
     """The command line of one worker of ``framework`` under ``setup``."""
     target = FRAMEWORKS[framework]
-    if setup == "own" and framework == "nightowl":
+    if setup == "own" and framework.startswith("nightowl"):
         nightowl = str(Path(sys.executable).parent / "nightowl")
         return [nightowl, "serve", target, "--port", str(port), *QUIET]
     if setup == "granian":
@@ -145,7 +148,10 @@ def workers(setup: str, framework: str, redis_url: str) -> Iterator[list[tuple[i
     file (Django Channels logs a traceback per client that leaves at the end); its size
     is reported."""
     ports = [free_port(), free_port()]
-    env = {**os.environ, "REDIS_URL": redis_url, "PYTHONPATH": str(HERE / "apps")}
+    path = [str(HERE / "apps")]
+    if framework in BASELINES:  # before the installed nightowl on sys.path
+        path.insert(0, str(BASELINES[framework]))
+    env = {**os.environ, "REDIS_URL": redis_url, "PYTHONPATH": os.pathsep.join(path)}
     with contextlib.ExitStack() as stack:
         log = stack.enter_context(tempfile.TemporaryFile())
         procs = [
@@ -376,15 +382,17 @@ def print_ratios(rows: dict[tuple[str, str], dict[str, Any]]) -> None:
     print("\nnightowl against each peer, same setup and against the peer under `uvicorn`:")
     print("delivered msg/s ratio, p99 ratio and server CPU per delivery ratio (lower is better)")
     for (setup, name), base in rows.items():
-        if name != "nightowl":
+        if not name.startswith("nightowl"):
             continue
         for (peer_setup, peer), row in rows.items():
-            if peer == "nightowl" or not row["per_second"]:
+            if peer.startswith("nightowl") and (peer == name or peer_setup != setup):
+                continue
+            if not row["per_second"]:
                 continue
             if peer_setup not in (setup, "uvicorn"):
                 continue
             print(
-                f"  nightowl/{setup:19} vs {peer}/{peer_setup:19}"
+                f"  {name}/{setup:19} vs {peer}/{peer_setup:19}"
                 f" {base['per_second'] / row['per_second']:5.2f}x msg/s"
                 f"   p99 x{base['p99_ms'] / row['p99_ms']:.2f}"
                 f"   server CPU x{base['server_us'] / row['server_us']:.2f}"
@@ -392,10 +400,12 @@ def print_ratios(rows: dict[tuple[str, str], dict[str, Any]]) -> None:
 
 
 # -- nightowl's own part, in process (python broadcast_bench.py --fanout) ----------------------
-async def fanout_cpu(subscribers: int, messages: int, burst: int) -> float:
+async def fanout_cpu(subscribers: int, messages: int, burst: int, direct: bool) -> float:
     """CPU microseconds per delivery of nightowl's fan-out alone: the memory backend,
     ``channels.forward`` to ``subscribers`` WebSockets whose server ``send`` does nothing,
-    ``messages`` published ``burst`` at a time (the subscribers wake once per burst)."""
+    ``messages`` published ``burst`` at a time (the subscribers wake once per burst).
+    With ``direct``, the scope offers the ``nightowl.broadcast`` extension, whose
+    ``write`` does nothing either."""
     from nightowl.channels import Channels
     from nightowl.websockets import WebSocket
 
@@ -407,12 +417,22 @@ async def fanout_cpu(subscribers: int, messages: int, burst: int) -> float:
     finished = loop.create_future()
     never = loop.create_future()
 
-    async def send(event: Any) -> None:
+    def count() -> None:
         nonlocal sent
+        sent += 1
+        if sent == expected:
+            finished.set_result(None)
+
+    async def send(event: Any) -> None:
         if event["type"] == "websocket.send":
-            sent += 1
-            if sent == expected:
-                finished.set_result(None)
+            count()
+
+    class NullWriter:
+        def write(self, frame: bytes) -> bool:
+            count()
+            return True
+
+    extensions = {"nightowl.broadcast": NullWriter()} if direct else {}
 
     def receiver() -> Any:
         events = [{"type": "websocket.connect"}]
@@ -425,6 +445,7 @@ async def fanout_cpu(subscribers: int, messages: int, burst: int) -> float:
         return receive
 
     scope = {"type": "websocket", "path": "/ws", "headers": [], "query_string": b""}
+    scope["extensions"] = extensions
     forwards = [
         asyncio.ensure_future(
             hub.forward(WebSocket(dict(scope), receiver(), send), "bench", welcome={})
@@ -451,12 +472,16 @@ def fanout_main(subscribers: int, messages: int, rounds: int) -> None:
     import uvloop
 
     print(f"nightowl's fan-out alone, {subscribers} subscribers, {messages} messages, no-op send:")
-    for burst in (1, 8):
-        runs = [uvloop.run(fanout_cpu(subscribers, messages, burst)) for _ in range(rounds)]
-        print(
-            f"  {burst} message(s) per wake-up: {statistics.median(runs):5.2f} us CPU per delivery"
-            f" (median of {rounds}; load average {os.getloadavg()[0]:.1f})"
-        )
+    for direct in (False, True):
+        path = "direct writes" if direct else "ASGI send    "
+        for burst in (1, 8):
+            runs = [
+                uvloop.run(fanout_cpu(subscribers, messages, burst, direct)) for _ in range(rounds)
+            ]
+            print(
+                f"  {path}, {burst} message(s) per wake-up: {statistics.median(runs):5.2f} us"
+                f" CPU per delivery (median of {rounds}; load average {os.getloadavg()[0]:.1f})"
+            )
 
 
 def main() -> None:
@@ -468,6 +493,11 @@ def main() -> None:
     parser.add_argument("--only", nargs="*", choices=sorted(FRAMEWORKS), default=None)
     parser.add_argument("--setups", nargs="*", choices=SETUPS, default=["uvicorn", "own"])
     parser.add_argument(
+        "--baseline",
+        metavar="GIT_REF",
+        help="add rows for the nightowl of GIT_REF (its src/nightowl, today's apps)",
+    )
+    parser.add_argument(
         "--fanout",
         action="store_true",
         help="measure nightowl's own fan-out in process instead (--clients subscribers)",
@@ -477,9 +507,17 @@ def main() -> None:
         fanout_main(args.clients, args.messages * 4, max(args.rounds, 5))
         return
     names = [name for name in FRAMEWORKS if not args.only or name in args.only]
+    if args.baseline:
+        from baseline import unpack
+
+        label = f"nightowl@{args.baseline}"
+        FRAMEWORKS[label] = FRAMEWORKS["nightowl"]
+        BASELINES[label] = unpack(args.baseline) / "src"
+        atexit.register(shutil.rmtree, BASELINES[label].parent, ignore_errors=True)
+        names.insert(1, label)
     plan = [(setup, name) for setup in args.setups for name in names]
     if "uvicorn" in args.setups:  # a peer's own command is the `uvicorn` setup's
-        plan = [(setup, name) for setup, name in plan if setup != "own" or name == "nightowl"]
+        plan = [(s, name) for s, name in plan if s != "own" or name.startswith("nightowl")]
     runs: dict[tuple[str, str], list[dict[str, Any]]] = {key: [] for key in plan}
     for round_number in range(args.rounds):
         shift = round_number % len(plan)
@@ -493,7 +531,7 @@ def main() -> None:
     rows = {key: median_row(value) for key, value in runs.items()}
     for (setup, name), row in rows.items():
         print_row(setup, name, row)
-    if any(name == "nightowl" for _, name in rows):
+    if any(name.startswith("nightowl") for _, name in rows):
         print_ratios(rows)
 
 

@@ -56,6 +56,7 @@ LAYERS: dict[str, str] = {
     "nightowl._guard": "framework",
     "nightowl._identity": "framework",
     "nightowl._httptools_limits": "framework",
+    "nightowl._ws_protocol": "framework",
     "nightowl._app": "framework",
     "nightowl.app": "framework",
     "nightowl.negotiation": "framework",

@@ -46,6 +46,7 @@ _FACTORY_ENV = "_NIGHTOWL_SERVE_FACTORY"
 _DEBUG_ENV = "_NIGHTOWL_SERVE_DEBUG"
 _PROXY_ENV = "_NIGHTOWL_SERVE_PROXY_IPS"
 _LIMITED_HTTPTOOLS = "nightowl._httptools_limits:LimitedHttpToolsProtocol"
+_BROADCAST_WS = "nightowl._ws_protocol:BroadcastWebSocketProtocol"
 _SHIM = f"{__name__}:load_target"
 
 
@@ -371,6 +372,8 @@ def _serve_uvicorn(
     options.setdefault("loop", "auto")
     if options.get("http", "auto") == "auto":
         options["http"] = _LIMITED_HTTPTOOLS if _has("httptools") else "h11"
+    if options.get("ws", "auto") == "auto" and _has_sansio_websockets():
+        options["ws"] = _BROADCAST_WS
     # h11 buffers at most this much of a request's head before refusing it.
     options.setdefault("h11_max_incomplete_event_size", int(os.environ[MAX_HEADER_SIZE_ENV]))
     uvicorn.run(
@@ -426,3 +429,14 @@ def _has(module: str) -> bool:
     import importlib.util
 
     return importlib.util.find_spec(module) is not None
+
+
+def _has_sansio_websockets() -> bool:
+    """Whether uvicorn's sans-I/O WebSocket protocol can run here (websockets installed,
+    uvicorn 0.35 or newer), which nightowl's broadcast protocol extends."""
+    if not _has("websockets"):
+        return False
+    try:
+        return _has("uvicorn.protocols.websockets.websockets_sansio_impl")
+    except ImportError:
+        return False

@@ -68,3 +68,51 @@ def test_granian_cannot_compress_websocket_messages(hello_app: Path) -> None:
 def test_serve_refuses_compression_under_granian() -> None:
     with pytest.raises(ImproperlyConfigured, match="serve with uvicorn to turn it on"):
         serve("app:app", server="granian", ws_per_message_deflate=True)
+
+
+RELAY_APP = """
+from nightowl import App, WebSocket
+from nightowl.channels import Channels
+
+app = App(channels="memory://", sessions=False)
+
+
+@app.websocket("/relay")
+async def relay(ws: WebSocket, channels: Channels):
+    await channels.forward(ws, "room", welcome={"offered": "nightowl.broadcast" in ws.scope["extensions"]})
+
+
+@app.post("/publish/{count}", status_code=204)
+async def publish(count: int, channels: Channels):
+    for n in range(count):
+        await channels.publish("room", n)
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("options", "compression", "offered"),
+    [((), "deflate", True), (("--ws-per-message-deflate",), "deflate", False)],
+    ids=["uncompressed", "compressed"],
+)
+def test_serve_writes_channel_messages_directly_on_uncompressed_connections(
+    tmp_path: Path,
+    start_server: StartServer,
+    free_port: FreePort,
+    options: tuple[str, ...],
+    compression: str,
+    offered: bool,
+) -> None:
+    import httpx
+
+    connect = pytest.importorskip("websockets.sync.client").connect
+    (tmp_path / "relay.py").write_text(RELAY_APP)
+    port = free_port()
+    server = start_server(
+        [NIGHTOWL, "serve", "relay:app", "--port", str(port), *options], port=port
+    )
+    server.wait_ready("/missing")
+    with connect(f"ws://127.0.0.1:{port}/relay", compression=compression) as ws:
+        assert ws.recv(timeout=10) == f'{{"offered":{str(offered).lower()}}}'
+        assert httpx.post(f"http://127.0.0.1:{port}/publish/100").status_code == 204
+        assert [ws.recv(timeout=10) for _ in range(100)] == [str(n) for n in range(100)]

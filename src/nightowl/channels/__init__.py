@@ -54,7 +54,7 @@ __all__ = [
 #: The environment variable ``App(channels=True)`` reads the backend URL from.
 ENVIRONMENT_VARIABLE = "NIGHTOWL_CHANNELS"
 
-_OPTIONS = {"backend", "max_queue", "on_full", "history_size"}
+_OPTIONS = {"backend", "direct_writes", "max_queue", "on_full", "history_size"}
 
 
 def install(app: App, value: Any) -> None:

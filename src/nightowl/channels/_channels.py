@@ -8,8 +8,9 @@ import logging
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from nightowl.channels._frames import RESYNC_FRAME, FrameWriter
 from nightowl.channels._message import Message, message_id_key
-from nightowl.channels._queue import OverflowPolicy, SubscriberQueue
+from nightowl.channels._queue import OverflowPolicy, SubscriberQueue, fan_out
 from nightowl.channels.backends._base import Backend
 from nightowl.exceptions import ImproperlyConfigured
 from nightowl.responses import dump_json
@@ -51,6 +52,12 @@ class Channels:
             ``"disconnect"`` ends its subscription with
             :class:`~nightowl.channels.SlowConsumer`. Publishing never waits for a subscriber.
         history_size: recent messages kept per channel for clients that resume.
+        direct_writes: let :meth:`forward` write each message's frame straight to the
+            connection when the server offers it (``nightowl serve`` and ``nightowl run``
+            do, on connections without compression): the message is framed once per
+            process and no task wakes per subscriber. Such writes skip the ASGI ``send``,
+            so middleware wrapping ``send`` does not see them; ``False`` sends every
+            message through ``send``.
     """
 
     def __init__(
@@ -60,6 +67,7 @@ class Channels:
         max_queue: int = 1000,
         on_full: OverflowPolicy = "drop_oldest",
         history_size: int = 1000,
+        direct_writes: bool = True,
     ) -> None:
         if on_full not in ("drop_oldest", "disconnect"):
             raise ImproperlyConfigured(
@@ -74,6 +82,7 @@ class Channels:
         self.backend = backend
         self.max_queue = max_queue
         self.on_full: OverflowPolicy = on_full
+        self.direct_writes = direct_writes
         self._subscribers: dict[str, set[SubscriberQueue]] = {}
         self._listen_locks: dict[str, asyncio.Lock] = {}
         self._started = False
@@ -192,7 +201,11 @@ class Channels:
         from nightowl.channels._forward import forward_to_websocket
 
         await forward_to_websocket(
-            websocket, self.subscribe(*channels), welcome=welcome, on_receive=on_receive
+            websocket,
+            self.subscribe(*channels),
+            welcome=welcome,
+            on_receive=on_receive,
+            direct=self.direct_writes,
         )
 
     async def _attach(self, queue: SubscriberQueue) -> None:
@@ -223,17 +236,12 @@ class Channels:
 
     def _deliver(self, channel: str, message_id: str, json: str) -> None:
         queues = self._subscribers.get(channel)
-        if not queues:
-            return
-        message = Message(channel, message_id, json)
-        for queue in tuple(queues):
-            queue.put(message)
+        if queues:
+            fan_out(queues, Message(channel, message_id, json), json)
 
     def _resync(self) -> None:
         for channel, queues in self._subscribers.items():
-            signal = Message.resync_signal(channel)
-            for queue in tuple(queues):
-                queue.put(signal)
+            fan_out(queues, Message.resync_signal(channel), RESYNC_FRAME)
 
     @property
     def subscriber_count(self) -> int:
@@ -273,6 +281,14 @@ class Subscription:
         if not complete:
             self._backlog.append(Message.resync_signal(channel))
         self._backlog.extend(Message(channel, id, json) for id, json in entries)
+
+    def write_directly(self, writer: FrameWriter) -> None:
+        """Let the fan-out write this subscription's messages to ``writer`` (a server's
+        ``nightowl.broadcast`` extension) instead of queueing them, whenever nothing is
+        waiting in the queue; what :meth:`Channels.forward` does. A resuming subscription
+        (``last_id``) keeps the queue."""
+        if self.last_id is None:
+            self._queue.writer = writer
 
     async def aclose(self) -> None:
         """End the subscription."""
@@ -327,9 +343,12 @@ class Subscription:
                     if message.id is not None:
                         self._seen = message_id_key(message.id)
                 yield backlog
+            queue = self._queue
             while self._state == "open":
+                if queue.writer is not None and not queue and queue.error is None:
+                    queue.direct = queue.writer  # caught up: back to direct writes
                 try:
-                    batch = await self._queue.get_all()
+                    batch = await queue.get_all()
                 except StopAsyncIteration:
                     return
                 seen = self._seen

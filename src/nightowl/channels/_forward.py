@@ -1,4 +1,11 @@
-"""Forward a subscription to a WebSocket until the client leaves."""
+"""Forward a subscription to a WebSocket until the client leaves.
+
+When the server offers the ``nightowl.broadcast`` extension (see ``_frames``), the
+subscription's messages are written to the connection by the fan-out itself, and the
+forwarding task only wakes when that cannot be done (the connection's buffer is full):
+it then sends what waits in the queue, in order, through the ASGI ``send``, and hands
+the connection back to the fan-out once it has caught up.
+"""
 
 from __future__ import annotations
 
@@ -7,15 +14,13 @@ import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, Protocol
 
+from nightowl.channels._frames import EXTENSION, RESYNC_FRAME, FrameWriter
 from nightowl.channels._message import Message
 from nightowl.exceptions import WebSocketDisconnect
 from nightowl.responses import dump_json
 from nightowl.websockets import WebSocket
 
 __all__ = ["RESYNC_FRAME", "forward_to_websocket"]
-
-#: The frame a WebSocket client gets when it may have missed messages.
-RESYNC_FRAME = '{"type":"resync"}'
 
 OnReceive = Callable[[Any], Awaitable[None]]
 
@@ -30,6 +35,8 @@ class Feed(Protocol):
 
     def batches(self) -> AsyncIterator[list[Message]]: ...
 
+    def write_directly(self, writer: FrameWriter) -> None: ...
+
 
 async def forward_to_websocket(
     websocket: WebSocket,
@@ -37,11 +44,14 @@ async def forward_to_websocket(
     *,
     welcome: Any = None,
     on_receive: OnReceive | None = None,
+    direct: bool = True,
 ) -> None:
     """Send each message as a text frame (its JSON as published; a resync signal as
     ``{"type":"resync"}``) until the client disconnects; accept the WebSocket first if
     the handler has not. ``welcome``, when given, is sent as JSON once the subscription is
     live; frames from the client go to ``on_receive`` (their parsed JSON), or are dropped.
+    With ``direct`` and a server offering the ``nightowl.broadcast`` extension, messages
+    are written by the fan-out itself.
     """
     from nightowl.websockets import WebSocketState
 
@@ -50,6 +60,9 @@ async def forward_to_websocket(
     async with subscription:
         if welcome is not None:
             await websocket.send_text(dump_json(welcome).decode())
+        writer = websocket.scope.get("extensions", {}).get(EXTENSION) if direct else None
+        if writer is not None:
+            subscription.write_directly(writer)
         sender = asyncio.ensure_future(_send_all(websocket, subscription))
         receiver = asyncio.ensure_future(_receive_all(websocket, on_receive))
         try:

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
+from collections.abc import Iterable
 from typing import Literal
 
+from nightowl.channels._frames import FrameWriter, text_frame
 from nightowl.channels._message import Message, SlowConsumer
 
-__all__ = ["OverflowPolicy", "SubscriberQueue"]
+__all__ = ["OverflowPolicy", "SubscriberQueue", "fan_out"]
 
 #: What happens when a subscriber's queue is full and another message arrives:
 #: ``"drop_oldest"`` drops the oldest queued message and hands the subscriber a resync
@@ -23,7 +25,7 @@ class SubscriberQueue:
     with a resync signal) or is disconnected, but never slows the others down.
     """
 
-    __slots__ = ("_items", "_waiter", "channels", "error", "maxsize", "policy")
+    __slots__ = ("_items", "_waiter", "channels", "direct", "error", "maxsize", "policy", "writer")
 
     def __init__(self, channels: tuple[str, ...], maxsize: int, policy: OverflowPolicy) -> None:
         self.channels = channels
@@ -32,6 +34,12 @@ class SubscriberQueue:
         self.error: BaseException | None = None
         self._items: deque[Message] = deque()
         self._waiter: asyncio.Future[None] | None = None
+        #: The connection's frame writer, when the server offers one (see ``_frames``).
+        self.writer: FrameWriter | None = None
+        #: ``writer`` while the fan-out writes to it directly; ``None`` while messages
+        #: wait here instead (the connection's buffer was full, or the forwarder has not
+        #: caught up yet), so that they keep their order.
+        self.direct: FrameWriter | None = None
 
     def put(self, message: Message) -> None:
         """Queue ``message``, applying the overflow policy when the queue is full."""
@@ -98,3 +106,20 @@ class SubscriberQueue:
 
     def __len__(self) -> int:
         return len(self._items)
+
+
+def fan_out(queues: Iterable[SubscriberQueue], message: Message, text: str) -> None:
+    """Hand ``message`` (sent as the text frame ``text``) to every subscriber: framed once
+    and written straight to the connections that take direct writes, queued for the
+    others. A connection that refuses a write (its buffer is full) gets this message and
+    the next ones queued, under the overflow policy, until its forwarder catches up."""
+    frame: bytes | None = None
+    for queue in tuple(queues):
+        direct = queue.direct
+        if direct is not None:
+            if frame is None:
+                frame = text_frame(text)
+            if direct.write(frame):
+                continue
+            queue.direct = None
+        queue.put(message)
