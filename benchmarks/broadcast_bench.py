@@ -173,7 +173,16 @@ def workers(setup: str, framework: str, redis_url: str) -> Iterator[list[tuple[i
         finally:
             for proc in procs:
                 proc.terminate()
-                proc.wait()
+            for proc in procs:
+                try:
+                    proc.wait(10)
+                except subprocess.TimeoutExpired:
+                    # Starlette + broadcaster's workers can hang in their shutdown
+                    # (the lifespan's subscription never ends) once clients have come
+                    # and gone; what they measured is already in.
+                    print(f"  ({framework}: a worker did not stop in 10 s; killed)", flush=True)
+                    proc.kill()
+                    proc.wait()
             log.seek(0)
             lines = log.read().decode(errors="replace").splitlines()
             errors = [line for line in lines if "Error" in line or "Traceback" in line]
