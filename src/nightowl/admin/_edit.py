@@ -13,7 +13,7 @@ from nightowl.admin._history import diff, entries_for, log, snapshot
 from nightowl.admin._inlines import InlineFormSet
 from nightowl.admin._options import ModelAdmin, maybe_await
 from nightowl.admin._protocol import SiteAPI
-from nightowl.auth._reads import read_session
+from nightowl.db import read_session
 from nightowl.exceptions import HTTPException
 from nightowl.requests import Request
 from nightowl.responses import RedirectResponse, Response

@@ -14,7 +14,7 @@ from nightowl.admin._filters import BadParameter
 from nightowl.admin._options import ModelAdmin, maybe_await
 from nightowl.admin._protocol import SiteAPI
 from nightowl.auth import NotAuthenticated, current_user
-from nightowl.auth._reads import read_session
+from nightowl.db import read_session
 from nightowl.exceptions import HTTPException
 from nightowl.params import Depends
 from nightowl.requests import Request

@@ -1,8 +1,8 @@
 """Reads on the request path in one round trip each: no ``BEGIN`` or ``ROLLBACK``.
 
 Loading the user of a session or a token is a single ``SELECT``, which
-:class:`nightowl.db.Reader` runs outside any transaction; :func:`read_session` gives an
-``AsyncSession`` that reads the same way.
+:class:`nightowl.db.Reader` runs outside any transaction; :func:`nightowl.db.read_session`
+gives an ``AsyncSession`` that reads the same way.
 
 :class:`UserRows` reads users as plain rows (the columns of the user's table) and makes
 the user object from one, without an ORM session and its identity map: what the
@@ -11,59 +11,23 @@ authenticators need, for a fraction of the work.
 
 from __future__ import annotations
 
-import weakref
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import Column, Table, bindparam, select
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.exc import DataError
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.orm import make_transient_to_detached
 
-from nightowl.db import Reader
+from nightowl.db import Reader, read_session
 
 if TYPE_CHECKING:
     from nightowl.auth.models import AbstractUser
     from nightowl.sessions import SessionBackend
 
+# read_session now lives in the database battery; kept importable here for callers
+# that have not moved yet.
 __all__ = ["UserLookup", "UserRows", "read_session"]
-
-
-#: Each database's async engine and its autocommit twin (sharing its pool), by database.
-_AUTOCOMMIT: weakref.WeakKeyDictionary[Any, tuple[AsyncEngine, AsyncEngine]] = (
-    weakref.WeakKeyDictionary()
-)
-
-
-def _autocommit_engine(database: Any) -> AsyncEngine:
-    engine: AsyncEngine = database.async_engine
-    kept = _AUTOCOMMIT.get(database)
-    if kept is None or kept[0] is not engine:
-        # The app's engine is replaced when its pool is disposed: follow it.
-        kept = _AUTOCOMMIT[database] = (
-            engine,
-            engine.execution_options(isolation_level="AUTOCOMMIT"),
-        )
-    return kept[1]
-
-
-@asynccontextmanager
-async def read_session(database: Any) -> AsyncIterator[AsyncSession]:
-    """An ``AsyncSession`` for reads outside any transaction.
-
-    It is bound to an autocommit twin of the app's engine (the same pool): the session
-    checks a connection out with its first query and returns it when it closes, with
-    no ``BEGIN`` or ``ROLLBACK`` sent, and without the extra trips to the driver's
-    greenlet that opening an ``AsyncConnection`` first would take.
-    """
-    if database.in_test_session:
-        async with database.async_session() as session:
-            yield session
-        return
-    async with AsyncSession(bind=_autocommit_engine(database), expire_on_commit=False) as session:
-        yield session
 
 
 class UserRows:

@@ -19,9 +19,9 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from nightowl.auth._reads import read_session
 from nightowl.auth.bearer import TokenBackend, TokenPair, password_check
 from nightowl.auth.models import Token, utcnow
+from nightowl.db import read_session
 
 if TYPE_CHECKING:
     from nightowl.auth.models import AbstractUser

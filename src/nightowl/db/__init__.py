@@ -44,7 +44,7 @@ from nightowl.db._errors import (
 )
 from nightowl.db._model import NAMING_CONVENTION, Model, mapped_column
 from nightowl.db._pagination import OffsetPage, Page, paginate
-from nightowl.db._reads import Reader
+from nightowl.db._reads import Reader, read_session
 from nightowl.db._session import AsyncSession, LazyLoadError, Session
 
 if TYPE_CHECKING:
@@ -69,6 +69,7 @@ __all__ = [
     "is_unavailable",
     "mapped_column",
     "paginate",
+    "read_session",
     "relationship",
 ]
 
