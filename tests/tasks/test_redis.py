@@ -14,7 +14,7 @@ from nightowl.tasks import JobFailed, JobStatus
 from nightowl.tasks.backends.redis import RedisBackend
 from nightowl.testing import TestClient
 from tests.live import live_client
-from tests.tasks.conftest import Worker, delete_queues, rows, wait_until
+from tests.tasks.conftest import TASKS_REDIS, Worker, delete_queues, rows, wait_until
 from tests.tasks.workapp import create_app, flaky_mark, mark, metadata
 
 MEMORY = "sqlite:///:memory:"
@@ -107,7 +107,7 @@ def test_apps_with_prefixes_of_their_own_never_see_each_others_jobs(redis_url: s
     neighbour_url = redis_url + "neighbour-"
     mine = create_app(MEMORY, redis_url)
     assert mine.state.tasks.backend.prefix == prefix
-    assert mine.state.tasks.backend.url == "redis://127.0.0.1:6379/13"
+    assert mine.state.tasks.backend.url == TASKS_REDIS
     with TestClient(mine) as client:
         job = client.run(mark.options(delay=300).enqueue("mine"))
         assert job.id is not None and job.id.startswith("default/")  # ids keep the queue name
