@@ -258,20 +258,31 @@ def test_the_options_of_the_one_page(sqlite_file: str) -> None:
     admin = app.state.admin_sites["admin"]
     add_jobs_page(admin, title="Queue", view_permission="tasks.change_job", limit=1)
     add_jobs_page(admin, title="Queue", view_permission="tasks.change_job", limit=1)
+    # On the second site, looking is enough to press the buttons.
+    add_jobs_page(app.state.admin_sites["staff"], change_permission="tasks.view_job")
     users = Users(app)
     boss = users["boss"]
     for label in ("a", "b"):
         boss.run(mark.enqueue(label=label))
+    failed = boss.run(flaky_mark.enqueue(label="x", fail_times=99))
+    wait_until(lambda: status_of(boss, failed) is JobStatus.FAILED, "the job to fail")
+    assert failed.id is not None
     index = boss.get("/admin/").text
     assert index.count(f'href="{PAGE}"') == 1
     assert f'<a href="{PAGE}">Queue</a>' in index
     assert len(rows(boss.get(PAGE).text)) == 1  # limit=1
     assert users["clerk"].get(PAGE).status_code == 403  # may view jobs, not change them
     assert users["manager"].get(PAGE).status_code == 200
-    # The other site keeps the defaults.
+    # The other site keeps its own options: the default title, limit and view permission.
     assert f'<a href="{STAFF_PAGE}">Jobs</a>' in boss.get("/staff/").text
-    assert users["clerk"].get(STAFF_PAGE).status_code == 200
-    assert len(rows(boss.get(STAFF_PAGE).text)) == 2
+    clerk = users["clerk"].get(STAFF_PAGE)
+    assert clerk.status_code == 200
+    assert len(rows(boss.get(STAFF_PAGE).text)) == 3
+    assert ">Retry<" in clerk.text  # tasks.view_job is enough to press, there
+    token = clerk.text.split('name="csrf_token" value="', 1)[1].split('"')[0]
+    data = {"csrf_token": token, "job": failed.id, "action": "retry"}
+    assert users["clerk"].post(STAFF_PAGE, data=data).status_code == 303
+    boss.run(app.state.tasks.join())
     users.close()
     with pytest.raises(ImproperlyConfigured, match="at least 1"):
         add_jobs_page(admin, limit=0)
