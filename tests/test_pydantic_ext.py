@@ -39,6 +39,8 @@ first = call(hello, "GET", "/")
 package_before = "pydantic_core" in sys.modules
 schema_before = "pydantic_core.core_schema" in sys.modules
 
+import importlib.util
+importlib.util.find_spec("pydantic_core")  # finding without importing changes nothing
 import pydantic, pydantic_core
 import nightowl._pydantic_ext as ext
 

@@ -26,7 +26,6 @@ How, and why it stays correct when pydantic or pydantic-core is imported later:
 
 from __future__ import annotations
 
-import contextlib
 import importlib.machinery
 import importlib.util
 import sys
@@ -42,7 +41,11 @@ _EXTENSION = "pydantic_core._pydantic_core"
 
 class _AttachOnImport:
     """A one-shot meta path finder: once ``pydantic_core`` is imported, set its
-    ``_pydantic_core`` attribute to the extension loaded earlier, then step aside."""
+    ``_pydantic_core`` attribute to the extension loaded earlier, then step aside.
+
+    It steps aside after the package has run, not when the package is found:
+    ``importlib.util.find_spec("pydantic_core")`` finds without importing.
+    """
 
     def __init__(self, extension: ModuleType) -> None:
         self.extension = extension
@@ -53,8 +56,9 @@ class _AttachOnImport:
         """Find ``pydantic_core`` as the other finders would, and attach after it runs."""
         if name != _PACKAGE:
             return None
-        self.remove()
         for finder in sys.meta_path:
+            if finder is self:
+                continue
             find_spec = getattr(finder, "find_spec", None)
             spec: importlib.machinery.ModuleSpec | None = (
                 find_spec(name, path, target) if find_spec is not None else None
@@ -65,6 +69,7 @@ class _AttachOnImport:
             return None
         loader = spec.loader
         if loader is None or not hasattr(loader, "exec_module"):
+            self.remove()
             return spec
         run_package = loader.exec_module
         extension = self.extension
@@ -72,10 +77,12 @@ class _AttachOnImport:
         def exec_module(module: ModuleType) -> None:
             run_package(module)
             module._pydantic_core = extension  # type: ignore[attr-defined]
+            self.remove()
 
-        # A loader without instance attributes imports the package as it is.
-        with contextlib.suppress(AttributeError):
+        try:
             loader.exec_module = exec_module  # type: ignore[method-assign]
+        except AttributeError:  # a loader without instance attributes: import as it is
+            self.remove()
         return spec
 
     def remove(self) -> None:
