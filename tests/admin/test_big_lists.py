@@ -193,3 +193,29 @@ def test_a_search_no_index_serves_walks_the_order_and_is_not_counted(
         shown += titles(page)
     assert shown == expected
     assert '<span class="count">8 results</span>' in page
+
+
+def test_a_count_the_planner_calls_cheap_is_one_statement(
+    blog: Blog, boss: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app, rows = blog
+    if app.state.database.backend != "postgresql":
+        pytest.skip("the cost comes from PostgreSQL's EXPLAIN")
+    _more_posts(app, rows["boss"].id, 6)
+    _analyzed(app)
+    monkeypatch.setattr(changelist_module, "ESTIMATE_ABOVE", -1)  # as if the table were big
+    statements: list[str] = []
+    engine = app.state.database.async_engine.sync_engine
+
+    def record(*args: Any) -> None:
+        statements.append(str(args[2]))
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        page = boss.get("/admin/blog/post/?published=0&p=2")
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert '<span class="count">9 results</span>' in page.text
+    assert len(titles(page.text)) == 3
+    assert not any("statement_timeout" in s for s in statements), statements
+    assert sum("count(" in s.lower() for s in statements) == 1, statements

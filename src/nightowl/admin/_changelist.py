@@ -44,6 +44,9 @@ ESTIMATE_ABOVE = 100_000
 #: How long (ms) PostgreSQL may count a filtered list before the planner's estimate of
 #: it is shown instead ("about N").
 COUNT_TIMEOUT_MS = 200
+#: A filtered list the planner expects to read for less than this cost (its units are
+#: about one page read each) is counted at once, without the time limit's transaction.
+COUNT_DIRECT_COST = 5_000.0
 #: A filtered PostgreSQL list the planner expects to hold more rows than this shows its
 #: estimate ("about N") without counting.
 ESTIMATE_FILTERED_ABOVE = 100_000
@@ -239,8 +242,16 @@ class ChangeList:
             return True
         if offset == 0:
             return False
-        await self._bounded_count(session, statement)
+        await self._count(session, statement)
         return True
+
+    async def _count(self, session: Any, statement: Select[Any]) -> None:
+        """Count the rows: in the page's own session when the planner expects reading
+        them to be cheap (one round trip), else within a time limit."""
+        if self.plan is not None and self.plan.cost < COUNT_DIRECT_COST:
+            self.count = int(await session.scalar(_counting(statement)) or 0)
+        else:
+            await self._bounded_count(session, statement)
 
     async def _bounded_count(self, session: Any, statement: Select[Any]) -> None:
         """An exact count within :data:`COUNT_TIMEOUT_MS`, else the planner's estimate.
@@ -339,7 +350,7 @@ class ChangeList:
             # The last page: what it holds makes the count exact.
             self.count, self.estimated = (self.page - 1) * per_page + len(objects), False
         elif not counted:
-            await self._bounded_count(session, statement)
+            await self._count(session, statement)
         elif self.estimated and len(objects) == per_page and self.count <= self.page * per_page:
             # The planner guessed fewer rows than the pages seen hold: say "more than".
             self.count = self.page * per_page + 1

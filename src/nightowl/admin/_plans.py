@@ -1,6 +1,7 @@
 """What PostgreSQL's planner expects of a change list's query, read with one
-``EXPLAIN`` and kept for :data:`PLAN_SECONDS`: how many rows it gives, and whether it
-reads the whole table (a sequential scan: a search no index serves).
+``EXPLAIN`` and kept for :data:`PLAN_SECONDS`: how many rows it gives, what reading them
+costs, and whether it reads the whole table (a sequential scan: a search no index
+serves).
 
 The plan depends on the query and on the table's statistics, which change with
 ``ANALYZE`` only, so a list opened again (the same search, the same filters) reuses it
@@ -27,10 +28,12 @@ _SCANS = ("Seq Scan", "Parallel Seq Scan")
 
 @dataclass(frozen=True, slots=True)
 class Plan:
-    """The planner's view of one query: its rows, and whether it scans ``table`` whole."""
+    """The planner's view of one query: its rows, its cost (in the planner's units, about
+    one sequential page read each) and whether it scans ``table`` whole."""
 
     taken: float
     rows: int
+    cost: float
     scans_table: bool
 
 
@@ -55,7 +58,7 @@ async def plan_of(admin: Any, session: Any, statement: Select[Any]) -> Plan | No
     data = json.loads(raw) if isinstance(raw, str) else raw
     root = data[0]["Plan"]
     table = admin.mapper.local_table.name
-    plan = Plan(now, int(root["Plan Rows"]), _scans(root, table))
+    plan = Plan(now, int(root["Plan Rows"]), float(root["Total Cost"]), _scans(root, table))
     if len(kept) >= _KEPT:
         kept.clear()
     kept[sql] = plan
