@@ -15,23 +15,21 @@ number is a :class:`~nightowl.admin._filters.BadParameter`, answered with a 400.
 from __future__ import annotations
 
 import math
-import time
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote, urlencode
+from urllib.parse import quote
 
-from markupsafe import Markup
 from sqlalchemy import Select, func, select, text
 from sqlalchemy.orm import RelationshipProperty, joinedload, selectinload
 
-from nightowl.admin._anchors import Anchors, anchors_for
+from nightowl.admin._anchors import anchors_for
 from nightowl.admin._fields import ListColumn, list_columns, resolve, search_clause
 from nightowl.admin._filters import BadParameter, ListFilter, make_filter
 from nightowl.admin._keyset import Cursor, Keyset
+from nightowl.admin._links import ListLinks
 from nightowl.admin._options import ModelAdmin, maybe_await
-from nightowl.admin._plans import Plan, plan_of
-from nightowl.admin._results import result_rows
-from nightowl.exceptions import ImproperlyConfigured
+from nightowl.admin._paging import KeysetPaging, order_clauses
+from nightowl.admin._plans import Plan, plan_of, table_size
+from nightowl.admin._results import Row
 
 if TYPE_CHECKING:
     from nightowl.requests import Request
@@ -50,8 +48,6 @@ COUNT_DIRECT_COST = 5_000.0
 #: A filtered PostgreSQL list the planner expects to hold more rows than this shows its
 #: estimate ("about N") without counting.
 ESTIMATE_FILTERED_ABOVE = 100_000
-#: How long (seconds) the planner's size of a table is kept before it is read again.
-TABLE_SIZE_SECONDS = 30.0
 #: From this offset on, a page reads its keys first, then its rows (a deferred join).
 DEFERRED_FROM = 1_000
 #: A filtered list whose plan reads the whole table, when it holds more rows than this
@@ -62,27 +58,7 @@ ANCHORS_ABOVE = 100_000
 _RESERVED = ("q", "o", "p", "k")
 
 
-@dataclass(slots=True)
-class Row:
-    """One row of the list: the object, its primary key, its cells and its change page."""
-
-    obj: Any
-    pk: Any
-    cells: list[Any]
-    url: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class Header:
-    """A column heading: its title and, when sortable, the URL sorting by it."""
-
-    name: str
-    title: str
-    sort_url: str | None
-    sorted: str | None  # "asc", "desc" or None
-
-
-class ChangeList:
+class ChangeList(KeysetPaging, ListLinks):
     """The state and the rows of one change-list page."""
 
     def __init__(self, admin: ModelAdmin, request: Request) -> None:
@@ -200,27 +176,10 @@ class ChangeList:
         """A search or a filter narrows the list."""
         return bool(self.query or self.filter_values)
 
-    async def _table_size(self, session: Any) -> int | None:
-        """The planner's row count of the model's table (PostgreSQL), else ``None``; read
-        at most every :data:`TABLE_SIZE_SECONDS` (it changes with ``ANALYZE`` only)."""
-        if session.get_bind().dialect.name != "postgresql":
-            return None
-        kept: tuple[float, int | None] | None = self.admin.__dict__.get("_table_size")
-        now = time.monotonic()
-        if kept is not None and now - kept[0] < TABLE_SIZE_SECONDS:
-            return kept[1]
-        table = self.admin.mapper.local_table.name
-        found = await session.scalar(
-            text("SELECT reltuples::bigint FROM pg_class WHERE oid = to_regclass(:t)"), {"t": table}
-        )
-        size = None if found is None else int(found)
-        self.admin.__dict__["_table_size"] = (now, size)
-        return size
-
     async def _count_first(self, session: Any, statement: Select[Any], offset: int) -> bool:
         """Set the count before the page is read when that is cheap or needed; ``False``
         when it waits for the page (a first page not full needs no count at all)."""
-        size = await self._table_size(session)
+        size = await table_size(self.admin, session)
         if size is None or size < ESTIMATE_ABOVE:
             self.count = int(await session.scalar(_counting(statement)) or 0)
             return True
@@ -271,46 +230,6 @@ class ChangeList:
             plan = self.plan or await plan_of(self.admin, session, statement)
             self.count, self.estimated = (0 if plan is None else plan.rows), True
 
-    # -- keysets ------------------------------------------------------------------------------
-    def _keyset(self, ordering: list[tuple[Any, bool]]) -> Keyset:
-        kept: dict[str, Keyset] = self.admin.__dict__.setdefault("_keysets", {})
-        order = self.params.get("o", "")
-        found = kept.get(order)
-        if found is None:
-            found = kept[order] = Keyset(ordering, self.admin.mapper.local_table)
-        return found
-
-    def _secret(self) -> str | None:
-        from nightowl.sessions import secret_key_for
-
-        try:
-            return secret_key_for(self.request.app)
-        except ImproperlyConfigured:
-            return None
-
-    def _context(self, page: int) -> str:
-        """What a boundary key is signed for: this list (its search, filters and order)
-        and the page the link opens."""
-        rest = sorted((k, v) for k, v in self.params.items() if k not in ("p", "k"))
-        return f"{self.admin.app_label}.{self.admin.model_name}|{page}|{urlencode(rest)}"
-
-    def _read_cursor(self, keyset: Keyset, secret: str | None) -> Cursor | None:
-        token = self.params.get("k")
-        if token is None:
-            return None
-        if secret is None:
-            raise BadParameter("This list is paged by number only: k is not accepted here.")
-        return keyset.decode(token, secret, self._context(self.page))
-
-    def _boundary_keys(self, keyset: Keyset, secret: str, objects: list[Any]) -> None:
-        """The signed keys of the links to the next and the previous page."""
-        if len(objects) == self.admin.list_per_page and (self.estimated or self.page < self.pages):
-            after = Cursor(True, keyset.key_of(objects[-1]))
-            self.next_key = keyset.encode(after, secret, self._context(self.page + 1))
-        if self.page > 2:
-            before = Cursor(False, keyset.key_of(objects[0]))
-            self.previous_key = keyset.encode(before, secret, self._context(self.page - 1))
-
     def _may_anchor(self, keyset: Keyset, offset: int) -> bool:
         default = type(self.admin).get_queryset is ModelAdmin.get_queryset
         return (
@@ -336,25 +255,8 @@ class ChangeList:
             self.pages = max(1, math.ceil(self.count / per_page))
             if self.page > self.pages and not self.estimated:
                 raise BadParameter(f"There is no page {self.page}; the last is {self.pages}.")
-        if cursor is not None:
-            objects = await self._seek(session, statement, keyset, cursor, ordering)
-        elif counted and self._may_anchor(keyset, offset):
-            clauses = _clauses(ordering)
-            order = self.params.get("o", "")
-            anchors = await anchors_for(self.admin, session, statement, keyset, clauses, order)
-            objects = await self._anchored(session, statement, keyset, anchors, ordering)
-        else:
-            objects = await self._page(session, statement, offset, counted and not self.estimated)
-        before = cursor is not None and not cursor.after
-        if len(objects) < per_page and (objects or offset == 0) and not before:
-            # The last page: what it holds makes the count exact.
-            self.count, self.estimated = (self.page - 1) * per_page + len(objects), False
-        elif not counted:
-            await self._count(session, statement)
-        elif self.estimated and len(objects) == per_page and self.count <= self.page * per_page:
-            # The planner guessed fewer rows than the pages seen hold: say "more than".
-            self.count = self.page * per_page + 1
-            self.at_least = self.page * per_page
+        objects = await self._read(session, statement, keyset, cursor, ordering, counted)
+        await self._settle_count(session, statement, objects, cursor, counted)
         self.pages = max(1, math.ceil(self.count / per_page))
         if secret is not None and objects:
             self._boundary_keys(keyset, secret, objects)
@@ -367,51 +269,53 @@ class ChangeList:
             cells = [column.cell(obj) for column in columns]
             rows.append(Row(obj, pk, cells, f"{base}/{quote(str(pk), safe='')}/change/"))
 
+    async def _read(
+        self,
+        session: Any,
+        statement: Select[Any],
+        keyset: Keyset,
+        cursor: Cursor | None,
+        ordering: list[tuple[Any, bool]],
+        counted: bool,
+    ) -> list[Any]:
+        """The page's objects: after a key, from the anchors, or by offset."""
+        offset = (self.page - 1) * self.admin.list_per_page
+        if cursor is not None:
+            return await self._seek(session, statement, keyset, cursor, ordering)
+        if counted and self._may_anchor(keyset, offset):
+            clauses = order_clauses(ordering)
+            order = self.params.get("o", "")
+            anchors = await anchors_for(self.admin, session, statement, keyset, clauses, order)
+            return await self._anchored(session, statement, keyset, anchors, ordering)
+        return await self._page(session, statement, offset, counted and not self.estimated)
+
+    async def _settle_count(
+        self,
+        session: Any,
+        statement: Select[Any],
+        objects: list[Any],
+        cursor: Cursor | None,
+        counted: bool,
+    ) -> None:
+        """The count once the page is read: a last page makes it exact, a count that
+        waited for the page is taken, an estimate below the rows seen says "more than"."""
+        per_page = self.admin.list_per_page
+        seen = self.page * per_page
+        before = cursor is not None and not cursor.after
+        if len(objects) < per_page and (objects or self.page == 1) and not before:
+            # The last page: what it holds makes the count exact.
+            self.count, self.estimated = seen - per_page + len(objects), False
+        elif not counted:
+            await self._count(session, statement)
+        elif self.estimated and len(objects) == per_page and self.count <= seen:
+            # The planner guessed fewer rows than the pages seen hold.
+            self.count, self.at_least = seen + 1, seen
+
     def _loaders(self) -> list[Any]:
         kept: list[Any] | None = self.admin.__dict__.get("_list_loaders")
         if kept is None:
             kept = self.admin.__dict__["_list_loaders"] = list_loaders(self.admin, self.columns)
         return kept
-
-    async def _seek(
-        self,
-        session: Any,
-        statement: Select[Any],
-        keyset: Keyset,
-        cursor: Cursor,
-        ordering: list[tuple[Any, bool]],
-    ) -> list[Any]:
-        """The page after (or before) a boundary key: an index seek, whatever the page."""
-        clauses = _clauses(ordering, reverse=not cursor.after)
-        page = statement.where(keyset.seek(cursor)).order_by(*clauses)
-        page = page.limit(self.admin.list_per_page).options(*self._loaders())
-        objects = await self._objects(session, page)
-        if not cursor.after:
-            objects.reverse()
-        return objects
-
-    async def _anchored(
-        self,
-        session: Any,
-        statement: Select[Any],
-        keyset: Keyset,
-        anchors: Anchors,
-        ordering: list[tuple[Any, bool]],
-    ) -> list[Any]:
-        """A deep page of a big unfiltered list, from the anchor at or before it."""
-        per_page = self.admin.list_per_page
-        if self.estimated:
-            self.count = anchors.total
-            last = max(1, math.ceil(anchors.total / per_page))
-            # A page number made from the planner's estimate may be past the end.
-            self.page = min(self.page, last)
-        offset = (self.page - 1) * per_page
-        key, skip = anchors.nearest(offset)
-        page = statement.order_by(*_clauses(ordering))
-        if key is not None:
-            page = page.where(keyset.seek(Cursor(True, key), inclusive=True))
-        page = page.offset(skip).limit(per_page).options(*self._loaders())
-        return await self._objects(session, page)
 
     async def _objects(self, session: Any, query: Select[Any]) -> list[Any]:
         """The objects ``query`` reads. A search no index serves walks the ordering's
@@ -439,7 +343,7 @@ class ChangeList:
             limit = max(0, min(per_page, self.count - offset))
             offset = max(0, self.count - offset - limit)
             ordering = [(expression, not descending) for expression, descending in ordering]
-        clauses = _clauses(ordering)
+        clauses = order_clauses(ordering)
         page = statement.order_by(*clauses)
         if offset >= DEFERRED_FROM:
             # A deferred join: the keys of the page first (an index holding the sorted
@@ -453,61 +357,6 @@ class ChangeList:
         if backwards:
             objects.reverse()
         return objects
-
-    def result_rows(self, with_actions: bool) -> Markup:
-        """The result table's rows as HTML, a checkbox first ``with_actions``."""
-        empty = f"No {self.admin.name_plural} found."
-        return result_rows(self.rows, with_actions, empty, len(self.columns) + 1)
-
-    # -- links --------------------------------------------------------------------------------
-    def url(self, **changes: str | None) -> str:
-        """This list's query string with ``changes`` (``None`` removes a parameter); a
-        change of anything but the page goes back to page 1."""
-        params = dict(self.params)
-        if "p" not in changes:
-            params.pop("p", None)
-        if "k" not in changes:
-            params.pop("k", None)
-        for key, value in changes.items():
-            if value is None:
-                params.pop(key, None)
-            else:
-                params[key] = value
-        return "?" + urlencode(params) if params else "?"
-
-    def headers(self) -> list[Header]:
-        """The column headings, with their sorting links."""
-        current = dict(self.order)
-        out = []
-        for column in self.columns:
-            if column.name not in self.sortable:
-                out.append(Header(column.name, column.title, None, None))
-                continue
-            descending = current.get(column.name)
-            state = None if descending is None else ("desc" if descending else "asc")
-            target = column.name if descending in (None, True) else f"-{column.name}"
-            out.append(Header(column.name, column.title, self.url(o=target), state))
-        return out
-
-    def page_links(self) -> list[tuple[int | None, str]]:
-        """``(page, url)`` of the pagination, ``None`` for a gap."""
-        last = self.pages
-        wanted = sorted({1, 2, last - 1, last, *range(self.page - 2, self.page + 3)})
-        links: list[tuple[int | None, str]] = []
-        previous = 0
-        for number in wanted:
-            if not 1 <= number <= last:
-                continue
-            if number - previous > 1:
-                links.append((None, ""))
-            key = None
-            if number == self.page + 1:
-                key = self.next_key
-            elif number == self.page - 1:
-                key = self.previous_key
-            links.append((number, self.url(p=str(number), k=key)))
-            previous = number
-        return links
 
 
 def list_loaders(admin: ModelAdmin, columns: list[ListColumn]) -> list[Any]:
@@ -535,11 +384,6 @@ def list_loaders(admin: ModelAdmin, columns: list[ListColumn]) -> list[Any]:
         loaders.append(option)
     loaders.extend(selectinload(getattr(admin.model, name)) for name in admin.list_prefetch)
     return loaders
-
-
-def _clauses(ordering: list[tuple[Any, bool]], reverse: bool = False) -> list[Any]:
-    """``ORDER BY`` clauses of ``(expression, descending)`` pairs (turned round if ``reverse``)."""
-    return [e.desc() if descending != reverse else e.asc() for e, descending in ordering]
 
 
 def _counting(statement: Select[Any]) -> Select[Any]:

@@ -1,7 +1,7 @@
 """What PostgreSQL's planner expects of a change list's query, read with one
 ``EXPLAIN`` and kept for :data:`PLAN_SECONDS`: how many rows it gives, what reading them
 costs, and whether it reads the whole table (a sequential scan: a search no index
-serves).
+serves); and the planner's size of the table, kept for :data:`TABLE_SIZE_SECONDS`.
 
 The plan depends on the query and on the table's statistics, which change with
 ``ANALYZE`` only, so a list opened again (the same search, the same filters) reuses it
@@ -17,8 +17,10 @@ from typing import Any
 
 from sqlalchemy import Select, text
 
-__all__ = ["PLAN_SECONDS", "Plan", "plan_of"]
+__all__ = ["PLAN_SECONDS", "TABLE_SIZE_SECONDS", "Plan", "plan_of", "table_size"]
 
+#: How long (seconds) the planner's size of a table is kept before it is read again.
+TABLE_SIZE_SECONDS = 30.0
 #: How long (seconds) a plan is kept.
 PLAN_SECONDS = 30.0
 #: At most this many plans are kept per model admin.
@@ -69,3 +71,21 @@ def _scans(node: dict[str, Any], table: str) -> bool:
     if node.get("Node Type") in _SCANS and node.get("Relation Name") == table:
         return True
     return any(_scans(child, table) for child in node.get("Plans", ()))
+
+
+async def table_size(admin: Any, session: Any) -> int | None:
+    """The planner's row count of the admin's table (PostgreSQL), else ``None``; read at
+    most every :data:`TABLE_SIZE_SECONDS` (it changes with ``ANALYZE`` only)."""
+    if session.get_bind().dialect.name != "postgresql":
+        return None
+    kept: tuple[float, int | None] | None = admin.__dict__.get("_table_size")
+    now = time.monotonic()
+    if kept is not None and now - kept[0] < TABLE_SIZE_SECONDS:
+        return kept[1]
+    table = admin.mapper.local_table.name
+    found = await session.scalar(
+        text("SELECT reltuples::bigint FROM pg_class WHERE oid = to_regclass(:t)"), {"t": table}
+    )
+    size = None if found is None else int(found)
+    admin.__dict__["_table_size"] = (now, size)
+    return size

@@ -8,14 +8,22 @@ every value escaped (``Markup`` cells, the boolean icons, pass through as they a
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
+from typing import Any
 
 from markupsafe import Markup, escape
 
-if TYPE_CHECKING:
-    from nightowl.admin._changelist import Row
+__all__ = ["Row", "result_rows"]
 
-__all__ = ["result_rows"]
+
+@dataclass(slots=True)
+class Row:
+    """One row of the list: the object, its primary key, its cells and its change page."""
+
+    obj: Any
+    pk: Any
+    cells: list[Any]
+    url: str = ""
 
 
 def result_rows(rows: list[Row], with_actions: bool, empty: str, columns: int) -> Markup:
