@@ -206,3 +206,43 @@ def test_filtered_and_custom_lists_do_not_use_anchors(blog: Blog, boss: TestClie
             reverse=True,
         )
     assert titles(page.text) == [html.escape(p.title, quote=False) for p in drafts[6:9]]
+
+
+@pytest.mark.parametrize("order", ["author,-title", "status", "-published,title", "title"])
+def test_keys_of_every_sortable_kind_walk_like_page_numbers(
+    blog: Blog, boss: TestClient, order: str
+) -> None:
+    """Mixed directions (an expanded ``OR``), enums, booleans and strings: following
+    the next links shows the pages ``?p=N`` shows."""
+    app, rows = blog
+    _add_posts(app, rows["boss"].id, 9, datetime(2025, 1, 1))  # 14 posts: 5 pages
+    by_number = [titles(boss.get(f"{LIST}?o={order}&p={n}").text) for n in range(1, 6)]
+    by_key = []
+    url: str | None = f"?o={order}"
+    while url is not None:
+        page = boss.get(LIST + url)
+        assert page.status_code == 200, url
+        by_key.append(titles(page.text))
+        url = _link(page.text, "next")
+    assert by_key == by_number
+    assert sum(len(page) for page in by_key) == 14
+
+
+@pytest.mark.usefixtures("anchored")
+def test_a_page_past_an_estimated_end_shows_the_last_page(
+    blog: Blog, boss: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A page number made from the planner's estimate may be past the end: the anchors
+    know the real end, and the last page is shown."""
+    app, rows = blog
+    if app.state.database.backend != "postgresql":
+        pytest.skip("the estimate comes from PostgreSQL's statistics")
+    _add_posts(app, rows["boss"].id, 10, datetime(2025, 1, 1))  # 15 posts: 5 pages
+    with app.state.database.engine.connect() as connection:
+        connection.exec_driver_sql("ANALYZE adm_post")
+        connection.commit()
+    monkeypatch.setattr(changelist_module, "ESTIMATE_ABOVE", -1)  # as if the table were big
+    page = boss.get(f"{LIST}?p=40")
+    assert page.status_code == 200
+    assert titles(page.text) == _expected(app)[12:15]
+    assert 'aria-current="page">5<' in page.text

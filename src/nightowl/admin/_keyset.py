@@ -25,7 +25,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, false, or_, tuple_
+from sqlalchemy import ColumnElement, and_, false, literal, or_, tuple_
 from sqlalchemy.orm import ColumnProperty
 
 from nightowl.admin._filters import BadParameter
@@ -123,8 +123,13 @@ class Keyset:
         ``expressions`` stand for the ordering's columns (those of an alias)."""
         # ``greater``: in the direction of reading, the next rows have greater values.
         greater = [descending != cursor.after for descending in self.descending]
-        values = cursor.values
         columns = self.expressions if expressions is None else expressions
+        # Plain values are bound with their column's type (``published < :v`` for a
+        # boolean, an enum's name); the anchors' walk passes columns.
+        values = [
+            v if isinstance(v, ColumnElement) else literal(v, type_=e.type)
+            for v, e in zip(cursor.values, self.expressions, strict=True)
+        ]
         if all(greater) or not any(greater):
             left, right = tuple_(*columns), tuple_(*values)
             if greater[0]:
