@@ -1,5 +1,6 @@
 """The change list: the query string (``q``, ``o``, ``p``, ``k`` and the filters) read
-and checked, then one query for the page (relations by ``selectinload``) and one count.
+and checked, then one query for the page (many-to-one relations joined, collections by
+``selectinload``) and, when needed, one count.
 
 A page is read one of three ways: after (or before) the signed boundary key ``k`` of a
 next or previous link (:mod:`nightowl.admin._keyset`, an index seek); on a big
