@@ -1,80 +1,101 @@
-"""Reads outside any transaction (``nightowl.db.Reader`` and ``read_session``): they see
-what is committed, each statement on its own, and the test's own rows inside
-``Database.test_session()``."""
+"""``Reader``: one-statement reads outside a transaction, the same rows and errors
+whichever way the statement is sent (see ``nightowl.db._reads``)."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import bindparam, event, select
+from sqlalchemy.exc import DBAPIError
 
-from nightowl.db import Database, Reader, read_session
-from tests.db.models import Member
+from nightowl.db import Database
+from nightowl.db._reads import Reader
+from tests.db.models import Member, Status, create_tables, drop_tables
+
+BY_ID = select(Member.id, Member.email, Member.name, Member.nickname).where(
+    Member.id == bindparam("member_id")
+)
 
 
-def _add_member(database: Database, name: str) -> None:
-    with database.session() as session:
-        session.add(Member(email=f"{name}@example.com", name=name))
-        session.commit()
+@pytest.fixture(params=["sqlite", "postgresql", "asyncpg"])
+def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
+    """The test tables on SQLite, and on PostgreSQL through psycopg and through asyncpg
+    (where a plain statement is sent by the driver itself)."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'reads.db'}"
+    else:
+        url = str(request.getfixturevalue("postgres_url"))
+        if request.param == "asyncpg":
+            url = url.replace("postgresql+psycopg://", "postgresql+asyncpg://")
+    database = Database(url)
+    create_tables(database)
+    try:
+        yield database
+    finally:
+        drop_tables(database)
+        database.close()
 
 
-def test_read_session_reads_committed_rows_with_the_orm(database: Database) -> None:
-    _add_member(database, "ada")
+def first(database: Database, statement: Any, values: dict[str, Any]) -> Sequence[Any] | None:
+    """``Reader.first`` run on a loop of its own, its engine closed after."""
 
-    async def scenario() -> tuple[list[str], str | None, Sequence[Any] | None]:
+    async def read() -> Sequence[Any] | None:
         try:
-            async with read_session(database) as session:
-                names = list(await session.scalars(select(Member.name)))
-                member = await session.scalar(select(Member).where(Member.name == "ada"))
-            row = await Reader(database).first(select(Member.email), {})
-            return names, member.email if member else None, row
+            return await Reader(database).first(statement, values)
         finally:
             await database.dispose_async()
 
-    names, email, row = asyncio.run(scenario())
-    assert names == ["ada"]
-    assert email == "ada@example.com"  # still readable: the session does not expire it
-    assert row is not None and tuple(row) == ("ada@example.com",)
+    return asyncio.run(read())
 
 
-def test_each_statement_runs_on_its_own(database: Database) -> None:
-    if database.engine.dialect.name != "postgresql":
-        pytest.skip("now() is the transaction's start on PostgreSQL only")
-    moment = text("SELECT now()")
-
-    async def scenario() -> tuple[bool, bool]:
-        try:
-            async with read_session(database) as session:
-                first = await session.scalar(moment)
-                await session.execute(text("SELECT pg_sleep(0.01)"))
-                outside = first != await session.scalar(moment)
-            async with database.async_session() as session:  # an ordinary session
-                first = await session.scalar(moment)
-                await session.execute(text("SELECT pg_sleep(0.01)"))
-                inside = first != await session.scalar(moment)
-            return outside, inside
-        finally:
-            await database.dispose_async()
-
-    outside, inside = asyncio.run(scenario())
-    assert outside  # no transaction around the statements: each has its own now()
-    assert not inside
+def add_member(database: Database) -> int:
+    with database.session() as db:
+        member = Member(email="ada@example.com", name="Ada", status=Status.banned)
+        db.add(member)
+        db.commit()
+        return member.id
 
 
-def test_reads_see_the_tests_own_rows_inside_test_session(database: Database) -> None:
-    async def count() -> int:
-        async with read_session(database) as session:
-            found = await session.scalar(select(func.count()).select_from(Member))
-        row = await Reader(database).first(select(func.count()).select_from(Member), {})
-        assert row is not None and row[0] == found
-        return int(found or 0)
+def test_the_row_and_no_row(database: Database) -> None:
+    key = add_member(database)
+    assert tuple(first(database, BY_ID, {"member_id": key}) or ()) == (
+        key,
+        "ada@example.com",
+        "Ada",
+        None,
+    )
+    assert first(database, BY_ID, {"member_id": key + 1}) is None
 
-    with database.test_session() as session:
-        session.add(Member(email="tmp@example.com", name="tmp"))
-        session.flush()
-        assert asyncio.run(count()) == 1
-    assert asyncio.run(count()) == 0  # rolled back with the test
-    asyncio.run(database.dispose_async())
+
+def test_values_the_dialect_converts_still_are(database: Database) -> None:
+    # An Enum column is read back as the enum (SQLAlchemy converts the text it reads).
+    key = add_member(database)
+    statement = select(Member.status).where(Member.id == bindparam("member_id"))
+    assert tuple(first(database, statement, {"member_id": key}) or ()) == (Status.banned,)
+
+
+def test_listeners_see_every_statement(database: Database) -> None:
+    key = add_member(database)
+    seen: list[str] = []
+
+    def record(*args: Any) -> None:
+        seen.append(str(args[2]))
+
+    engine = database.async_engine.sync_engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        assert first(database, BY_ID, {"member_id": key}) is not None
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert len(seen) == 1 and "FROM member" in seen[0]
+
+
+def test_a_value_the_column_cannot_hold_raises_sqlalchemys_error(database: Database) -> None:
+    if database.backend != "postgresql":
+        pytest.skip("SQLite holds any integer")
+    with pytest.raises(DBAPIError):
+        first(database, BY_ID, {"member_id": 2**70})
