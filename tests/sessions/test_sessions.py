@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -146,6 +147,36 @@ def test_expired_cookie_is_an_empty_session(monkeypatch: pytest.MonkeyPatch) -> 
         client.get("/set?key=a&value=b")  # signed an hour ago
         monkeypatch.undo()
         assert client.get("/").json() == {}
+
+
+def test_a_cookie_accepted_before_still_expires(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Verified cookies are remembered, but their age is checked at every request.
+    with TestClient(build({"max_age": 60})) as client:
+        client.get("/set?key=a&value=b")
+        assert client.get("/").json() == {"a": "b"}
+        later = time.time() + 3600
+        monkeypatch.setattr(time, "time", lambda: later)
+        assert client.get("/").json() == {}
+
+
+def test_each_request_gets_its_own_copy_of_the_data() -> None:
+    # A change made in place is not saved (see HTTPSession), nor seen by the next request.
+    app = build()
+
+    @app.get("/append")
+    def append(request: Request) -> dict[str, Any]:
+        request.session["items"].append("unsaved")
+        return dict(request.session)
+
+    @app.get("/items")
+    def items(request: Request) -> dict[str, Any]:
+        request.session["items"] = ["saved"]
+        return {}
+
+    with TestClient(app) as client:
+        client.get("/items")
+        assert client.get("/append").json() == {"items": ["saved", "unsaved"]}
+        assert client.get("/").json() == {"items": ["saved"]}
 
 
 def test_clear_deletes_the_cookie() -> None:

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import jinja2
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from nightowl.exceptions import HTTPException, ImproperlyConfigured
 from nightowl.requests import Request
@@ -305,8 +305,8 @@ def _csrf_token(context: Any) -> str:
 
 @jinja2.pass_context
 def _csrf_input(context: Any) -> Markup:
-    token = _csrf_token(context)
-    return Markup('<input type="hidden" name="csrf_token" value="{}">').format(token)
+    token = escape(_csrf_token(context))
+    return Markup(f'<input type="hidden" name="csrf_token" value="{token}">')
 
 
 @jinja2.pass_context
