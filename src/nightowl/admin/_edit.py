@@ -2,6 +2,7 @@
 and history. Each writes its log entry in the transaction of the change."""
 
 from typing import Any
+from urllib.parse import quote
 
 from sqlalchemy import bindparam
 from sqlalchemy.exc import IntegrityError
@@ -115,12 +116,16 @@ class _Pages:
         self.site = site
 
     def _urls(self, model_admin: ModelAdmin, obj: Any | None = None) -> dict[str, str]:
-        site, label, name = self.site, model_admin.app_label, model_admin.model_name
-        urls = {"list": site.url(label, name) + "/", "add": site.url(label, name, "add") + "/"}
+        # The model's URL (site.url quotes each part) is made once per admin.
+        base: str | None = model_admin.__dict__.get("_pages_url")
+        if base is None:
+            base = self.site.url(model_admin.app_label, model_admin.model_name)
+            model_admin.__dict__["_pages_url"] = base
+        urls = {"list": base + "/", "add": base + "/add/"}
         if obj is not None:
-            pk = model_admin.pk_of(obj)
+            own = f"{base}/{quote(str(model_admin.pk_of(obj)), safe='')}/"
             for page in ("change", "delete", "history"):
-                urls[page] = site.url(label, name, pk, page) + "/"
+                urls[page] = own + page + "/"
         return urls
 
     async def _show(
