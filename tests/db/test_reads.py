@@ -71,6 +71,18 @@ def test_the_row_and_no_row(database: Database) -> None:
     assert first(database, BY_ID, {"member_id": key + 1}) is None
 
 
+def test_values_written_in_the_statement(database: Database) -> None:
+    key = add_member(database)
+    statement = (
+        select(Member.name)
+        .where(Member.id == bindparam("member_id"), Member.email == "ada@example.com")
+        .limit(1)
+    )
+    assert tuple(first(database, statement, {"member_id": key}) or ()) == ("Ada",)
+    other = statement.where(Member.name == "Grace")
+    assert first(database, other, {"member_id": key}) is None
+
+
 def test_values_the_dialect_converts_still_are(database: Database) -> None:
     # An Enum column is read back as the enum (SQLAlchemy converts the text it reads).
     key = add_member(database)

@@ -61,8 +61,8 @@ class Reader:
     def __init__(self, database: Any) -> None:
         self.database = database
         self._engines: tuple[AsyncEngine, AsyncEngine] | None = None
-        #: statement -> (SQL, parameter names) for the driver, or ``None``: not plain.
-        self._plain: weakref.WeakKeyDictionary[Any, tuple[str, tuple[str, ...]] | None] = (
+        #: statement -> its compiled form and the driver's SQL, or ``None``: not plain.
+        self._plain: weakref.WeakKeyDictionary[Any, tuple[Any, str, tuple[str, ...]] | None] = (
             weakref.WeakKeyDictionary()
         )
 
@@ -80,8 +80,10 @@ class Reader:
         sync_engine = self._engines[1].sync_engine
         plain = self._plain_sql(statement, sync_engine)
         if plain is not None:
-            sql, names = plain
-            arguments = [values[name] for name in names]
+            compiled, sql, names = plain
+            # The statement's own values (a literal, a LIMIT) besides the caller's.
+            parameters = compiled.construct_params(values)
+            arguments = [parameters[name] for name in names]
             try:
                 return await greenlet_spawn(_fetchrow, sync_engine.pool, sql, arguments)
             except _DriverRefused:
@@ -91,7 +93,7 @@ class Reader:
         row: Sequence[Any] | None = await greenlet_spawn(_first, sync_engine, statement, values)
         return row
 
-    def _plain_sql(self, statement: Any, engine: Any) -> tuple[str, tuple[str, ...]] | None:
+    def _plain_sql(self, statement: Any, engine: Any) -> tuple[Any, str, tuple[str, ...]] | None:
         """The driver's SQL and parameter order for ``statement``, when it can skip
         SQLAlchemy's execution (see the module's docs); ``None`` otherwise."""
         if engine.dialect.driver != "asyncpg":
@@ -116,7 +118,7 @@ class Reader:
             and all(_plain_type(bind.type, engine.dialect) for bind in binds)
             and all(_plain_type(column[3], engine.dialect) for column in compiled._result_columns)
         )
-        found = (compiled.string, names) if plain else None
+        found = (compiled, compiled.string, names) if plain else None
         self._plain[statement] = found
         return found
 
