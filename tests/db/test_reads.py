@@ -69,6 +69,9 @@ def test_the_row_and_no_row(database: Database) -> None:
         None,
     )
     assert first(database, BY_ID, {"member_id": key + 1}) is None
+    # Columns by name and slices, as with SQLAlchemy's Row, whichever way it was read.
+    row: Any = first(database, BY_ID, {"member_id": key})
+    assert row.email == "ada@example.com" and tuple(row[1:3]) == ("ada@example.com", "Ada")
 
 
 def test_values_written_in_the_statement(database: Database) -> None:

@@ -23,6 +23,7 @@ objects): an ``AsyncSession`` on one such connection, each statement its own rou
 from __future__ import annotations
 
 import weakref
+from collections import namedtuple
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
@@ -61,10 +62,8 @@ class Reader:
     def __init__(self, database: Any) -> None:
         self.database = database
         self._engines: tuple[AsyncEngine, AsyncEngine] | None = None
-        #: statement -> its compiled form and the driver's SQL, or ``None``: not plain.
-        self._plain: weakref.WeakKeyDictionary[Any, tuple[Any, str, tuple[str, ...]] | None] = (
-            weakref.WeakKeyDictionary()
-        )
+        #: statement -> how the driver sends it, or ``None``: not plain.
+        self._plain: weakref.WeakKeyDictionary[Any, _Plain | None] = weakref.WeakKeyDictionary()
 
     async def first(self, statement: Any, values: dict[str, Any]) -> Sequence[Any] | None:
         """The first row ``statement`` (a Core statement) gives with ``values``, or ``None``."""
@@ -80,12 +79,11 @@ class Reader:
         sync_engine = self._engines[1].sync_engine
         plain = self._plain_sql(statement, sync_engine)
         if plain is not None:
-            compiled, sql, names = plain
             # The statement's own values (a literal, a LIMIT) besides the caller's.
-            parameters = compiled.construct_params(values)
-            arguments = [parameters[name] for name in names]
+            parameters = plain.compiled.construct_params(values)
+            arguments = [parameters[name] for name in plain.names]
             try:
-                return await greenlet_spawn(_fetchrow, sync_engine.pool, sql, arguments)
+                return await greenlet_spawn(_fetchrow, sync_engine.pool, plain, arguments)
             except _DriverRefused:
                 pass  # SQLAlchemy runs it again, and raises its own error
         # Checkout, execute and checkin in one trip to the driver's greenlet (what
@@ -93,7 +91,7 @@ class Reader:
         row: Sequence[Any] | None = await greenlet_spawn(_first, sync_engine, statement, values)
         return row
 
-    def _plain_sql(self, statement: Any, engine: Any) -> tuple[Any, str, tuple[str, ...]] | None:
+    def _plain_sql(self, statement: Any, engine: Any) -> _Plain | None:
         """The driver's SQL and parameter order for ``statement``, when it can skip
         SQLAlchemy's execution (see the module's docs); ``None`` otherwise."""
         if engine.dialect.driver != "asyncpg":
@@ -118,7 +116,7 @@ class Reader:
             and all(_plain_type(bind.type, engine.dialect) for bind in binds)
             and all(_plain_type(column[3], engine.dialect) for column in compiled._result_columns)
         )
-        found = (compiled, compiled.string, names) if plain else None
+        found = _Plain(compiled, names) if plain else None
         self._plain[statement] = found
         return found
 
@@ -137,15 +135,33 @@ class _DriverRefused(Exception):
     """The driver raised: SQLAlchemy runs the statement again to raise its own error."""
 
 
-def _fetchrow(pool: Any, sql: str, arguments: list[Any]) -> Sequence[Any] | None:
+class _Plain:
+    """A statement the driver sends itself: its SQL, its parameters' order, and its rows'
+    class (a named tuple: indexes and column names, as SQLAlchemy's ``Row``)."""
+
+    __slots__ = ("compiled", "names", "row", "sql")
+
+    def __init__(self, compiled: Any, names: tuple[str, ...]) -> None:
+        self.compiled = compiled
+        self.sql: str = compiled.string
+        self.names = names
+        self.row: Any = _row_class([column[0] for column in compiled._result_columns])
+
+
+def _row_class(keys: list[str]) -> Any:
+    """A named tuple of these columns (a name Python refuses becomes ``_<index>``)."""
+    return namedtuple("Row", keys, rename=True)
+
+
+def _fetchrow(pool: Any, plain: _Plain, arguments: list[Any]) -> Sequence[Any] | None:
     connection = pool.connect()
     try:
-        record = await_only(connection.driver_connection.fetchrow(sql, *arguments))
+        record = await_only(connection.driver_connection.fetchrow(plain.sql, *arguments))
     except Exception as exc:
         raise _DriverRefused from exc
     finally:
         connection.close()
-    return None if record is None else tuple(record)
+    return None if record is None else plain.row._make(record)
 
 
 def _first(engine: Any, statement: Any, values: dict[str, Any]) -> Sequence[Any] | None:
