@@ -45,6 +45,15 @@ def relay_app(**channel_options: Any) -> tuple[ASGIApp, list[str]]:
             if pause:
                 await asyncio.sleep(pause)
 
+    @app.websocket("/both")
+    async def both(websocket: WebSocket, channels: Channels) -> None:
+        await channels.forward(websocket, "room", "other", welcome={"type": "ready"})
+
+    @app.post("/publish-mixed/{count}", status_code=204)
+    async def publish_mixed(count: int, channels: Channels) -> None:
+        for n in range(count):  # in one turn of the loop: fanned out together
+            await channels.publish("room" if n % 3 else "other", {"n": n})
+
     @app.websocket("/extension")
     async def extension(websocket: WebSocket) -> None:
         await websocket.accept()
@@ -70,11 +79,16 @@ def numbers(texts: list[str]) -> list[int | None]:
 
 
 def connect(
-    stack: contextlib.ExitStack, url: str, *, compression: str | None = None, max_queue: int = 16
+    stack: contextlib.ExitStack,
+    url: str,
+    *,
+    compression: str | None = None,
+    max_queue: int = 16,
+    path: str = "/ws",
 ) -> Any:
     """A WebSocket client on ``url`` (closed with ``stack``) that has received the welcome."""
     connection = websockets_client.connect(
-        url.replace("http", "ws", 1) + "/ws",
+        url.replace("http", "ws", 1) + path,
         compression=compression,
         max_queue=max_queue,
         max_size=None,
@@ -132,6 +146,18 @@ def test_every_client_gets_every_message_in_order(setup: str) -> None:
     # Direct writes skip the ASGI send: it carried the welcomes only, none of the messages.
     assert sent.count('{"type":"ready"}') == 3
     assert len([text for text in sent if '"n":' in text]) == (0 if direct else 3 * 600)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("protocol", [BROADCAST, "websockets-sansio"])
+def test_messages_of_several_channels_arriving_together_keep_their_order(protocol: str) -> None:
+    app, _ = relay_app()
+    with live_server(app, ws=protocol) as url, contextlib.ExitStack() as stack:
+        room = connect(stack, url)
+        both = connect(stack, url, path="/both")
+        assert httpx.post(f"{url}/publish-mixed/300", timeout=20).status_code == 204
+        assert numbers(receive_all(both, 299)) == list(range(300))
+        assert numbers(receive_all(room, 299)) == [n for n in range(300) if n % 3]
 
 
 @contextlib.contextmanager

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from nightowl.channels._frames import RESYNC_FRAME, FrameWriter
 from nightowl.channels._message import Message, message_id_key
+from nightowl.channels._outbox import Outbox
 from nightowl.channels._queue import OverflowPolicy, SubscriberQueue, fan_out
 from nightowl.channels.backends._base import Backend
 from nightowl.exceptions import ImproperlyConfigured
@@ -84,6 +85,7 @@ class Channels:
         self.on_full: OverflowPolicy = on_full
         self.direct_writes = direct_writes
         self._subscribers: dict[str, set[SubscriberQueue]] = {}
+        self._outbox = Outbox()
         self._listen_locks: dict[str, asyncio.Lock] = {}
         self._started = False
         self._start_lock: asyncio.Lock | None = None
@@ -110,6 +112,7 @@ class Channels:
             for queue in queues:
                 queue.fail(StopAsyncIteration())
         self._subscribers.clear()
+        self._outbox.clear()
         self._listen_locks.clear()
         await self.backend.stop()
 
@@ -220,6 +223,8 @@ class Channels:
                 queues.add(queue)
 
     async def _detach(self, queue: SubscriberQueue) -> None:
+        # Messages still in the outbox for it must not reach a connection it has left.
+        queue.writer = queue.direct = None
         for channel in queue.channels:
             queues = self._subscribers.get(channel)
             if queues is None:
@@ -237,9 +242,10 @@ class Channels:
     def _deliver(self, channel: str, message_id: str, json: str) -> None:
         queues = self._subscribers.get(channel)
         if queues:
-            fan_out(queues, Message(channel, message_id, json), json)
+            self._outbox.add(tuple(queues), Message(channel, message_id, json), json)
 
     def _resync(self) -> None:
+        self._outbox.flush()  # what arrived before comes first
         for channel, queues in self._subscribers.items():
             fan_out(queues, Message.resync_signal(channel), RESYNC_FRAME)
 
