@@ -6,8 +6,9 @@ them out one by one costs, for every connection that takes direct writes, one wr
 call per message. The outbox keeps what arrives during one turn, with the subscribers each
 message had when it arrived, and at the end of the turn writes each connection its frames
 (one per message, unchanged) in one write. The messages keep their order for every
-subscriber; what goes to the queues is the same as before, and so is the slow-consumer
-policy. A lone message, the common case when traffic is light, takes the plain fan-out.
+subscriber, and one write carries at most ``max_queue`` of them, so that a burst still
+meets the slow-consumer policy: once a connection's buffer is full, the rest goes to its
+queue. A lone message, the common case when traffic is light, takes the plain fan-out.
 """
 
 from __future__ import annotations
@@ -61,17 +62,27 @@ class Outbox:
 
 
 def _fan_out_run(run: list[Entry]) -> None:
-    if len(run) == 1:
-        fan_out(*run[0])
-        return
     queues = run[0][0]
-    messages = [message for _, message, _ in run]
+    if not queues:
+        return
+    # At most a queue's worth of messages per write: a connection whose buffer fills
+    # takes the rest through its queue, so a burst meets the slow-consumer policy.
+    limit = queues[0].maxsize
+    for start in range(0, len(run), limit):
+        _fan_out_piece(queues, run[start : start + limit])
+
+
+def _fan_out_piece(queues: tuple[SubscriberQueue, ...], piece: list[Entry]) -> None:
+    if len(piece) == 1:
+        fan_out(*piece[0])
+        return
+    messages = [message for _, message, _ in piece]
     chunk: bytes | None = None
     for queue in queues:
         direct = queue.direct
         if direct is not None:
             if chunk is None:
-                chunk = b"".join(text_frame(text) for _, _, text in run)
+                chunk = b"".join(text_frame(text) for _, _, text in piece)
             if direct.write(chunk):
                 continue
             queue.direct = None
