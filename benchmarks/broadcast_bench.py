@@ -12,6 +12,7 @@ and framework:
 2. ``--clients`` WebSocket clients, half on each worker, in ``--client-procs`` processes;
    every client offers permessage-deflate, as browsers do, and waits for ``ready``;
 3. one publisher POSTs ``--messages`` messages to the first worker (8 requests in flight,
+   or ``--rate`` per second whatever the server's pace, an open loop,
    so that it is not what limits the rate), each carrying the time it was sent;
 4. every client records when each message arrives. Delivered/s is all deliveries over the
    time from the first publish to the last delivery; latency is arrival minus send time.
@@ -319,8 +320,27 @@ async def publish_all(port: int, messages: int, concurrency: int) -> None:
         await asyncio.gather(*(lane() for _ in range(concurrency)))
 
 
+async def publish_at_rate(port: int, messages: int, rate: float) -> None:
+    """Publish ``rate`` messages per second whatever the server's pace (an open loop), so
+    that every framework's latency is measured under the same offered load."""
+    import httpx
+
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=60) as publisher:
+
+        async def post(n: int) -> None:
+            body = json.dumps({"t": time.time(), "n": n, "text": "x" * 64})
+            (await publisher.post("/publish", content=body)).raise_for_status()
+
+        started = time.monotonic()
+        posts = []
+        for n in range(messages):
+            posts.append(asyncio.ensure_future(post(n)))
+            await asyncio.sleep(max(0.0, started + (n + 1) / rate - time.monotonic()))
+        await asyncio.gather(*posts)
+
+
 def run_clients(
-    servers: list[tuple[int, int]], clients: int, procs: int, messages: int
+    servers: list[tuple[int, int]], clients: int, procs: int, messages: int, rate: float | None
 ) -> dict[str, Any]:
     urls = ",".join(f"ws://127.0.0.1:{port}/ws" for port, _ in servers)
     share = [clients // procs + (1 if i < clients % procs else 0) for i in range(procs)]
@@ -342,7 +362,10 @@ def run_clients(
         time.sleep(0.5)
         server_cpu = -sum(cpu_seconds(pid) for _, pid in servers)
         started = time.time()
-        asyncio.run(publish_all(servers[0][0], messages, PUBLISH_CONCURRENCY))
+        if rate:
+            asyncio.run(publish_at_rate(servers[0][0], messages, rate))
+        else:
+            asyncio.run(publish_all(servers[0][0], messages, PUBLISH_CONCURRENCY))
         published = time.time()
         results = []
         for child in children:
@@ -504,6 +527,12 @@ def main() -> None:
     parser.add_argument("--only", nargs="*", choices=sorted(FRAMEWORKS), default=None)
     parser.add_argument("--setups", nargs="*", choices=SETUPS, default=["uvicorn", "own"])
     parser.add_argument(
+        "--rate",
+        type=float,
+        default=None,
+        help="publish this many messages per second (an open loop) instead of 8 at a time",
+    )
+    parser.add_argument(
         "--baseline",
         metavar="GIT_REF",
         help="add rows for the nightowl of GIT_REF (its src/nightowl, today's apps)",
@@ -534,7 +563,9 @@ def main() -> None:
         shift = round_number % len(plan)
         for setup, name in plan[shift:] + plan[:shift]:
             with redis_server() as redis_url, workers(setup, name, redis_url) as servers:
-                run = run_clients(servers, args.clients, args.client_procs, args.messages)
+                run = run_clients(
+                    servers, args.clients, args.client_procs, args.messages, args.rate
+                )
             runs[setup, name].append(run)
             if args.rounds > 1:
                 print_row(setup, name, run)
