@@ -11,9 +11,9 @@ and framework:
    two server processes on two ports (the setups are below);
 2. ``--clients`` WebSocket clients, half on each worker, in ``--client-procs`` processes;
    every client offers permessage-deflate, as browsers do, and waits for ``ready``;
-3. one publisher POSTs ``--messages`` messages to the first worker (8 requests in flight,
-   or ``--rate`` per second whatever the server's pace, an open loop,
-   so that it is not what limits the rate), each carrying the time it was sent;
+3. one publisher POSTs ``--messages`` messages to the first worker, each carrying the
+   time it was sent: 8 requests in flight, so that it is not what limits the rate, or,
+   with ``--rate``, that many per second whatever the server's pace (an open loop);
 4. every client records when each message arrives. Delivered/s is all deliveries over the
    time from the first publish to the last delivery; latency is arrival minus send time.
    The CPU time of the two server processes and of the client processes over that span is
@@ -26,14 +26,20 @@ Setups (``--setups``):
   accept permessage-deflate);
 * ``uvicorn-no-deflate``: the same with ``--ws-per-message-deflate false`` for everyone;
 * ``own``: each framework's own production command: ``nightowl serve`` for nightowl
-  (which turns permessage-deflate off unless asked for it), uvicorn as in ``uvicorn`` for
-  the others (their documentation's command for an ASGI server).
+  (which turns permessage-deflate off unless asked for it, and whose WebSocket protocol
+  lets ``channels.forward`` write frames directly), uvicorn as in ``uvicorn`` for the
+  others (their documentation's command for an ASGI server).
 
 Every frame carries one message: no setup batches messages into frames.
 
 ``--fanout`` measures nightowl's own part alone, in process: ``channels.forward`` to
 ``--clients`` WebSockets whose server ``send`` does nothing, on the memory backend, with
-one message per wake-up of the subscribers and with eight.
+one message per wake-up of the subscribers and with eight; through the ASGI ``send``, and
+through direct writes (a scope offering the ``nightowl.broadcast`` extension, whose
+``write`` does nothing either).
+
+``--baseline GIT_REF`` adds rows for the nightowl of another revision (its
+``src/nightowl`` first on the workers' ``PYTHONPATH``), measured in the same run.
 
 Run: ``python benchmarks/broadcast_bench.py [--clients 1000] [--messages 100] [--rounds 1]``
 (``pip install -e . -r benchmarks/requirements.txt``; ``redis-server`` on the PATH).
