@@ -9,6 +9,7 @@ import contextlib
 import itertools
 import json
 import threading
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -53,6 +54,10 @@ def relay_app(**channel_options: Any) -> tuple[ASGIApp, list[str]]:
     async def publish_mixed(count: int, channels: Channels) -> None:
         for n in range(count):  # in one turn of the loop: fanned out together
             await channels.publish("room" if n % 3 else "other", {"n": n})
+
+    @app.get("/subscribers")
+    async def subscribers(channels: Channels) -> int:
+        return channels.subscriber_count
 
     @app.websocket("/extension")
     async def extension(websocket: WebSocket) -> None:
@@ -146,6 +151,23 @@ def test_every_client_gets_every_message_in_order(setup: str) -> None:
     # Direct writes skip the ASGI send: it carried the welcomes only, none of the messages.
     assert sent.count('{"type":"ready"}') == 3
     assert len([text for text in sent if '"n":' in text]) == (0 if direct else 3 * 600)
+
+
+@pytest.mark.slow
+def test_clients_that_leave_end_their_subscriptions() -> None:
+    app, _ = relay_app()
+    with live_server(app, ws=BROADCAST) as url:
+        with contextlib.ExitStack() as stack:
+            clients = [connect(stack, url) for _ in range(3)]
+            assert httpx.get(f"{url}/subscribers").json() == 3
+            clients[0].close()
+            assert httpx.post(f"{url}/publish/5", timeout=20).status_code == 204
+            assert numbers(receive_all(clients[1], 4)) == list(range(5))
+        deadline = time.monotonic() + 10
+        while httpx.get(f"{url}/subscribers").json() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert httpx.get(f"{url}/subscribers").json() == 0
+        assert httpx.post(f"{url}/publish/5", timeout=20).status_code == 204
 
 
 @pytest.mark.slow
