@@ -432,11 +432,12 @@ def _has(module: str) -> bool:
 
 
 def _has_sansio_websockets() -> bool:
-    """Whether uvicorn's sans-I/O WebSocket protocol can run here (websockets installed,
-    uvicorn 0.35 or newer), which nightowl's broadcast protocol extends."""
+    """Whether uvicorn's sans-I/O WebSocket protocol can run here (a uvicorn that has it,
+    and a websockets it can import), which nightowl's broadcast protocol extends."""
     if not _has("websockets"):
         return False
     try:
-        return _has("uvicorn.protocols.websockets.websockets_sansio_impl")
+        importlib.import_module("uvicorn.protocols.websockets.websockets_sansio_impl")
     except ImportError:
         return False
+    return True

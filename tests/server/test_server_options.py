@@ -37,3 +37,23 @@ def test_an_app_that_is_not_a_global_of_main_has_no_import_string() -> None:
 def test_header_limits_that_would_refuse_every_request(limits: dict[str, int]) -> None:
     with pytest.raises(ImproperlyConfigured, match="max_header_size must be at least 1024"):
         serve("app:app", **limits)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("given", "served"),
+    [({}, "nightowl._ws_protocol:BroadcastWebSocketProtocol"), ({"ws": "wsproto"}, "wsproto")],
+    ids=["default", "named"],
+)
+def test_websockets_are_served_by_nightowls_protocol_unless_another_is_named(
+    monkeypatch: pytest.MonkeyPatch, given: dict[str, str], served: str
+) -> None:
+    import uvicorn
+
+    from nightowl._guard import MAX_HEADER_SIZE_ENV, MAX_HEADERS_ENV
+
+    for name in (MAX_HEADER_SIZE_ENV, MAX_HEADERS_ENV):
+        monkeypatch.setenv(name, "")  # serve() sets them; undone after the test
+    options: dict[str, object] = {}
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kwargs: options.update(kwargs))
+    serve(App(), **given)  # type: ignore[arg-type]
+    assert options["ws"] == served
