@@ -6,7 +6,6 @@ import re
 from typing import Any
 
 import pytest
-from sqlalchemy import event
 
 from nightowl import App
 from nightowl.admin import Admin, _autocomplete
@@ -14,6 +13,7 @@ from nightowl.exceptions import ImproperlyConfigured
 from nightowl.testing import TestClient
 from tests.admin.blog import Post
 from tests.admin.conftest import client_for, csrf_token
+from tests.statements import recorded_statements
 
 Blog = tuple[App, dict[str, Any]]
 URL = "/admin/blog/comment/autocomplete/post/"
@@ -67,17 +67,8 @@ def test_the_change_page_reads_the_chosen_row_with_the_object(blog: Blog, boss: 
     page = boss.get("/admin/blog/comment/")
     found = re.search(r'href="/admin/blog/comment/(\d+)/change/"', page.text)
     assert found is not None
-    statements: list[str] = []
-    engine = app.state.database.async_engine.sync_engine
-
-    def record(*args: Any) -> None:
-        statements.append(" ".join(str(args[2]).split()))
-
-    event.listen(engine, "before_cursor_execute", record)
-    try:
+    with recorded_statements(app.state.database) as statements:
         change = boss.get(f"/admin/blog/comment/{found.group(1)}/change/").text
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
     assert f'<option value="{rows["posts"][0]}" selected>Hello world</option>' in change
     reads = [s for s in statements if "FROM adm_comment" in s or "FROM adm_post" in s]
     assert len(reads) == 1 and "JOIN adm_post" in reads[0], statements

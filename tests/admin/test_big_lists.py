@@ -9,13 +9,14 @@ from datetime import datetime
 from typing import Any
 
 import pytest
-from sqlalchemy import event, text
+from sqlalchemy import text
 
 from nightowl import App
 from nightowl.admin import _changelist as changelist_module
 from nightowl.testing import TestClient
 from tests.admin.blog import Post
 from tests.admin.test_changelist import titles
+from tests.statements import recorded_statements
 
 Blog = tuple[App, dict[str, Any]]
 
@@ -37,19 +38,10 @@ def test_deep_pages_read_the_keys_first_and_show_every_row_once(
     app, rows = blog
     _more_posts(app, rows["boss"].id, 9)
     monkeypatch.setattr(changelist_module, "DEFERRED_FROM", 1)  # every page but the first
-    statements: list[str] = []
-
-    def record(*args: Any) -> None:
-        statements.append(" ".join(str(args[2]).split()))
-
-    engine = app.state.database.async_engine.sync_engine
-    event.listen(engine, "before_cursor_execute", record)
-    try:
+    with recorded_statements(app.state.database) as statements:
         shown = []
         for number in range(1, 6):
             shown += titles(boss.get(f"/admin/blog/post/?o=title&p={number}").text)
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
     with app.state.database.session() as db:
         expected = [p.title for p in sorted(db.query(Post).all(), key=lambda p: (p.title, p.id))]
     assert shown == [t.replace("<", "&lt;").replace(">", "&gt;") for t in expected]
@@ -84,17 +76,8 @@ def test_a_filter_the_planner_expects_to_be_big_is_not_counted(
     _analyzed(app)
     monkeypatch.setattr(changelist_module, "ESTIMATE_ABOVE", -1)  # as if the table were big
     monkeypatch.setattr(changelist_module, "ESTIMATE_FILTERED_ABOVE", 0)
-    statements: list[str] = []
-    engine = app.state.database.async_engine.sync_engine
-
-    def record(*args: Any) -> None:
-        statements.append(str(args[2]))
-
-    event.listen(engine, "before_cursor_execute", record)
-    try:
+    with recorded_statements(app.state.database) as statements:
         page = boss.get("/admin/blog/post/?published=0")  # 9 rows, 3 a page
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
     assert page.status_code == 200
     assert re.search(r"about \d+ results?", page.text)
     assert len(titles(page.text)) == 3
@@ -111,17 +94,8 @@ def test_a_first_page_that_is_not_full_is_the_count(
         pytest.skip("small tables (and SQLite's) are counted first")
     _analyzed(app)
     monkeypatch.setattr(changelist_module, "ESTIMATE_ABOVE", -1)  # as if the table were big
-    statements: list[str] = []
-    engine = app.state.database.async_engine.sync_engine
-
-    def record(*args: Any) -> None:
-        statements.append(str(args[2]))
-
-    event.listen(engine, "before_cursor_execute", record)
-    try:
+    with recorded_statements(app.state.database) as statements:
         page = boss.get("/admin/blog/post/?q=howto")
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
     assert '<span class="count">1 result</span>' in page.text
     assert titles(page.text) == ["Howto: admin"]
     assert not any("count(" in s.lower() for s in statements), statements
@@ -136,19 +110,10 @@ def test_a_filtered_list_asks_the_planner_once_in_a_while(
     _more_posts(app, rows["boss"].id, 6)
     _analyzed(app)
     monkeypatch.setattr(changelist_module, "ESTIMATE_ABOVE", -1)  # as if the table were big
-    statements: list[str] = []
-    engine = app.state.database.async_engine.sync_engine
-
-    def record(*args: Any) -> None:
-        statements.append(str(args[2]))
-
-    event.listen(engine, "before_cursor_execute", record)
-    try:
+    with recorded_statements(app.state.database) as statements:
         first = boss.get("/admin/blog/post/?published=0").text
         second = boss.get("/admin/blog/post/?published=0").text
         other = boss.get("/admin/blog/post/?published=1").text
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
     assert titles(first) == titles(second) and len(titles(first)) == 3
     assert '<span class="count">9 results</span>' in second
     assert '<span class="count">2 results</span>' in other
@@ -168,17 +133,8 @@ def test_a_search_no_index_serves_walks_the_order_and_is_not_counted(
     _analyzed(app)
     monkeypatch.setattr(changelist_module, "ESTIMATE_ABOVE", -1)  # as if the table were big
     monkeypatch.setattr(changelist_module, "SCAN_ABOVE", -1)
-    statements: list[str] = []
-    engine = app.state.database.async_engine.sync_engine
-
-    def record(*args: Any) -> None:
-        statements.append(str(args[2]))
-
-    event.listen(engine, "before_cursor_execute", record)
-    try:
+    with recorded_statements(app.state.database) as statements:
         page = boss.get("/admin/blog/post/?q=post+0").text
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
     with app.state.database.session() as db:
         posts = db.query(Post).filter(Post.title.like("Post 0%")).all()
     expected = [p.title for p in sorted(posts, key=lambda p: (p.created_at, p.id), reverse=True)]
@@ -204,17 +160,8 @@ def test_a_count_the_planner_calls_cheap_is_one_statement(
     _more_posts(app, rows["boss"].id, 6)
     _analyzed(app)
     monkeypatch.setattr(changelist_module, "ESTIMATE_ABOVE", -1)  # as if the table were big
-    statements: list[str] = []
-    engine = app.state.database.async_engine.sync_engine
-
-    def record(*args: Any) -> None:
-        statements.append(str(args[2]))
-
-    event.listen(engine, "before_cursor_execute", record)
-    try:
+    with recorded_statements(app.state.database) as statements:
         page = boss.get("/admin/blog/post/?published=0&p=2")
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
     assert '<span class="count">9 results</span>' in page.text
     assert len(titles(page.text)) == 3
     assert not any("statement_timeout" in s for s in statements), statements

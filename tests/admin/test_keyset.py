@@ -6,13 +6,10 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import event
 
 from nightowl import App
 from nightowl.admin import _anchors as anchors_module
@@ -20,6 +17,7 @@ from nightowl.admin import _changelist as changelist_module
 from nightowl.testing import TestClient
 from tests.admin.blog import Post
 from tests.admin.test_changelist import titles
+from tests.statements import recorded_statements
 
 Blog = tuple[App, dict[str, Any]]
 LIST = "/admin/blog/post/"
@@ -46,28 +44,13 @@ def _link(page: str, rel: str) -> str | None:
     return html.unescape(found.group(1)) if found else None
 
 
-@contextmanager
-def _statements(app: App) -> Iterator[list[str]]:
-    statements: list[str] = []
-
-    def record(*args: Any) -> None:
-        statements.append(" ".join(str(args[2]).split()))
-
-    engine = app.state.database.async_engine.sync_engine
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
-
-
 def test_next_and_previous_links_walk_the_list_by_key(blog: Blog, boss: TestClient) -> None:
     app, rows = blog
     _add_posts(app, rows["boss"].id, 9, datetime(2025, 1, 1))  # 14 posts, 3 a page
     forward: list[str] = []
     url: str | None = ""
     pages = []
-    with _statements(app) as statements:
+    with recorded_statements(app.state.database) as statements:
         while url is not None:
             page = boss.get(LIST + url)
             assert page.status_code == 200
@@ -161,7 +144,7 @@ def test_page_numbers_read_from_the_anchors_show_the_pages_offsets_do(
     app, rows = blog
     _add_posts(app, rows["boss"].id, 26, datetime(2025, 1, 1))  # 31 posts: 11 pages
     expected = _expected(app)
-    with _statements(app) as statements:
+    with recorded_statements(app.state.database) as statements:
         shown = {n: titles(boss.get(f"{LIST}?p={n}").text) for n in (2, 5, 6, 7, 10, 11, 4)}
     for number, got in shown.items():
         assert got == expected[(number - 1) * 3 : number * 3], number
@@ -185,7 +168,7 @@ def test_anchors_are_taken_again_after_their_time(
     assert titles(boss.get(f"{LIST}?p=5").text) == _expected(app)[12:15]
     _add_posts(app, rows["boss"].id, 3, datetime(2027, 1, 1))  # three newer posts
     monkeypatch.setattr(anchors_module, "ANCHORS_SECONDS", 0.0)
-    with _statements(app) as statements:
+    with recorded_statements(app.state.database) as statements:
         page = boss.get(f"{LIST}?p=5").text
     assert len(_anchor_queries(statements)) == 1
     assert titles(page) == _expected(app)[12:15]
@@ -195,7 +178,7 @@ def test_anchors_are_taken_again_after_their_time(
 def test_filtered_and_custom_lists_do_not_use_anchors(blog: Blog, boss: TestClient) -> None:
     app, rows = blog
     _add_posts(app, rows["boss"].id, 13, datetime(2025, 1, 1))
-    with _statements(app) as statements:
+    with recorded_statements(app.state.database) as statements:
         page = boss.get(f"{LIST}?published=0&p=3")
     assert page.status_code == 200
     assert not _anchor_queries(statements)
