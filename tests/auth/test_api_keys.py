@@ -8,12 +8,13 @@ from datetime import timedelta
 from typing import Any, cast
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from nightowl import App
 from nightowl.auth import APIKey, APIKeyAuthenticator, Auth
 from nightowl.testing import TestClient
 from tests.auth.conftest import PASSWORD, make_app
+from tests.statements import recorded_statements
 
 
 @pytest.fixture
@@ -106,21 +107,11 @@ def test_an_api_key_request_costs_one_statement(keyed: tuple[App, Auth, Any]) ->
     first request of a minute only."""
     app, auth, user = keyed
     _, raw = _run(auth, auth.create_api_key(user))
-    statements: list[str] = []
-
-    def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        statements.append(" ".join(statement.split()))
-
-    engine = auth.database.async_engine.sync_engine
-    with TestClient(app) as client:
-        event.listen(engine, "before_cursor_execute", record)
-        try:
-            assert client.get("/private", headers={"X-API-Key": raw}).json() == {"user": "robot"}
-            assert len(statements) == 2, statements  # the first use is written down
-            assert statements[1].startswith("UPDATE auth_api_key SET last_used_at=")
-            statements.clear()
-            assert client.get("/private", headers={"X-API-Key": raw}).json() == {"user": "robot"}
-        finally:
-            event.remove(engine, "before_cursor_execute", record)
+    with TestClient(app) as client, recorded_statements(auth.database) as statements:
+        assert client.get("/private", headers={"X-API-Key": raw}).json() == {"user": "robot"}
+        assert len(statements) == 2, statements  # the first use is written down
+        assert statements[1].startswith("UPDATE auth_api_key SET last_used_at=")
+        statements.clear()
+        assert client.get("/private", headers={"X-API-Key": raw}).json() == {"user": "robot"}
     assert len(statements) == 1, statements
     assert "FROM auth_api_key LEFT OUTER JOIN auth_user ON auth_user.id = " in statements[0]

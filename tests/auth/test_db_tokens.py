@@ -8,7 +8,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import event, select, update
+from sqlalchemy import select, update
 
 from nightowl import App
 from nightowl.auth import Auth, DatabaseTokens, Token
@@ -16,6 +16,7 @@ from nightowl.auth.models import utcnow
 from nightowl.testing import TestClient
 from tests.auth.conftest import PASSWORD, make_app
 from tests.auth.test_token_view import bearer, get_token
+from tests.statements import recorded_statements
 
 
 @pytest.fixture
@@ -106,17 +107,7 @@ def test_a_bearer_request_costs_one_statement(db_app: tuple[App, Auth, Any]) -> 
     """The token joined to its user: one query."""
     app, auth, user = db_app
     pair = _run(auth, auth.create_token(user))
-    statements: list[str] = []
-    engine = auth.database.async_engine.sync_engine
-
-    def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        statements.append(statement)
-
-    with TestClient(app) as client:
-        event.listen(engine, "before_cursor_execute", record)
-        try:
-            response = client.get("/private", headers=bearer(pair.access_token))
-            assert response.json() == {"user": "ada"}
-        finally:
-            event.remove(engine, "before_cursor_execute", record)
+    with TestClient(app) as client, recorded_statements(auth.database) as statements:
+        response = client.get("/private", headers=bearer(pair.access_token))
+        assert response.json() == {"user": "ada"}
     assert len(statements) == 1, statements

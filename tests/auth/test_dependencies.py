@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import pytest
-from sqlalchemy import event
 
 from nightowl import App, Depends, Request
 from nightowl.auth import (
@@ -20,6 +19,7 @@ from nightowl.auth import (
 )
 from nightowl.testing import TestClient
 from tests.auth.conftest import BROWSER, PASSWORD, log_in
+from tests.statements import recorded_statements
 
 
 @pytest.fixture
@@ -118,17 +118,8 @@ def test_the_user_is_loaded_once_per_request(
 
     asyncio.run(_then_dispose(auth, auth.grant(ada, "blog.view_post")))
     log_in(client)
-    statements: list[str] = []
-    engine = auth.database.async_engine.sync_engine
-
-    def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", record)
-    try:
+    with recorded_statements(auth.database) as statements:
         assert client.get("/twice").json() == {"same": True}
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
     users = [s for s in statements if "FROM auth_user" in s and "auth_user_permissions" not in s]
     assert len(users) == 1, statements
     assert len(statements) == 2, statements  # the user, then the permissions

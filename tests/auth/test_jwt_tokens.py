@@ -15,7 +15,6 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-from sqlalchemy import event
 
 from nightowl import App, Depends
 from nightowl.auth import Auth, JWTTokens, current_user, login_required
@@ -24,6 +23,7 @@ from nightowl.exceptions import ImproperlyConfigured
 from nightowl.testing import TestClient
 from tests.auth.conftest import PASSWORD, SECRET, make_app
 from tests.auth.test_token_view import bearer, get_token
+from tests.statements import recorded_statements
 
 
 def _rsa_pem() -> tuple[bytes, bytes]:
@@ -229,19 +229,10 @@ def test_a_bearer_request_costs_one_statement(jwt_app: tuple[App, Auth, Any]) ->
 
     with TestClient(app) as client:
         token = get_token(client).json()["access_token"]
-        statements: list[str] = []
-        engine = auth.database.async_engine.sync_engine
-
-        def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-            statements.append(statement)
-
-        event.listen(engine, "before_cursor_execute", record)
-        try:
+        with recorded_statements(auth.database) as statements:
             assert client.get("/private", headers=bearer(token)).json() == {"user": "ada"}
             assert len(statements) == 1, statements
             assert client.get("/three", headers=bearer(token)).json() == {"same": True}
-        finally:
-            event.remove(engine, "before_cursor_execute", record)
     assert len(statements) == 2, statements
     assert "auth_revoked_token" in statements[0] and "auth_user" in statements[0]
 

@@ -13,6 +13,7 @@ from nightowl.auth import Auth
 from nightowl.testing import TestClient
 from tests.auth.conftest import BROWSER, PASSWORD, csrf_token, log_in, make_app
 from tests.redis_server import REDIS_URL, skip_without_redis
+from tests.statements import recorded_statements
 
 
 @pytest.fixture(params=["cookie", "redis", "database"])
@@ -202,23 +203,13 @@ def test_an_authenticated_request_costs_one_statement(
 ) -> None:
     """The user once, plus the session row with the database backend, and no more: the
     database backend reads both in one statement."""
-    from sqlalchemy import event
 
     app, auth = backend_app
-    statements: list[str] = []
-
-    def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        statements.append(" ".join(statement.split()))
-
-    engine = auth.database.async_engine.sync_engine
     with _client(app) as client:
         log_in(client)
         client.get("/whoami")  # warm: the first request of a process may tidy expired rows
-        event.listen(engine, "before_cursor_execute", record)
-        try:
+        with recorded_statements(auth.database) as statements:
             assert client.get("/whoami").json() == {"user": "ada"}
-        finally:
-            event.remove(engine, "before_cursor_execute", record)
     assert len(statements) == 1, statements
     if request.node.callspec.params["backend_app"] == "database":
         # The session row and its user: one statement, a join on the session's user id.
