@@ -25,9 +25,7 @@ if TYPE_CHECKING:
     from nightowl.auth.models import AbstractUser
     from nightowl.sessions import SessionBackend
 
-# read_session now lives in the database battery; kept importable here for callers
-# that have not moved yet.
-__all__ = ["UserLookup", "UserRows", "read_session"]
+__all__ = ["UserLookup", "UserRows"]
 
 
 class UserRows:

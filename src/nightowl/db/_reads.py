@@ -61,7 +61,6 @@ class Reader:
 
     def __init__(self, database: Any) -> None:
         self.database = database
-        self._engines: tuple[AsyncEngine, AsyncEngine] | None = None
         #: statement -> how the driver sends it, or ``None``: not plain.
         self._plain: weakref.WeakKeyDictionary[Any, _Plain | None] = weakref.WeakKeyDictionary()
 
@@ -72,11 +71,7 @@ class Reader:
             async with database.async_session() as session:
                 found: Sequence[Any] | None = (await session.execute(statement, values)).first()
                 return found
-        engine = database.async_engine
-        if self._engines is None or self._engines[0] is not engine:
-            # The app's engine is replaced when its pool is disposed: follow it.
-            self._engines = (engine, engine.execution_options(isolation_level="AUTOCOMMIT"))
-        sync_engine = self._engines[1].sync_engine
+        sync_engine = _autocommit_engine(database).sync_engine
         plain = self._plain_sql(statement, sync_engine)
         if plain is not None:
             # The statement's own values (a literal, a LIMIT) besides the caller's.
@@ -199,6 +194,8 @@ _AUTOCOMMIT: weakref.WeakKeyDictionary[Any, tuple[AsyncEngine, AsyncEngine]] = (
 
 
 def _autocommit_engine(database: Any) -> AsyncEngine:
+    """The autocommit twin of ``database``'s async engine (the same pool), made once per
+    engine: what :class:`Reader` and :func:`read_session` read through."""
     engine: AsyncEngine = database.async_engine
     kept = _AUTOCOMMIT.get(database)
     if kept is None or kept[0] is not engine:
