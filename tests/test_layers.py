@@ -36,6 +36,7 @@ LAYERS: dict[str, str] = {
     "nightowl._logging": "core",
     "nightowl._shutdown": "core",
     "nightowl._pydantic_ext": "core",
+    "nightowl._lazy": "core",
     "nightowl._multipart": "core",
     "nightowl.background": "core",
     "nightowl.requests": "core",

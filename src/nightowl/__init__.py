@@ -14,9 +14,9 @@ grows Django's batteries, and is fast.
 
 from __future__ import annotations
 
-import importlib as _importlib
 import typing as _typing
 
+from nightowl._lazy import lazy_attributes as _lazy_attributes
 from nightowl.app import App
 from nightowl.background import BackgroundTasks
 from nightowl.datastructures import UploadFile
@@ -88,10 +88,4 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> _typing.Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'nightowl' has no attribute {name!r}")
-    value = getattr(_importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__ = _lazy_attributes(__name__, _LAZY)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING
 
+from nightowl._lazy import lazy_attributes
 from nightowl.openapi._docs import docs_routes, find_redoc, find_swagger_ui
 
 if TYPE_CHECKING:
@@ -56,11 +57,12 @@ def render_document(app: DocumentedApp, yaml: bool = False) -> str:
     return text
 
 
-def __getattr__(name: str) -> object:
-    # Every app compiles docs_routes at startup; the document builder (and pydantic's JSON
-    # Schema machinery behind it) loads only when the document is first asked for.
-    if name in ("OPENAPI_VERSION", "build_document"):
-        value = getattr(importlib.import_module("nightowl.openapi._document"), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'nightowl.openapi' has no attribute {name!r}")
+# Every app compiles docs_routes at startup; the document builder (and pydantic's JSON
+# Schema machinery behind it) loads only when the document is first asked for.
+__getattr__ = lazy_attributes(
+    __name__,
+    {
+        "OPENAPI_VERSION": "nightowl.openapi._document",
+        "build_document": "nightowl.openapi._document",
+    },
+)

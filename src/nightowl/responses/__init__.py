@@ -1,8 +1,8 @@
 """Response classes: each one is an ASGI application that sends itself."""
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from nightowl._lazy import lazy_attributes
 from nightowl.responses._base import (
     BackgroundCall,
     HTMLResponse,
@@ -48,10 +48,4 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'nightowl.responses' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_attributes(__name__, _LAZY)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from nightowl._lazy import lazy_attributes
 from nightowl.channels.backends._base import Backend
 from nightowl.channels.backends.memory import MemoryBackend
 from nightowl.exceptions import ImproperlyConfigured
@@ -43,14 +44,11 @@ def backend_from_url(url: str, *, history_size: int = 1000) -> Backend:
     )
 
 
-def __getattr__(name: str) -> object:
-    # The Redis and PostgreSQL backends import their drivers: only when asked for.
-    if name == "RedisBackend":
-        from nightowl.channels.backends.redis import RedisBackend
-
-        return RedisBackend
-    if name == "PostgresBackend":
-        from nightowl.channels.backends.postgres import PostgresBackend
-
-        return PostgresBackend
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+# The Redis and PostgreSQL backends import their drivers: only when asked for.
+__getattr__ = lazy_attributes(
+    __name__,
+    {
+        "RedisBackend": "nightowl.channels.backends.redis",
+        "PostgresBackend": "nightowl.channels.backends.postgres",
+    },
+)

@@ -8,8 +8,7 @@
 
 from __future__ import annotations
 
-from typing import Any
-
+from nightowl._lazy import lazy_attributes
 from nightowl.sessions.backends._base import (
     COOKIE_SIZE_LIMIT,
     ServerSideBackend,
@@ -32,10 +31,7 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    # Imported on first use: it needs SQLAlchemy and adds the nightowl_session table.
-    if name == "DatabaseSessionBackend":
-        from nightowl.sessions.backends.database import DatabaseSessionBackend
-
-        return DatabaseSessionBackend
-    raise AttributeError(f"module 'nightowl.sessions.backends' has no attribute {name!r}")
+# Imported on first use: it needs SQLAlchemy and adds the nightowl_session table.
+__getattr__ = lazy_attributes(
+    __name__, {"DatabaseSessionBackend": "nightowl.sessions.backends.database"}
+)
