@@ -4,7 +4,7 @@ whichever way the statement is sent (see ``nightowl.db._reads``)."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +14,7 @@ from sqlalchemy.exc import DBAPIError
 
 from nightowl.db import Database
 from nightowl.db._reads import Reader
-from tests.db.models import Member, Status, create_tables, drop_tables
+from tests.db.models import Member, Status
 
 BY_ID = select(Member.id, Member.email, Member.name, Member.nickname).where(
     Member.id == bindparam("member_id")
@@ -22,22 +22,15 @@ BY_ID = select(Member.id, Member.email, Member.name, Member.nickname).where(
 
 
 @pytest.fixture(params=["sqlite", "postgresql", "asyncpg"])
-def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
-    """The test tables on SQLite, and on PostgreSQL through psycopg and through asyncpg
-    (where a plain statement is sent by the driver itself)."""
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """SQLite, and PostgreSQL through psycopg and through asyncpg (where a plain statement
+    is sent by the driver itself), for the suite's ``database`` fixture."""
     if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'reads.db'}"
-    else:
-        url = str(request.getfixturevalue("postgres_url"))
-        if request.param == "asyncpg":
-            url = url.replace("postgresql+psycopg://", "postgresql+asyncpg://")
-    database = Database(url)
-    create_tables(database)
-    try:
-        yield database
-    finally:
-        drop_tables(database)
-        database.close()
+        return f"sqlite:///{tmp_path / 'reads.db'}"
+    url = str(request.getfixturevalue("postgres_url"))
+    if request.param == "asyncpg":
+        url = url.replace("postgresql+psycopg://", "postgresql+asyncpg://")
+    return url
 
 
 def first(database: Database, statement: Any, values: dict[str, Any]) -> Sequence[Any] | None:
