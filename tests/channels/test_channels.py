@@ -131,9 +131,12 @@ def test_a_slow_subscriber_loses_the_oldest_and_gets_a_resync() -> None:
         async with Channels(max_queue=3) as channels, channels.subscribe("ticks") as slow:
             for n in range(6):
                 await channels.publish("ticks", n)
-            received = [await _next(slow) for _ in range(3)]
+            # The three newest stay queued behind the signal: only 0, 1 and 2 are lost.
+            received = [await _next(slow) for _ in range(4)]
             assert received[0].resync
-            assert [m.data for m in received[1:]] == [4, 5]
+            assert [m.data for m in received[1:]] == [3, 4, 5]
+            await channels.publish("ticks", 6)
+            assert (await _next(slow)).data == 6
 
     run(scenario())
 

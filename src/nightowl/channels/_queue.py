@@ -14,12 +14,14 @@ __all__ = ["OverflowPolicy", "SubscriberQueue", "fan_out"]
 
 #: What happens when a subscriber's queue is full and another message arrives:
 #: ``"drop_oldest"`` drops the oldest queued message and hands the subscriber a resync
-#: signal in its place; ``"disconnect"`` ends the subscription with :class:`SlowConsumer`.
+#: signal in its place (the ``maxsize`` newest messages stay queued behind it);
+#: ``"disconnect"`` ends the subscription with :class:`SlowConsumer`.
 OverflowPolicy = Literal["drop_oldest", "disconnect"]
 
 
 class SubscriberQueue:
-    """Messages waiting for one subscriber; at most ``maxsize`` of them.
+    """Messages waiting for one subscriber; at most ``maxsize`` of them (plus a resync
+    signal at the head once some were dropped).
 
     Publishing never waits for a subscriber: a slow one loses messages (and is told so
     with a resync signal) or is disconnected, but never slows the others down.
@@ -46,7 +48,10 @@ class SubscriberQueue:
         if self.error is not None:
             return
         items = self._items
-        if len(items) >= self.maxsize and not message.resync:
+        full = len(items) >= self.maxsize
+        if full and items[0].resync:
+            full = len(items) > self.maxsize  # the signal at the head takes no place
+        if full and not message.resync:
             if self.policy == "disconnect":
                 self.error = SlowConsumer(
                     f"A subscriber of {', '.join(self.channels)} fell {self.maxsize} "
@@ -54,12 +59,11 @@ class SubscriberQueue:
                 )
             else:
                 # The subscriber must learn that it missed something: a resync signal
-                # takes the place of the oldest messages at the head of the queue.
+                # heads the queue, in place of the first message dropped.
                 if items[0].resync:
                     del items[1]
                 else:
-                    dropped = items.popleft()
-                    items[0] = Message.resync_signal(dropped.channel)
+                    items[0] = Message.resync_signal(items[0].channel)
                 items.append(message)
         else:
             items.append(message)
