@@ -15,7 +15,6 @@ in its own stretch, until they are taken again.
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,6 +22,7 @@ from sqlalchemy import Select, func, literal, select, true
 from sqlalchemy.orm import aliased
 
 from nightowl.admin._keyset import Cursor, Keyset
+from nightowl.admin._ttl import TTLCache
 
 __all__ = ["ANCHORS_SECONDS", "ANCHOR_EVERY", "Anchors", "anchors_for"]
 
@@ -36,7 +36,6 @@ ANCHORS_SECONDS = 300.0
 class Anchors:
     """The sort keys of the rows at offsets ``0, step, 2 * step...`` and the row count."""
 
-    taken: float
     step: int
     total: int
     keys: list[tuple[Any, ...]]
@@ -51,6 +50,10 @@ class Anchors:
         return self.keys[index], offset - index * self.step
 
 
+#: The anchors of a model admin's list, by ordering.
+_anchors: TTLCache[str, Anchors] = TTLCache("_anchors")
+
+
 async def anchors_for(
     admin: Any,
     session: Any,
@@ -60,25 +63,22 @@ async def anchors_for(
     order_key: str,
 ) -> Anchors:
     """The anchors of ``statement`` in this order, from the admin's cache when fresh."""
-    kept: dict[str, Anchors] = admin.__dict__.setdefault("_anchors", {})
-    found = kept.get(order_key)
-    now = time.monotonic()
-    if found is not None and now - found.taken < ANCHORS_SECONDS:
-        return found
-    step = ANCHOR_EVERY * admin.list_per_page
-    if session.get_bind().dialect.name == "postgresql":
-        keys = await _walk(admin, session, keyset, clauses, step)
-    else:
-        keys = await _numbered(session, statement, keyset, clauses, step)
-    total = 0
-    if keys:
-        tail = select(func.count()).select_from(
-            statement.where(keyset.seek(Cursor(True, keys[-1]), inclusive=True)).subquery()
-        )
-        total = (len(keys) - 1) * step + int(await session.scalar(tail) or 0)
-    anchors = Anchors(now, step, total, keys)
-    kept[order_key] = anchors
-    return anchors
+
+    async def take() -> Anchors:
+        step = ANCHOR_EVERY * admin.list_per_page
+        if session.get_bind().dialect.name == "postgresql":
+            keys = await _walk(admin, session, keyset, clauses, step)
+        else:
+            keys = await _numbered(session, statement, keyset, clauses, step)
+        total = 0
+        if keys:
+            tail = select(func.count()).select_from(
+                statement.where(keyset.seek(Cursor(True, keys[-1]), inclusive=True)).subquery()
+            )
+            total = (len(keys) - 1) * step + int(await session.scalar(tail) or 0)
+        return Anchors(step, total, keys)
+
+    return await _anchors.get(admin, order_key, ANCHORS_SECONDS, take)
 
 
 async def _walk(

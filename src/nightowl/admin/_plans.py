@@ -11,11 +11,12 @@ instead of paying a round trip and a compilation with literal values.
 from __future__ import annotations
 
 import json
-import time
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Select, text
+
+from nightowl.admin._ttl import TTLCache
 
 __all__ = ["PLAN_SECONDS", "TABLE_SIZE_SECONDS", "Plan", "plan_of", "table_size"]
 
@@ -23,8 +24,6 @@ __all__ = ["PLAN_SECONDS", "TABLE_SIZE_SECONDS", "Plan", "plan_of", "table_size"
 TABLE_SIZE_SECONDS = 30.0
 #: How long (seconds) a plan is kept.
 PLAN_SECONDS = 30.0
-#: At most this many plans are kept per model admin.
-_KEPT = 256
 _SCANS = ("Seq Scan", "Parallel Seq Scan")
 
 
@@ -33,10 +32,14 @@ class Plan:
     """The planner's view of one query: its rows, its cost (in the planner's units, about
     one sequential page read each) and whether it scans ``table`` whole."""
 
-    taken: float
     rows: int
     cost: float
     scans_table: bool
+
+
+#: Plans by query (at most 256 per model admin) and the table's size.
+_plans: TTLCache[str, Plan] = TTLCache("_plans", size=256)
+_table_sizes: TTLCache[str, int | None] = TTLCache("_table_size")
 
 
 async def plan_of(admin: Any, session: Any, statement: Select[Any]) -> Plan | None:
@@ -51,20 +54,15 @@ async def plan_of(admin: Any, session: Any, statement: Select[Any]) -> Plan | No
         )
     except Exception:  # a value that cannot be written as a literal: no plan
         return None
-    kept: dict[str, Plan] = admin.__dict__.setdefault("_plans", {})
-    now = time.monotonic()
-    found = kept.get(sql)
-    if found is not None and now - found.taken < PLAN_SECONDS:
-        return found
-    raw = await session.scalar(text(f"EXPLAIN (FORMAT JSON) {sql}"))
-    data = json.loads(raw) if isinstance(raw, str) else raw
-    root = data[0]["Plan"]
     table = admin.mapper.local_table.name
-    plan = Plan(now, int(root["Plan Rows"]), float(root["Total Cost"]), _scans(root, table))
-    if len(kept) >= _KEPT:
-        kept.clear()
-    kept[sql] = plan
-    return plan
+
+    async def explain() -> Plan:
+        raw = await session.scalar(text(f"EXPLAIN (FORMAT JSON) {sql}"))
+        data = json.loads(raw) if isinstance(raw, str) else raw
+        root = data[0]["Plan"]
+        return Plan(int(root["Plan Rows"]), float(root["Total Cost"]), _scans(root, table))
+
+    return await _plans.get(admin, sql, PLAN_SECONDS, explain)
 
 
 def _scans(node: dict[str, Any], table: str) -> bool:
@@ -78,14 +76,13 @@ async def table_size(admin: Any, session: Any) -> int | None:
     most every :data:`TABLE_SIZE_SECONDS` (it changes with ``ANALYZE`` only)."""
     if session.get_bind().dialect.name != "postgresql":
         return None
-    kept: tuple[float, int | None] | None = admin.__dict__.get("_table_size")
-    now = time.monotonic()
-    if kept is not None and now - kept[0] < TABLE_SIZE_SECONDS:
-        return kept[1]
     table = admin.mapper.local_table.name
-    found = await session.scalar(
-        text("SELECT reltuples::bigint FROM pg_class WHERE oid = to_regclass(:t)"), {"t": table}
-    )
-    size = None if found is None else int(found)
-    admin.__dict__["_table_size"] = (now, size)
-    return size
+
+    async def read() -> int | None:
+        found = await session.scalar(
+            text("SELECT reltuples::bigint FROM pg_class WHERE oid = to_regclass(:t)"),
+            {"t": table},
+        )
+        return None if found is None else int(found)
+
+    return await _table_sizes.get(admin, table, TABLE_SIZE_SECONDS, read)
