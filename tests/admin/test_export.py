@@ -4,8 +4,10 @@ batches."""
 from __future__ import annotations
 
 import csv
+import html
 import io
 import json
+import re
 from typing import Any
 
 import pytest
@@ -67,3 +69,27 @@ def test_exports_need_the_view_permission(blog: Blog) -> None:
     anonymous = client_for(blog[0], None)
     assert anonymous.get("/admin/blog/post/export.json").status_code == 303
     anonymous.close()
+
+
+def test_the_export_link_of_a_later_page_exports_the_whole_list(
+    blog: Blog, boss: TestClient
+) -> None:
+    from tests.admin.blog import Post
+
+    app, rows = blog
+    with app.state.database.session() as db:
+        db.add_all(Post(title=f"Draft note {n}", author_id=rows["boss"].id) for n in range(5))
+        db.add(Post(title="Published note", author_id=rows["boss"].id, published=True))
+        db.commit()
+    query = "published=0&q=note&o=-title"  # five drafts, three a page
+    first = boss.get(f"/admin/blog/post/?{query}").text
+    following = html.unescape(re.findall(r'<a href="([^"]+)" rel="next">', first)[0])
+    assert "p=2" in following and "k=" in following
+    second = boss.get(f"/admin/blog/post/{following}").text
+    exports = [html.unescape(url) for url in re.findall(r'href="([^"]*/export\.[^"]*)"', second)]
+    assert exports == [
+        f"/admin/blog/post/export.csv?{query}",
+        f"/admin/blog/post/export.json?{query}",
+    ]
+    titles = [row["title"] for row in boss.get(exports[1]).json()]
+    assert sorted(titles) == [f"Draft note {n}" for n in range(5)]

@@ -70,6 +70,12 @@ class ListLinks:
                 params[key] = value
         return "?" + urlencode(params) if params else "?"
 
+    def export_url(self, base: str, kind: str) -> str:
+        """The URL of this list's export as ``kind`` (``csv``, ``json``) under ``base``:
+        its search, filters and order, not its page (an export holds every page)."""
+        query = self.url()
+        return f"{base}/export.{kind}{query if query != '?' else ''}"
+
     def headers(self) -> list[Header]:
         """The column headings, with their sorting links."""
         current = dict(self.order)

@@ -127,7 +127,6 @@ async def change_list(site: SiteAPI, model_admin: ModelAdmin, request: Request) 
         "actions": actions,
         "can_add": await model_admin.has_add_permission(request),
         "base_url": site.url(model_admin.app_label, model_admin.model_name),
-        "query_string": request.url.query,
     }
     return site.render(request, "change_list.html", context, model_admin=model_admin)
 
