@@ -125,6 +125,18 @@ def test_links_other_than_the_neighbours_are_page_numbers(blog: Blog, boss: Test
     assert "k=" not in page.split('class="filters"', 1)[1]
 
 
+def test_a_search_from_a_page_reached_by_key_starts_again(blog: Blog, boss: TestClient) -> None:
+    app, rows = blog
+    _add_posts(app, rows["boss"].id, 9, datetime(2025, 1, 1))
+    following = str(_link(boss.get(LIST + "?published=0").text, "next"))
+    assert "k=" in following
+    page = boss.get(LIST + following).text
+    form = page.split('class="search"', 1)[1].split("</form>", 1)[0]
+    hidden = dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)">', form))
+    assert hidden == {"published": "0"}
+    assert boss.get(LIST, params={"q": "Post", **hidden}).status_code == 200
+
+
 @pytest.fixture
 def anchored(monkeypatch: pytest.MonkeyPatch) -> None:
     """Every list counts as big, anchors every 2 pages (6 rows), deep pages from row 1."""
