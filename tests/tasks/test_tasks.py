@@ -24,8 +24,10 @@ from nightowl.tasks import (
     TaskArgumentsError,
     Tasks,
     current_tasks,
+    install,
     task,
 )
+from nightowl.tasks._binding import TaskBinding
 from nightowl.tasks.backends.memory import MemoryBackend
 from nightowl.testing import TestClient
 from tests.tasks.workapp import marks, metadata
@@ -309,6 +311,34 @@ def test_bad_task_options_are_configuration_errors() -> None:
         App(task="memory")
     with pytest.raises(ImproperlyConfigured, match="postgresql:// or redis:// URL"):
         App(tasks="amqp://localhost")
+
+
+def test_a_second_queue_on_the_same_app_is_a_configuration_error() -> None:
+    app = App(tasks="memory")
+    with pytest.raises(ImproperlyConfigured, match="has a task queue already"):
+        install(app, "memory")
+    with pytest.raises(ImproperlyConfigured, match="has a task queue already"):
+        Tasks("memory").install(app)
+    assert [m for m, _ in app.user_middleware].count(TaskBinding) == 1
+
+
+def test_installing_the_same_queue_again_changes_nothing() -> None:
+    tasks = Tasks("memory")
+    app = App(tasks=tasks)
+    assert tasks.install(app) is tasks
+    assert install(app, tasks) is tasks
+    assert app.state.tasks is tasks
+    assert [m for m, _ in app.user_middleware].count(TaskBinding) == 1
+
+    @app.post("/run/{label}")
+    async def run(label: str) -> dict[str, bool]:
+        await flaky.enqueue(label=label)
+        return {"ok": True}
+
+    with TestClient(app) as client:
+        assert client.post("/run/once").status_code == 200
+        client.run(tasks.join())
+    assert ran == ["once"]
 
 
 def test_tasks_work_with_no_app_at_all() -> None:

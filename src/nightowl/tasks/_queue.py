@@ -64,8 +64,21 @@ class Tasks:
     # -- configuration --------------------------------------------------------------------------
     def install(self, app: App) -> Tasks:
         """Make ``app`` use this queue: requests hold their jobs until they commit, the
-        backend connects when the app starts, and ``nightowl worker`` finds it."""
+        backend connects when the app starts, and ``nightowl worker`` finds it.
+
+        Installing this queue again on the same app changes nothing; another queue on an
+        app that has one is an :class:`~nightowl.exceptions.ImproperlyConfigured`.
+        """
         global _installed
+        current: Tasks | None = getattr(app.state, "tasks", None)
+        if current is self:
+            return self
+        if current is not None:
+            raise ImproperlyConfigured(
+                f"This app has a task queue already ({current!r}): install one per app, "
+                "once (App(tasks=...) or nightowl.tasks.install(app, ...)), and reach it "
+                "as app.state.tasks."
+            )
         self.app = app
         app.state.tasks = self
         app.add_middleware(_binding.TaskBinding, tasks=self)
