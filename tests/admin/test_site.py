@@ -70,6 +70,15 @@ def test_registering_twice_and_bad_arguments() -> None:
         Admin(bare_app(), path="/admin/")
 
 
+def test_the_sites_of_an_app_are_kept_in_its_state_by_name() -> None:
+    app = bare_app()
+    admin, ops = Admin(app), Admin(app, path="/ops", name="ops")
+    assert "admin_sites" in app.state
+    assert app.state.admin_sites == {"admin": admin, "ops": ops}
+    with pytest.raises(ImproperlyConfigured, match="named 'ops' exists already"):
+        Admin(app, path="/ops2", name="ops")
+
+
 def test_the_decorator_form_uses_the_class() -> None:
     admin = Admin(bare_app())
 

@@ -75,7 +75,9 @@ class Admin:
             )
         if not name.isidentifier():
             raise ImproperlyConfigured(f"Admin(name=...) is an identifier, not {name!r}.")
-        sites: dict[str, Admin] = app.state.__dict__.setdefault("admin_sites", {})
+        sites: dict[str, Admin] | None = getattr(app.state, "admin_sites", None)
+        if sites is None:
+            sites = app.state.admin_sites = {}
         if name in sites:
             raise ImproperlyConfigured(
                 f"An admin site named {name!r} exists already: Admin(app, name=...) must differ."
