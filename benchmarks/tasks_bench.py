@@ -10,15 +10,16 @@ For each engine (procrastinate on PostgreSQL, SAQ on Redis) and each side (night
   and p99 in milliseconds.
 
 The two sides alternate for R rounds, each on emptied queues (their own queue names, so
-neither worker sees the other's jobs), and the median round (for CPU times, the least)
-is printed with the ratio of nightowl to direct, turned so that above 1.00 nightowl is ahead. Rates and latencies
-are wall-clock times, which a busy machine stretches; the CPU time this process spends
-per job (enqueueing, and working: the engines' own servers excluded) is the steadier
-measure of what nightowl adds.
+neither worker sees the other's jobs; each side goes first in every other round). The
+median round (for CPU times, the least) is printed, and the ratio of nightowl to direct,
+turned so that above 1.00 nightowl is ahead: the median of the rounds' own ratios, with
+their range. Rates and latencies are wall-clock times, which a busy machine stretches;
+the CPU time this process spends per job (enqueueing, and working: the engines' own
+servers excluded) is the steadier measure of what nightowl adds.
 PostgreSQL gets a scratch database ``nightowl_tasks_bench``; Redis uses database 14 and
 empties it. A side whose server is unreachable is skipped with a note.
 
-    python benchmarks/tasks_bench.py                      # both engines, ~1 min on 2 cores
+    python benchmarks/tasks_bench.py                      # both engines, ~3 min on 2 cores
     python benchmarks/tasks_bench.py --engines saq --jobs 2000 --rounds 5
 """
 
@@ -27,11 +28,19 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import os
+import re
+import shutil
 import socket
 import statistics
+import subprocess
+import sys
+import tempfile
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/test"
@@ -277,16 +286,18 @@ async def compare(
     engine: str, sides: list[Side], rounds: int, jobs: int, samples: int, concurrency: int
 ) -> None:
     results: dict[str, list[dict[str, float]]] = {side.name: [] for side in sides}
-    for _ in range(rounds):
-        for side in sides:
+    for round_number in range(rounds):
+        # Each side goes first in every other round: the machine's drift and whatever the
+        # first side leaves behind (a warm pool, a busy autovacuum) fall on both.
+        for side in sides if round_number % 2 == 0 else sides[::-1]:
             results[side.name].append(await measure(side, jobs, samples, concurrency))
     ours, theirs = sides[0].name, sides[1].name
     print(
         f"\n{engine}: {jobs} jobs, {samples} latency samples, concurrency {concurrency}, "
-        f"median of {rounds} rounds"
+        f"{rounds} rounds"
     )
-    print(f"| measure | {ours} | {theirs} | ratio |")
-    print("|---|---:|---:|---:|")
+    print(f"| measure | {ours} | {theirs} | ratio | ratio, range over rounds |")
+    print("|---|---:|---:|---:|---|")
     for key in results[ours][0]:
         # CPU time: the least of the rounds (what the code needs, less the machine's noise);
         # wall-clock rates and latencies: the median round.
@@ -294,8 +305,119 @@ async def compare(
         mine = pick(r[key] for r in results[ours])
         other = pick(r[key] for r in results[theirs])
         lower_is_better = "latency" in key or "CPU" in key
-        ratio = other / mine if lower_is_better else mine / other
-        print(f"| {key} | {mine:,.1f} | {other:,.1f} | {ratio:.2f} |")
+        # The ratio is taken round by round (the two sides of a round ran one after the
+        # other, on the same machine's mood) and its median printed: a paired comparison.
+        ratios = sorted(
+            (b[key] / a[key] if lower_is_better else a[key] / b[key])
+            for a, b in zip(results[ours], results[theirs], strict=True)
+        )
+        ratio = statistics.median(ratios)
+        spread = f"{ratios[0]:.2f} to {ratios[-1]:.2f}"
+        print(f"| {key} | {mine:,.1f} | {other:,.1f} | {ratio:.2f} | {spread} |")
+
+
+# -- instructions per job (--instructions) ------------------------------------------------------
+_SUMMARY = re.compile(r"^summary: (\d+)$", re.MULTILINE)
+_TRIGGER = re.compile(r"^desc: Trigger: dump (\w+)$", re.MULTILINE)
+
+
+def mark(label: str) -> None:
+    """Have callgrind, which runs this process, write what it counted since the last mark."""
+    command = ["callgrind_control", f"--dump={label}", str(os.getpid())]
+    subprocess.run(command, check=True, capture_output=True)
+
+
+async def count_child(side: Side, jobs: int, concurrency: int) -> None:
+    """The counted process of one side: its phases, each ended by a :func:`mark`."""
+    async with side.opened():
+        await side.empty()
+        TRACKER.reset(2 * jobs)
+        for n in range(jobs):  # warm-up: the first enqueues build what later ones reuse
+            await side.enqueue(n)
+        mark("setup")
+        for n in range(jobs, 2 * jobs):
+            await side.enqueue(n)
+        mark("enqueue")  # enqueues alone, no worker running
+        async with running(side, concurrency):
+            await asyncio.wait_for(TRACKER.all_done.wait(), 600)
+            mark("start")  # the worker started and drained the first 2N jobs
+            TRACKER.reset(jobs)
+            for n in range(jobs):
+                await side.enqueue(n)
+            await asyncio.wait_for(TRACKER.all_done.wait(), 600)
+            mark("both")  # N jobs enqueued while the running worker ran them
+        await side.empty()
+
+
+def count_side(engine: str, side: str, jobs: int, concurrency: int) -> dict[str, float]:
+    """Run one side under callgrind; instructions per job of its phases."""
+    with tempfile.TemporaryDirectory() as folder:
+        command = [
+            "valgrind",
+            "--tool=callgrind",
+            f"--callgrind-out-file={folder}/out.%p",
+            sys.executable,  # the virtual environment's, not the one it links to
+            __file__,
+            "--count-child",
+            engine,
+            side,
+            "--jobs",
+            str(jobs),
+            "--concurrency",
+            str(concurrency),
+        ]
+        done = subprocess.run(command, capture_output=True, text=True)
+        if done.returncode:
+            sys.exit(f"{engine}/{side} under valgrind failed:\n{done.stderr[-3000:]}")
+        counts: dict[str, int] = {}
+        for path in Path(folder).iterdir():
+            text = path.read_text(errors="replace")
+            trigger, summary = _TRIGGER.search(text), _SUMMARY.search(text)
+            if trigger and summary:
+                counts[trigger.group(1)] = int(summary.group(1))
+    enqueue = counts["enqueue"] / jobs
+    both = counts["both"] / jobs
+    return {"enqueue": enqueue, "run": both - enqueue, "enqueue and run": both}
+
+
+def instructions_main(engines: list[str], jobs: int, concurrency: int) -> None:
+    """Instructions per job, nightowl and the engine, each side in a process of its own
+    under callgrind (the two engines at once, the sides of one in turn)."""
+    if shutil.which("valgrind") is None:
+        sys.exit("--instructions needs valgrind (apt-get install -y valgrind)")
+    found: dict[tuple[str, str], dict[str, float]] = {}
+
+    def count_engine(engine: str) -> None:
+        # One side at a time per engine: SAQ's side empties the whole Redis database.
+        for side in ("nightowl", engine):
+            found[engine, side] = count_side(engine, side, jobs, concurrency)
+
+    with ThreadPoolExecutor(2) as pool:
+        list(pool.map(count_engine, engines))
+    for engine in engines:
+        ours, theirs = found[engine, "nightowl"], found[engine, engine]
+        print(f"\n{engine}: instructions per job (millions), {jobs} jobs counted")
+        print(f"| phase | nightowl | {engine} | ratio |")
+        print("|---|---:|---:|---:|")
+        for key in ours:
+            mine, other = ours[key] / 1e6, theirs[key] / 1e6
+            print(f"| {key} | {mine:.3f} | {other:.3f} | {other / mine:.2f} |")
+
+
+def engine_sides(engine: str) -> list[Side] | None:
+    """Both sides of ``engine``; ``None`` (and a note) when its server is unreachable."""
+    if engine == "procrastinate":
+        if not reachable(5432):
+            print("\nprocrastinate: skipped, PostgreSQL is not reachable on 127.0.0.1:5432")
+            return None
+        create_pg_database()
+        return procrastinate_sides()
+    if engine == "saq":
+        if not reachable(6379):
+            print("\nsaq: skipped, Redis is not reachable on 127.0.0.1:6379")
+            return None
+        return saq_sides()
+    raise SystemExit(f"unknown engine {engine!r} (procrastinate, saq)")
 
 
 def main() -> None:
@@ -303,25 +425,33 @@ def main() -> None:
     parser.add_argument("--engines", default="procrastinate,saq")
     parser.add_argument("--jobs", type=int, default=500)
     parser.add_argument("--samples", type=int, default=100)
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--concurrency", type=int, default=10)
+    parser.add_argument(
+        "--instructions",
+        action="store_true",
+        help="count instructions per job under valgrind instead (--jobs 200 is plenty)",
+    )
+    parser.add_argument(
+        "--count-child", nargs=2, metavar=("ENGINE", "SIDE"), help=argparse.SUPPRESS
+    )
     args = parser.parse_args()
     engines = args.engines.split(",")
+    if args.count_child:
+        engine, name = args.count_child
+        sides = engine_sides(engine) or []
+        side = next(side for side in sides if side.name == name)
+        asyncio.run(count_child(side, args.jobs, args.concurrency))
+        return
+    if args.instructions:
+        instructions_main(engines, args.jobs, args.concurrency)
+        return
     for engine in engines:
-        if engine == "procrastinate":
-            if not reachable(5432):
-                print("\nprocrastinate: skipped, PostgreSQL is not reachable on 127.0.0.1:5432")
-                continue
-            create_pg_database()
-            sides = procrastinate_sides()
-        elif engine == "saq":
-            if not reachable(6379):
-                print("\nsaq: skipped, Redis is not reachable on 127.0.0.1:6379")
-                continue
-            sides = saq_sides()
-        else:
-            parser.error(f"unknown engine {engine!r} (procrastinate, saq)")
-        asyncio.run(compare(engine, sides, args.rounds, args.jobs, args.samples, args.concurrency))
+        sides = engine_sides(engine)
+        if sides is not None:
+            asyncio.run(
+                compare(engine, sides, args.rounds, args.jobs, args.samples, args.concurrency)
+            )
 
 
 if __name__ == "__main__":

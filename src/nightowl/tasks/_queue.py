@@ -232,9 +232,11 @@ class Tasks:
                 result = await asyncio.wait_for(run, task.timeout)
             except TimeoutError:
                 raise TaskTimeout(f"{task.name} ran longer than {task.timeout} s") from None
-        return to_jsonable_python(result)
+        return None if result is None else to_jsonable_python(result)
 
     async def _run_async(self, task: Task[Any], plan: Plan, kwargs: dict[str, Any]) -> Any:
+        if not plan.injected:  # nothing to enter or leave around the run
+            return await task.func(**kwargs)
         providers = self.providers()
         async with contextlib.AsyncExitStack() as stack:
             for name, annotation in plan.injected.items():

@@ -43,7 +43,7 @@ class Plan:
     parameters to the type whose provider fills them.
     """
 
-    __slots__ = ("arguments", "injected", "positional")
+    __slots__ = ("arguments", "injected", "positional", "serializer", "validator")
 
     def __init__(
         self,
@@ -54,6 +54,10 @@ class Plan:
         self.arguments = arguments
         self.injected = dict(injected)
         self.positional = positional
+        # The model's own validator and serializer, called directly: every enqueue and
+        # every run goes through them, and the model's methods only wrap them.
+        self.validator = arguments.__pydantic_validator__
+        self.serializer = arguments.__pydantic_serializer__
 
 
 class Task(Generic[R]):
@@ -181,15 +185,17 @@ class Task(Generic[R]):
                 raise TaskArgumentsError(f"{self.name} got {name!r} twice.")
             kwargs[name] = value
         try:
-            validated = plan.arguments.model_validate(kwargs)
+            validated = plan.validator.validate_python(kwargs)
         except pydantic.ValidationError as exc:
             raise TaskArgumentsError(f"Invalid arguments for task {self.name}: {exc}") from None
-        return validated.model_dump(mode="json")
+        payload: dict[str, Any] = plan.serializer.to_python(validated, mode="json")
+        return payload
 
     def arguments(self, plan: Plan, payload: Mapping[str, Any]) -> dict[str, Any]:
         """The Python arguments of one run, from the payload a worker received."""
-        validated = plan.arguments.model_validate(dict(payload))
-        return {name: getattr(validated, name) for name in type(validated).model_fields}
+        validated = plan.validator.validate_python(dict(payload))
+        # The model forbids extra fields: its __dict__ holds exactly the parameters.
+        return dict(validated.__dict__)
 
 
 class Enqueuer:
